@@ -1,0 +1,44 @@
+import type { Readable, Writable } from "node:stream";
+
+/** Exit statuses, pinned by CONTRACT.md for `open` and used the same way by every verb. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+/** The link (or manage link) is unknown, used, expired or revoked. */
+export const EXIT_UNAVAILABLE = 2;
+
+/** Where a command reads and writes; the real process in production, fakes in unit tests. */
+export interface CliContext {
+  env: NodeJS.ProcessEnv;
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+}
+
+/**
+ * An expected failure of a command: its one-line message goes to stderr and the process exits with `exitCode`.
+ * Messages must never contain a link key, a manage token or a link id.
+ */
+export class CliError extends Error {
+  override name = "CliError";
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number = EXIT_FAILURE) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** The context of the running process. */
+export function processContext(): CliContext {
+  return { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+}
+
+/**
+ * Writes to a stream and resolves once the data is handed to the OS (or rejects, e.g. EPIPE), so a command
+ * that returns has really delivered its output.
+ */
+export function writeFully(stream: Writable, data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(data, (err) => (err ? reject(err) : resolve()));
+  });
+}

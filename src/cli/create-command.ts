@@ -1,0 +1,91 @@
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { createLink } from "../client/create-link.js";
+import { parseDuration } from "../core/link.js";
+import { parseCommandArgs, rejectUnsupportedFlags, resolveServer } from "./args.js";
+import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
+import { guessMediaType } from "./media-type.js";
+
+/** Usage of `oncelink create`. */
+export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--json]
+  Reads a secret from stdin (or --file), encrypts it on this machine and prints the recipient link on stdout
+  and the manage link on stderr. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --json prints one JSON object
+  {url, manage_url, id, expires_at} on stdout instead.`;
+
+/** A secret ready to seal: exact bytes, plus the name and type of a file. */
+interface SecretInput {
+  bytes: Uint8Array;
+  name?: string;
+  type?: string;
+}
+
+/**
+ * `oncelink create`: reads the secret, encrypts it locally through the client library, registers it.
+ * Stdin is sealed as bytes (not text) so that `create | open` reproduces the input byte for byte,
+ * whatever its encoding or trailing newline.
+ */
+export async function runCreate(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    server: { type: "string" },
+    ttl: { type: "string" },
+    file: { type: "string" },
+    json: { type: "boolean" },
+    template: { type: "string" },
+    "passphrase-file": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    await writeFully(ctx.stdout, `${CREATE_USAGE}\n`);
+    return EXIT_OK;
+  }
+  rejectUnsupportedFlags(values, ["template", "passphrase-file"]);
+  if (positionals.length > 0) {
+    // A secret typed as an argument is already in the shell history; say so instead of accepting it.
+    throw new CliError("takes no arguments; pipe the secret into stdin or use --file PATH.");
+  }
+  const server = resolveServer(values.server, ctx.env);
+  const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
+
+  const input = values.file !== undefined ? await readSecretFile(values.file) : await readSecretFromStdin(ctx);
+  const link = await createLink({ server, bytes: input.bytes, name: input.name, type: input.type, ttl });
+
+  if (values.json) {
+    const json = { url: link.url, manage_url: link.manageUrl, id: link.id, expires_at: link.expiresAt };
+    await writeFully(ctx.stdout, `${JSON.stringify(json)}\n`);
+  } else {
+    await writeFully(ctx.stdout, `${link.url}\n`);
+    await writeFully(ctx.stderr, `Manage link (status, revoke; keep it to yourself): ${link.manageUrl}\nExpires: ${link.expiresAt}\n`);
+  }
+  return EXIT_OK;
+}
+
+function parseTtl(text: string): number {
+  const seconds = parseDuration(text);
+  if (seconds === null || seconds <= 0) throw new CliError("--ttl must be a duration such as 90s, 15m, 24h or 7d.");
+  return seconds;
+}
+
+async function readSecretFile(path: string): Promise<SecretInput> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read --file ${path}${code ? ` (${code})` : ""}.`);
+  }
+  if (bytes.length === 0) throw new CliError("the file is empty; there is nothing to send.");
+  const name = basename(path);
+  return { bytes, name, type: guessMediaType(name) };
+}
+
+async function readSecretFromStdin(ctx: CliContext): Promise<SecretInput> {
+  if (ctx.stdin.isTTY) {
+    // Reading a terminal would silently wait for typing; tell the user how to pass the secret instead.
+    throw new CliError("no secret on stdin; pipe it in (e.g. `oncelink create < secret.txt`) or use --file PATH.");
+  }
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of ctx.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array));
+  const bytes = Buffer.concat(chunks);
+  if (bytes.length === 0) throw new CliError("the secret on stdin is empty; there is nothing to send.");
+  return { bytes };
+}

@@ -1,0 +1,75 @@
+/**
+ * Errors the client library throws. Messages are safe to show and to log: they never contain a link id,
+ * a link key, a manage token or a session token, because callers (the CLI, the web pages) print them as is.
+ */
+
+/** Base class of every error this library throws on purpose; anything else is a bug or a runtime fault. */
+export class OncelinkError extends Error {
+  override name = "OncelinkError";
+}
+
+/**
+ * The server answered with a JSON error (`{"error": CODE, "message": TEXT}`) or an unexpected status.
+ * `code` is the stable upper-snake code (`POW_INVALID`, `SESSION_INVALID`, ...) or `HTTP_<status>` when the
+ * answer carried none (a proxy's error page, say).
+ */
+export class OncelinkApiError extends OncelinkError {
+  override name = "OncelinkApiError";
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * The link is unknown, already opened, expired or revoked (the server does not say which, on purpose),
+ * or a manage token is wrong, which the server answers the same way.
+ */
+export class UnavailableError extends OncelinkApiError {
+  override name = "UnavailableError";
+
+  constructor(message = "This link is no longer available.") {
+    super(404, "UNAVAILABLE", message);
+  }
+}
+
+/** The text given is not an oncelink recipient or manage link. */
+export class InvalidLinkError extends OncelinkError {
+  override name = "InvalidLinkError";
+}
+
+/**
+ * The link was made by an encrypting client but its `#key` part is missing. Thrown before anything is spent:
+ * the link stays openable with the complete URL.
+ */
+export class LinkKeyMissingError extends OncelinkError {
+  override name = "LinkKeyMissingError";
+
+  constructor() {
+    super("This link is missing its key (the part after #); ask the sender for the complete link. It was not opened.");
+  }
+}
+
+/**
+ * The link asks for something this client cannot provide yet (a passphrase, a passkey). Thrown before
+ * anything is spent.
+ */
+export class UnsupportedRequirementError extends OncelinkError {
+  override name = "UnsupportedRequirementError";
+}
+
+/**
+ * The content was released (so the link is now used up) but the key in the URL does not decrypt it:
+ * the key was altered, or the stored bytes were.
+ */
+export class DecryptionError extends OncelinkError {
+  override name = "DecryptionError";
+
+  constructor() {
+    super("The content could not be decrypted with the key in this link; the link is now used up.");
+  }
+}

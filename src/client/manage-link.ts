@@ -1,0 +1,63 @@
+import type { LinkState } from "../core/link.js";
+import { readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type RequestOptions } from "./api-request.js";
+import { InvalidLinkError } from "./errors.js";
+import { parseManageUrl, type ManageUrl } from "./link-urls.js";
+
+/** The sender's view of a link. Times are ISO-8601 strings as the server sent them. */
+export interface LinkStatus {
+  state: LinkState;
+  createdAt: string;
+  expiresAt: string;
+  /** When the link was opened, revoked or expired; null while fresh. */
+  consumedAt: string | null;
+}
+
+const STATES: ReadonlySet<string> = new Set<LinkState>(["fresh", "consumed", "expired", "revoked"]);
+
+/**
+ * Reads a link's state with its manage link. Never changes anything.
+ * @throws {InvalidLinkError} not a manage link
+ * @throws {UnavailableError} unknown link or wrong manage token (the server does not say which)
+ * @example const { state } = await getStatus(link.manageUrl); // "fresh" until someone opens it
+ */
+export async function getStatus(manageUrl: string, opts?: RequestOptions): Promise<LinkStatus> {
+  const link = requireManageUrl(manageUrl);
+  const response = await sendApiRequest(resolveFetch(opts), `${link.server}/api/v1/links/${link.id}/status`, {
+    headers: { authorization: `Bearer ${link.token}`, accept: "application/json" },
+  });
+  const answer = await readJsonObject(response, "status");
+  const { state, created_at: createdAt, expires_at: expiresAt, consumed_at: consumedAt } = answer;
+  if (
+    typeof state !== "string" ||
+    !STATES.has(state) ||
+    typeof createdAt !== "string" ||
+    typeof expiresAt !== "string" ||
+    (consumedAt !== null && consumedAt !== undefined && typeof consumedAt !== "string")
+  ) {
+    throw unexpectedAnswer("status");
+  }
+  return { state: state as LinkState, createdAt, expiresAt, consumedAt: consumedAt ?? null };
+}
+
+/**
+ * Revokes a link with its manage link: the server destroys the content, and the recipient link stops working.
+ * Revoking twice is harmless.
+ * @throws {InvalidLinkError} not a manage link
+ * @throws {UnavailableError} unknown link or wrong manage token
+ * @example await revokeLink(link.manageUrl);
+ */
+export async function revokeLink(manageUrl: string, opts?: RequestOptions): Promise<void> {
+  const link = requireManageUrl(manageUrl);
+  const response = await sendApiRequest(resolveFetch(opts), `${link.server}/api/v1/links/${link.id}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${link.token}` },
+  });
+  // Drain the (empty) body so the connection goes back to the pool.
+  await response.arrayBuffer();
+}
+
+function requireManageUrl(manageUrl: string): ManageUrl {
+  const link = parseManageUrl(manageUrl);
+  if (link === null) throw new InvalidLinkError("This is not a complete oncelink manage link (expected …/m/ID#TOKEN).");
+  return link;
+}

@@ -1,0 +1,114 @@
+import { resolve } from "node:path";
+import { parseDuration } from "./core/link.js";
+
+/** Everything the server reads from its environment, parsed and checked once at start. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string | null;
+  /** Proxies whose X-Forwarded-For is believed (Fastify trustProxy value), or false. */
+  readonly trustProxy: string | boolean;
+  readonly keysFile: string;
+  /** ONCELINK_MASTER_KEYS: "VERSION:KEY,..." overriding the keys file's master keys. */
+  readonly masterKeys: string | null;
+  /** ONCELINK_SIGNING_KEY: overrides the keys file's signing key. */
+  readonly signingKey: string | null;
+  readonly defaultTtlSeconds: number;
+  readonly maxTtlSeconds: number;
+  readonly minTtlSeconds: number;
+  /** Largest secret accepted, in bytes (plaintext for server-encrypted, envelope for client-encrypted). */
+  readonly maxSecretBytes: number;
+  /** Upper bound of the proof-of-work counter: the expected work is half of it. */
+  readonly powMaxNumber: number;
+  readonly sessionTtlSeconds: number;
+  readonly challengeTtlSeconds: number;
+  readonly purgeIntervalSeconds: number;
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+/** A configuration problem, reported to the operator before the server starts. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function duration(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = parseDuration(raw);
+  if (value === null) throw new ConfigError(`${name} must be a duration such as 90s, 15m, 24h or 30d, got "${raw}"`);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min}s and ${max}s, got ${value}s`);
+  return value;
+}
+
+function parseTrustProxy(raw: string | undefined): string | boolean {
+  if (raw === undefined || raw === "" || raw === "false") return false;
+  if (raw === "true") return true;
+  // A comma-separated list of addresses/CIDRs, as Fastify (proxy-addr) understands it.
+  if (!/^[0-9a-fA-F:.,/\s]+$|^(loopback|linklocal|uniquelocal)(,\s*(loopback|linklocal|uniquelocal))*$/.test(raw)) {
+    throw new ConfigError(`TRUST_PROXY must be true or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)`);
+  }
+  return raw;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/**
+ * Parses the environment into a frozen Config; throws ConfigError naming the bad variable.
+ * @example loadConfig({ PORT: "9000" }).port // 9000
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const port = int(env, "PORT", 8080, 0, 65535);
+  const host = env.HOST || "127.0.0.1";
+  const publicUrlRaw = env.PUBLIC_URL || `http://localhost:${port}`;
+  let publicUrl: string;
+  try {
+    const u = new URL(publicUrlRaw);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
+    if (u.search || u.hash) throw new Error("query");
+    publicUrl = u.toString().replace(/\/+$/, "");
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL without query or fragment, got "${publicUrlRaw}"`);
+  }
+  const dataDir = resolve(env.DATA_DIR || "./data");
+  const databaseUrl = env.DATABASE_URL || null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError("DATABASE_URL must start with postgres:// (unset it to use the embedded SQLite store)");
+  }
+  const logLevel = (env.LOG_LEVEL || "info") as Config["logLevel"];
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  const maxTtlSeconds = duration(env, "MAX_TTL", 30 * 86400, 60, 365 * 86400);
+  const defaultTtlSeconds = duration(env, "DEFAULT_TTL", Math.min(86400, maxTtlSeconds), 60, maxTtlSeconds);
+  return Object.freeze({
+    port,
+    host,
+    publicUrl,
+    dataDir,
+    databaseUrl,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    keysFile: resolve(env.ONCELINK_KEYS_FILE || `${dataDir}/keys.json`),
+    masterKeys: env.ONCELINK_MASTER_KEYS || null,
+    signingKey: env.ONCELINK_SIGNING_KEY || null,
+    defaultTtlSeconds,
+    maxTtlSeconds,
+    minTtlSeconds: 60,
+    maxSecretBytes: int(env, "MAX_SECRET_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    powMaxNumber: int(env, "POW_MAX_NUMBER", 20_000, 1, 10_000_000),
+    sessionTtlSeconds: duration(env, "SESSION_TTL", 120, 10, 600),
+    challengeTtlSeconds: duration(env, "CHALLENGE_TTL", 600, 30, 3600),
+    purgeIntervalSeconds: duration(env, "PURGE_INTERVAL", 60, 1, 3600),
+    logLevel,
+  });
+}

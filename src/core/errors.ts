@@ -1,0 +1,36 @@
+/**
+ * Every expected failure the API can report, with its HTTP status and a plain default message.
+ * Codes are stable: clients and scripts branch on them.
+ */
+export const ERRORS = {
+  UNAVAILABLE: { status: 404, message: "This link is no longer available." },
+  NOT_FOUND: { status: 404, message: "Nothing is here." },
+  BAD_REQUEST: { status: 400, message: "The request is malformed." },
+  VALIDATION_FAILED: { status: 400, message: "The request does not match the expected shape." },
+  CONTENT_MISSING: { status: 400, message: "Send exactly one of content or ciphertext." },
+  CONTENT_EMPTY: { status: 400, message: "The secret is empty." },
+  TTL_INVALID: { status: 400, message: "The lifetime is outside the allowed range." },
+  CIPHERTEXT_INVALID: { status: 400, message: "The ciphertext is not valid base64url in the oncelink format." },
+  POW_INVALID: { status: 400, message: "The proof of work is missing, wrong or expired." },
+  POW_REPLAYED: { status: 409, message: "That proof of work was already used. Start again." },
+  SESSION_INVALID: { status: 401, message: "The session is missing, expired or already used." },
+  METHOD_NOT_ALLOWED: { status: 405, message: "This method is not allowed here." },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send JSON." },
+  PAYLOAD_TOO_LARGE: { status: 413, message: "The request is larger than this server accepts." },
+  RATE_LIMITED: { status: 429, message: "Too many requests. Wait a moment and try again." },
+  NOT_READY: { status: 503, message: "The service is not ready." },
+  INTERNAL: { status: 500, message: "Something went wrong on our side." },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: ErrorCode;
+  message: string;
+}
+
+/** Builds the body for an error code; the message is the registry's unless a safe one is given. */
+export function errorBody(code: ErrorCode, message?: string): ErrorBody {
+  return { error: code, message: message ?? ERRORS[code].message };
+}

@@ -1,0 +1,125 @@
+import { fileURLToPath } from "node:url";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import cookie from "@fastify/cookie";
+import helmet from "@fastify/helmet";
+import swagger from "@fastify/swagger";
+import type { FastifyBaseLogger } from "fastify";
+import { deriveSubkey } from "../crypto/server-layer.js";
+import type { AppDeps, RouteDeps } from "./deps.js";
+import { handleError, sendError } from "./errors.js";
+import { createMetrics } from "./metrics.js";
+import { createPowService } from "./pow.js";
+import { registerLinkRoutes } from "./routes/links.js";
+import { registerOpsRoutes } from "./routes/ops.js";
+import { registerPageRoutes, unavailableHtml } from "./routes/pages.js";
+
+export interface AppOptions {
+  logger: FastifyBaseLogger;
+  /** Where the built browser assets live (default: dist/web next to this file's build). */
+  assetDir?: string;
+  /** Process-wide metrics (CPU, memory); off in tests that build many apps. */
+  defaultMetrics?: boolean;
+}
+
+const CSP = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", "data:"],
+  connectSrc: ["'self'"],
+  formAction: ["'self'"],
+  baseUri: ["'none'"],
+  frameAncestors: ["'none'"],
+  // Link pages and the API must never be framed, cached or indexed; see also the no-store hook below.
+};
+
+/**
+ * Builds the Fastify app from its dependencies. Routes only validate, call the store and crypto, and map
+ * results to responses; nothing here reads the environment or the clock directly.
+ */
+export async function createApp(deps: AppDeps, opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    // Fastify's request logging prints URLs, which carry link ids: we log route patterns ourselves.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: Math.ceil((deps.config.maxSecretBytes * 4) / 3) + 16 * 1024,
+    trustProxy: deps.config.trustProxy,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+  const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
+  const routeDeps: RouteDeps = {
+    ...deps,
+    metrics,
+    pow: createPowService({
+      hmacKey: deriveSubkey(deps.keyring, "pow"),
+      maxNumber: deps.config.powMaxNumber,
+      ttlSeconds: deps.config.challengeTtlSeconds,
+    }),
+    logKey: deriveSubkey(deps.keyring, "log-tag"),
+  };
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "oncelink",
+        version: "1.0.0",
+        description: "One-time access links. See docs/protocol.md for the open sequence.",
+      },
+      tags: [
+        { name: "links", description: "Create" },
+        { name: "open", description: "The recipient's two-step open" },
+        { name: "manage", description: "The sender's view and revoke" },
+        { name: "ops", description: "Operations" },
+      ],
+    },
+  });
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP },
+    referrerPolicy: { policy: "no-referrer" },
+    crossOriginEmbedderPolicy: false,
+    strictTransportSecurity: deps.config.publicUrl.startsWith("https:"),
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.url.startsWith("/assets/")) {
+      reply.header("cache-control", "no-store");
+      reply.header("x-robots-tag", "noindex, nofollow");
+    }
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    // Route patterns only ("/l/:id"), never the URL: URLs carry link ids.
+    const route = request.routeOptions.url ?? "unmatched";
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.duration.observe({ route, method: request.method }, seconds);
+    request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
+  });
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(async (request, reply) => {
+    if (request.url.startsWith("/api/")) return sendError(reply, "NOT_FOUND");
+    return reply.code(404).type("text/html; charset=utf-8").send(unavailableHtml(request));
+  });
+
+  registerLinkRoutes(app, routeDeps);
+  registerPageRoutes(app, {
+    assetDir: opts.assetDir ?? fileURLToPath(new URL("../web", import.meta.url)),
+  });
+  registerOpsRoutes(app, routeDeps);
+
+  const purge = setInterval(() => {
+    deps.store.purgeExpired(deps.now()).then(
+      (result) => {
+        if (result.expired > 0) metrics.linksExpired.inc(result.expired);
+      },
+      (err: Error) => app.log.error({ err: { message: err.message } }, "purge failed"),
+    );
+  }, deps.config.purgeIntervalSeconds * 1000);
+  purge.unref();
+  app.addHook("onClose", async () => clearInterval(purge));
+
+  return app;
+}

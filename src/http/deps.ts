@@ -1,0 +1,24 @@
+import type { Config } from "../config.js";
+import type { RandomBytes } from "../core/ids.js";
+import type { Keyring } from "../crypto/keyring.js";
+import type { LinkStore } from "../store/link-store.js";
+import type { Metrics } from "./metrics.js";
+import type { PowService } from "./pow.js";
+
+/** What the HTTP layer is given; built for real only in main.ts, and for tests in test helpers. */
+export interface AppDeps {
+  config: Config;
+  store: LinkStore;
+  keyring: Keyring;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  random: RandomBytes;
+}
+
+/** AppDeps plus what createApp derives from them, handed to each route module. */
+export interface RouteDeps extends AppDeps {
+  metrics: Metrics;
+  pow: PowService;
+  /** Key for the short keyed link tags that log lines may carry. */
+  logKey: Uint8Array;
+}

@@ -1,0 +1,280 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Static, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { fromBase64Url, toBase64Url } from "../../core/base64url.js";
+import { isSecretShape, newSecret } from "../../core/ids.js";
+import { effectiveState, resolveTtl, type LinkMeta } from "../../core/link.js";
+import { isEnvelopeShape } from "../../crypto/client-layer.js";
+import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
+import { openContent, sealContent } from "../../crypto/server-layer.js";
+import type { RouteDeps } from "../deps.js";
+import { sendError } from "../errors.js";
+import {
+  ChallengeResponse,
+  ConsumeResponse,
+  CreateLinkBody,
+  CreateLinkResponse,
+  LinkInfoResponse,
+  LinkParams,
+  SessionBody,
+  SessionResponse,
+  StatusResponse,
+  errors,
+} from "../schemas.js";
+
+export const SESSION_COOKIE = "oncelink_session";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The token of `Authorization: <scheme> <token>`, or null. */
+function bearer(request: FastifyRequest, scheme: "Bearer" | "Session"): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== "string") return null;
+  const prefix = `${scheme} `;
+  if (!header.startsWith(prefix)) return null;
+  const token = header.slice(prefix.length).trim();
+  return isSecretShape(token) ? token : null;
+}
+
+/** Registers the link API: create, the non-consuming open steps, the consume, and the sender's status/revoke. */
+export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { config, store, keyring, metrics, pow } = deps;
+  const cookieSecure = config.publicUrl.startsWith("https:");
+
+  /** Loads a link for the sender if the manage token matches; otherwise null (answered like an unknown id). */
+  async function authorizeSender(request: FastifyRequest, id: string): Promise<{ idHash: Buffer; meta: LinkMeta } | null> {
+    const token = bearer(request, "Bearer");
+    if (!isSecretShape(id) || token === null) return null;
+    const idHash = sha256(id);
+    const meta = await store.getLinkMeta(idHash);
+    if (!meta || !safeEqual(sha256(token), meta.manageHash)) return null;
+    return { idHash, meta };
+  }
+
+  /** The id hash of a link a recipient may still open, or null. Never decided from a cache. */
+  async function freshLink(id: string): Promise<{ idHash: Buffer; meta: LinkMeta } | null> {
+    if (!isSecretShape(id)) return null;
+    const idHash = sha256(id);
+    const meta = await store.getLinkMeta(idHash);
+    if (!meta || effectiveState(meta, deps.now()) !== "fresh") return null;
+    return { idHash, meta };
+  }
+
+  const unavailable = (reply: FastifyReply) => sendError(reply, "UNAVAILABLE");
+
+  api.post(
+    "/api/v1/links",
+    {
+      schema: {
+        summary: "Create a one-time link",
+        tags: ["links"],
+        body: CreateLinkBody,
+        response: { 201: CreateLinkResponse, ...errors(400, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { content, ciphertext, ttl } = request.body;
+      if ((content === undefined) === (ciphertext === undefined)) return sendError(reply, "CONTENT_MISSING");
+      let plaintext: Uint8Array;
+      if (content !== undefined) {
+        plaintext = Buffer.from(content, "utf8");
+      } else {
+        const envelope = fromBase64Url(ciphertext!);
+        if (envelope === null || !isEnvelopeShape(envelope)) return sendError(reply, "CIPHERTEXT_INVALID");
+        plaintext = envelope;
+      }
+      if (plaintext.length === 0) return sendError(reply, "CONTENT_EMPTY");
+      if (plaintext.length > config.maxSecretBytes) return sendError(reply, "PAYLOAD_TOO_LARGE");
+      const ttlSeconds = resolveTtl(ttl, {
+        defaultSeconds: config.defaultTtlSeconds,
+        maxSeconds: config.maxTtlSeconds,
+        minSeconds: config.minTtlSeconds,
+      });
+      if (ttlSeconds === null) {
+        return sendError(reply, "TTL_INVALID", `The lifetime must be between ${config.minTtlSeconds} and ${config.maxTtlSeconds} seconds.`);
+      }
+      const id = newSecret(deps.random);
+      const manageToken = newSecret(deps.random);
+      const idHash = sha256(id);
+      const sealed = sealContent(keyring, plaintext, idHash);
+      const now = deps.now();
+      const expiresAt = now + ttlSeconds * 1000;
+      await store.createLink({
+        idHash,
+        manageHash: sha256(manageToken),
+        kind: content !== undefined ? "text" : "ciphertext",
+        keyVersion: sealed.keyVersion,
+        wrappedKey: sealed.wrappedKey,
+        sealed: sealed.sealed,
+        policy: "{}",
+        createdAt: now,
+        expiresAt,
+      });
+      metrics.linksCreated.inc({ encryption: content !== undefined ? "server" : "client" });
+      request.log.info({ event: "link.created", link: logTag(deps.logKey, idHash) }, "link created");
+      return reply.code(201).send({
+        id,
+        url: `${config.publicUrl}/l/${id}`,
+        manage_url: `${config.publicUrl}/m/${id}#${manageToken}`,
+        expires_at: iso(expiresAt),
+      });
+    },
+  );
+
+  api.get(
+    "/api/v1/links/:id",
+    {
+      schema: {
+        summary: "What a recipient's page needs to draw itself (non-consuming)",
+        tags: ["open"],
+        params: LinkParams,
+        response: { 200: LinkInfoResponse, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const link = await freshLink(request.params.id);
+      if (!link) return unavailable(reply);
+      return {
+        state: "fresh" as const,
+        expires_at: iso(link.meta.expiresAt),
+        encryption: link.meta.kind === "ciphertext" ? ("client" as const) : ("server" as const),
+        requires: { pow: true },
+      };
+    },
+  );
+
+  api.get(
+    "/api/v1/links/:id/challenge",
+    {
+      schema: {
+        summary: "A proof-of-work challenge bound to this link (non-consuming)",
+        tags: ["open"],
+        params: LinkParams,
+        response: { 200: ChallengeResponse, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const link = await freshLink(request.params.id);
+      if (!link) return unavailable(reply);
+      const challenge = await pow.issue(link.idHash, deps.now());
+      return challenge as Static<typeof ChallengeResponse>;
+    },
+  );
+
+  api.post(
+    "/api/v1/links/:id/session",
+    {
+      schema: {
+        summary: "Prove a human gesture and mint a short-lived, single-use session (non-consuming)",
+        tags: ["open"],
+        params: LinkParams,
+        body: SessionBody,
+        response: { 201: SessionResponse, ...errors(400, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!isSecretShape(id)) return unavailable(reply);
+      const idHash = sha256(id);
+      const now = deps.now();
+      const proof = await pow.verify(request.body.pow, idHash, now);
+      if (!proof) {
+        metrics.powRejected.inc();
+        return sendError(reply, "POW_INVALID");
+      }
+      const token = newSecret(deps.random);
+      const expiresAt = now + config.sessionTtlSeconds * 1000;
+      const result = await store.createSession(
+        { tokenHash: sha256(token), linkIdHash: idHash, expiresAt, binding: null },
+        proof.challengeHash,
+        proof.expiresAt,
+        now,
+      );
+      if (result === "challenge-used") return sendError(reply, "POW_REPLAYED");
+      if (result === "unavailable") return unavailable(reply);
+      metrics.sessionsMinted.inc();
+      reply.setCookie(SESSION_COOKIE, token, {
+        path: `/api/v1/links/${id}`,
+        httpOnly: true,
+        sameSite: "strict",
+        secure: cookieSecure,
+        maxAge: config.sessionTtlSeconds,
+      });
+      return reply.code(201).send({ session: token, expires_in: config.sessionTtlSeconds });
+    },
+  );
+
+  api.post(
+    "/api/v1/links/:id/consume",
+    {
+      schema: {
+        summary: "Redeem a session: the one atomic FRESH -> CONSUMED step; releases the content once",
+        tags: ["open"],
+        params: LinkParams,
+        response: { 200: ConsumeResponse, ...errors(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!isSecretShape(id)) return unavailable(reply);
+      const cookie = request.cookies[SESSION_COOKIE];
+      const token = bearer(request, "Session") ?? (cookie !== undefined && isSecretShape(cookie) ? cookie : null);
+      if (token === null) return sendError(reply, "SESSION_INVALID");
+      const idHash = sha256(id);
+      const result = await store.consume(sha256(token), idHash, deps.now());
+      reply.clearCookie(SESSION_COOKIE, { path: `/api/v1/links/${id}` });
+      if (!result.ok) return result.reason === "session" ? sendError(reply, "SESSION_INVALID") : unavailable(reply);
+      metrics.linksConsumed.inc();
+      request.log.info({ event: "link.consumed", link: logTag(deps.logKey, idHash) }, "link consumed");
+      const plaintext = openContent(keyring, result.content, idHash);
+      return result.content.kind === "text"
+        ? { content: plaintext.toString("utf8") }
+        : { ciphertext: toBase64Url(plaintext) };
+    },
+  );
+
+  api.get(
+    "/api/v1/links/:id/status",
+    {
+      schema: {
+        summary: "The sender's view of a link",
+        tags: ["manage"],
+        params: LinkParams,
+        response: { 200: StatusResponse, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const auth = await authorizeSender(request, request.params.id);
+      if (!auth) return unavailable(reply);
+      const { meta } = auth;
+      const state = effectiveState(meta, deps.now());
+      return {
+        state,
+        created_at: iso(meta.createdAt),
+        expires_at: iso(meta.expiresAt),
+        consumed_at: state === "consumed" && meta.endedAt !== null ? iso(meta.endedAt) : null,
+      };
+    },
+  );
+
+  api.delete(
+    "/api/v1/links/:id",
+    {
+      schema: {
+        summary: "Revoke a link and destroy its content",
+        tags: ["manage"],
+        params: LinkParams,
+        response: { 204: { type: "null", description: "Revoked (or already ended)" }, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const auth = await authorizeSender(request, request.params.id);
+      if (!auth) return unavailable(reply);
+      if (await store.revoke(auth.idHash, deps.now())) {
+        metrics.linksRevoked.inc();
+        request.log.info({ event: "link.revoked", link: logTag(deps.logKey, auth.idHash) }, "link revoked");
+      }
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,54 @@
+/** One schema step. Versions are applied in ascending order, each exactly once, and never edited after release. */
+export interface SqliteMigration {
+  version: number;
+  sql: string;
+}
+
+/**
+ * The SQLite schema history. Append new steps with the next version; never change a released one, because
+ * databases in the field have already recorded it as applied.
+ */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE links (
+        id_hash     BLOB    PRIMARY KEY NOT NULL,
+        manage_hash BLOB    NOT NULL,
+        kind        TEXT    NOT NULL,
+        state       TEXT    NOT NULL CHECK (state IN ('fresh', 'consumed', 'expired', 'revoked')),
+        key_version INTEGER NULL,
+        wrapped_key BLOB    NULL,
+        sealed      BLOB    NULL,
+        policy      TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        ended_at    INTEGER NULL,
+        -- Crypto-shredding as a schema guarantee: a link that left FRESH can never again hold content or a key.
+        CHECK (state = 'fresh' OR (sealed IS NULL AND wrapped_key IS NULL))
+      );
+      -- The purge scans fresh links by expiry.
+      CREATE INDEX links_state_expires ON links (state, expires_at);
+      -- Metadata retention deletes ended links by age; fresh links (ended_at NULL) stay out of this index.
+      CREATE INDEX links_ended ON links (ended_at) WHERE ended_at IS NOT NULL;
+
+      -- Small rows keyed by a hash: WITHOUT ROWID stores them once, in the primary-key b-tree.
+      CREATE TABLE sessions (
+        token_hash   BLOB    PRIMARY KEY NOT NULL,
+        link_id_hash BLOB    NOT NULL REFERENCES links (id_hash) ON DELETE CASCADE,
+        expires_at   INTEGER NOT NULL,
+        binding      TEXT    NULL,
+        used_at      INTEGER NULL
+      ) WITHOUT ROWID;
+      -- Needed by the ON DELETE CASCADE (otherwise each link deletion scans every session) and by the purge.
+      CREATE INDEX sessions_link ON sessions (link_id_hash);
+      CREATE INDEX sessions_expires ON sessions (expires_at);
+
+      CREATE TABLE used_challenges (
+        challenge_hash BLOB    PRIMARY KEY NOT NULL,
+        expires_at     INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX used_challenges_expires ON used_challenges (expires_at);
+    `,
+  },
+];

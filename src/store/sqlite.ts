@@ -1,0 +1,264 @@
+import { closeSync, openSync } from "node:fs";
+import Database from "better-sqlite3";
+import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
+import { GroupCommitter, type GroupCommitStats } from "./group-commit.js";
+import type {
+  ConsumeResult,
+  LinkStore,
+  LiveSession,
+  NewLink,
+  NewSession,
+  PurgeResult,
+  SessionResult,
+} from "./link-store.js";
+import { migrateSqlite } from "./sqlite-migrate.js";
+
+/** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
+export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** The SQLite adapter: a LinkStore plus the raw handle (for tests and operator commands) and batching counters. */
+export interface SqliteLinkStore extends LinkStore {
+  readonly db: Database.Database;
+  stats(): GroupCommitStats;
+}
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; created with mode 0600 when missing. */
+  file: string;
+  /** Most writes committed by one transaction (default 512); the rest wait for the next flush. */
+  maxBatch?: number;
+}
+
+interface MetaRow {
+  state: LinkState;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  manage_hash: Buffer;
+  kind: ContentKind;
+  policy: string;
+}
+
+interface ContentRow {
+  kind: ContentKind;
+  key_version: number | null;
+  wrapped_key: Buffer | null;
+  sealed: Buffer | null;
+}
+
+interface SessionRow {
+  link_id_hash: Buffer;
+  expires_at: number;
+  binding: string | null;
+}
+
+/** Binds any Uint8Array as a BLOB without copying it. */
+function blob(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The file holds wrapped keys and link metadata: nobody but the service user should read it (-wal/-shm inherit). */
+function createPrivately(file: string): void {
+  try {
+    closeSync(openSync(file, "wx", 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+}
+
+function configure(db: Database.Database): void {
+  // Several processes may share the file; a writer waits for the lock instead of failing at once.
+  db.pragma("busy_timeout = 5000");
+  const mode = db.pragma("journal_mode = WAL", { simple: true });
+  if (mode !== "wal") throw new Error(`sqlite: WAL mode unavailable (got ${String(mode)}); is the file on a local disk?`);
+  // FULL fsyncs the WAL at every commit: a consume acknowledged to a client survives power loss, not only a crash.
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  // Zero freed cells and pages, so destroyed ciphertext and wrapped keys do not linger in the file.
+  db.pragma("secure_delete = ON");
+  const expected: Record<string, number> = { synchronous: 2, foreign_keys: 1, secure_delete: 1 };
+  for (const [name, value] of Object.entries(expected)) {
+    const actual = db.pragma(name, { simple: true });
+    if (actual !== value) throw new Error(`sqlite: PRAGMA ${name} is ${String(actual)}, expected ${value}`);
+  }
+}
+
+class SqliteStore implements SqliteLinkStore {
+  readonly db: Database.Database;
+  readonly #writer: GroupCommitter;
+  readonly #sql;
+
+  constructor(db: Database.Database, maxBatch: number) {
+    this.db = db;
+    this.#writer = new GroupCommitter(db, maxBatch);
+    // Prepared once: preparing per call would cost more than the statements themselves at thousands of ops/s.
+    // Writes use .run() and read `changes`, never `UPDATE ... RETURNING` with .get(), which leaves the statement
+    // open, pins a read snapshot and lets the WAL grow without bound.
+    this.#sql = {
+      insertLink: db.prepare(
+        `INSERT INTO links (id_hash, manage_hash, kind, state, key_version, wrapped_key, sealed, policy, created_at, expires_at)
+         VALUES (?, ?, ?, 'fresh', ?, ?, ?, ?, ?, ?)`,
+      ),
+      meta: db.prepare(
+        "SELECT state, created_at, expires_at, ended_at, manage_hash, kind, policy FROM links WHERE id_hash = ?",
+      ),
+      linkIsLive: db.prepare("SELECT 1 FROM links WHERE id_hash = ? AND state = 'fresh' AND expires_at > ?"),
+      challengeIsUsed: db.prepare("SELECT 1 FROM used_challenges WHERE challenge_hash = ? AND expires_at > ?"),
+      // A leftover row of an expired challenge (not yet purged) is overwritten rather than treated as a replay.
+      burnChallenge: db.prepare(
+        `INSERT INTO used_challenges (challenge_hash, expires_at) VALUES (?, ?)
+         ON CONFLICT (challenge_hash) DO UPDATE SET expires_at = excluded.expires_at WHERE used_challenges.expires_at <= ?`,
+      ),
+      insertSession: db.prepare(
+        "INSERT INTO sessions (token_hash, link_id_hash, expires_at, binding) VALUES (?, ?, ?, ?)",
+      ),
+      findSession: db.prepare(
+        "SELECT link_id_hash, expires_at, binding FROM sessions WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+      ),
+      redeemSession: db.prepare(
+        `UPDATE sessions SET used_at = ?
+         WHERE token_hash = ? AND link_id_hash = ? AND used_at IS NULL AND expires_at > ?`,
+      ),
+      readContent: db.prepare(
+        "SELECT kind, key_version, wrapped_key, sealed FROM links WHERE id_hash = ? AND state = 'fresh' AND expires_at > ?",
+      ),
+      // The compare-and-set: only the transaction that still sees 'fresh' changes a row.
+      burnLink: db.prepare(
+        `UPDATE links SET state = 'consumed', ended_at = ?, sealed = NULL, wrapped_key = NULL
+         WHERE id_hash = ? AND state = 'fresh' AND expires_at > ?`,
+      ),
+      revokeLink: db.prepare(
+        `UPDATE links SET state = 'revoked', ended_at = ?, sealed = NULL, wrapped_key = NULL
+         WHERE id_hash = ? AND state = 'fresh' AND expires_at > ?`,
+      ),
+      expireLink: db.prepare(
+        `UPDATE links SET state = 'expired', ended_at = expires_at, sealed = NULL, wrapped_key = NULL
+         WHERE id_hash = ? AND state = 'fresh' AND expires_at <= ?`,
+      ),
+      expireDue: db.prepare(
+        `UPDATE links SET state = 'expired', ended_at = expires_at, sealed = NULL, wrapped_key = NULL
+         WHERE state = 'fresh' AND expires_at <= ?`,
+      ),
+      deleteSessions: db.prepare("DELETE FROM sessions WHERE expires_at <= ?"),
+      deleteChallenges: db.prepare("DELETE FROM used_challenges WHERE expires_at <= ?"),
+      deleteEnded: db.prepare("DELETE FROM links WHERE ended_at IS NOT NULL AND ended_at < ?"),
+      ping: db.prepare("SELECT 1"),
+    };
+  }
+
+  stats(): GroupCommitStats {
+    return this.#writer.stats();
+  }
+
+  async createLink(link: NewLink): Promise<void> {
+    await this.#writer.enqueue(() => {
+      this.#sql.insertLink.run(
+        blob(link.idHash), blob(link.manageHash), link.kind, link.keyVersion, blob(link.wrappedKey),
+        blob(link.sealed), link.policy, link.createdAt, link.expiresAt,
+      );
+    });
+  }
+
+  async getLinkMeta(idHash: Uint8Array): Promise<LinkMeta | null> {
+    const row = this.#sql.meta.get(blob(idHash)) as MetaRow | undefined;
+    if (!row) return null;
+    return {
+      state: row.state,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      endedAt: row.ended_at,
+      manageHash: row.manage_hash,
+      kind: row.kind,
+      policy: row.policy,
+    };
+  }
+
+  createSession(session: NewSession, challengeHash: Uint8Array, challengeExpiresAt: number, now: number): Promise<SessionResult> {
+    return this.#writer.enqueue((): SessionResult => {
+      const challenge = blob(challengeHash);
+      // Checks before writes, inside the IMMEDIATE transaction: an unavailable link must not burn the challenge.
+      if (this.#sql.challengeIsUsed.get(challenge, now)) return "challenge-used";
+      if (!this.#sql.linkIsLive.get(blob(session.linkIdHash), now)) return "unavailable";
+      this.#sql.burnChallenge.run(challenge, challengeExpiresAt, now);
+      this.#sql.insertSession.run(blob(session.tokenHash), blob(session.linkIdHash), session.expiresAt, session.binding);
+      return "ok";
+    });
+  }
+
+  async findSession(tokenHash: Uint8Array, now: number): Promise<LiveSession | null> {
+    const row = this.#sql.findSession.get(blob(tokenHash), now) as SessionRow | undefined;
+    return row ? { linkIdHash: row.link_id_hash, expiresAt: row.expires_at, binding: row.binding } : null;
+  }
+
+  consume(tokenHash: Uint8Array, linkIdHash: Uint8Array, now: number): Promise<ConsumeResult> {
+    return this.#writer.enqueue((): ConsumeResult => {
+      const id = blob(linkIdHash);
+      if (this.#sql.redeemSession.run(now, blob(tokenHash), id, now).changes !== 1) return { ok: false, reason: "session" };
+      // RETURNING would yield the post-update NULLs, so read first; the IMMEDIATE transaction holds the write lock,
+      // so no other connection or process can change the row between this read and the compare-and-set below.
+      const row = this.#sql.readContent.get(id, now) as ContentRow | undefined;
+      if (!row) return { ok: false, reason: "unavailable" };
+      if (row.sealed === null || row.wrapped_key === null || row.key_version === null) {
+        // A fresh link without content is corruption; throwing rolls back this op, so the session stays unused.
+        throw new Error("sqlite: fresh link without content");
+      }
+      if (this.#sql.burnLink.run(now, id, now).changes !== 1) return { ok: false, reason: "unavailable" };
+      return { ok: true, content: { kind: row.kind, keyVersion: row.key_version, wrappedKey: row.wrapped_key, sealed: row.sealed } };
+    });
+  }
+
+  revoke(idHash: Uint8Array, now: number): Promise<boolean> {
+    return this.#writer.enqueue((): boolean => {
+      const id = blob(idHash);
+      if (this.#sql.revokeLink.run(now, id, now).changes === 1) return true;
+      // Past its expiry the link is already expired to everyone: record that and destroy the content now, rather
+      // than keep it until the next purge.
+      this.#sql.expireLink.run(id, now);
+      return false;
+    });
+  }
+
+  async purgeExpired(now: number): Promise<PurgeResult> {
+    const result = await this.#writer.enqueue((): PurgeResult => {
+      const expired = this.#sql.expireDue.run(now).changes;
+      const sessions = this.#sql.deleteSessions.run(now).changes;
+      this.#sql.deleteChallenges.run(now);
+      this.#sql.deleteEnded.run(now - METADATA_RETENTION_MS);
+      return { expired, sessions };
+    });
+    // Old page images of destroyed content stay in the WAL until it is checkpointed and truncated; this must run
+    // outside a transaction, which holds here because batches run synchronously and none is open between them.
+    if (this.db.open) this.db.pragma("wal_checkpoint(TRUNCATE)");
+    return result;
+  }
+
+  async ping(): Promise<void> {
+    this.#sql.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.#writer.close();
+    this.db.close();
+  }
+}
+
+/**
+ * Opens (creating and migrating if needed) the embedded SQLite store: WAL, synchronous=FULL, foreign keys,
+ * secure_delete, and group commit for every write. Several stores, in one process or many, may share the file.
+ * @example
+ * const store = await openSqliteStore({ file: join(dataDir, "oncelink.db") });
+ * await store.createLink(link);
+ */
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteLinkStore> {
+  if (opts.file !== ":memory:" && opts.file !== "") createPrivately(opts.file);
+  const db = new Database(opts.file);
+  try {
+    configure(db);
+    migrateSqlite(db);
+    return new SqliteStore(db, opts.maxBatch ?? 512);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,62 @@
+// Formatting helpers shared by the server renderer and the browser bundles. Deliberately free of any catalog import,
+// so the browser bundles do not carry the English strings a second time.
+
+/** Values substituted for `{name}` placeholders. */
+export type MessageParams = Readonly<Record<string, string | number>>;
+
+/**
+ * Fills `{name}` placeholders; unknown placeholders are left as written so a gap is visible rather than blank.
+ * @example interpolate("Hello {who}", { who: "Ada" }) // "Hello Ada"
+ */
+export function interpolate(template: string, params?: MessageParams): string {
+  if (!params) return template;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.hasOwn(params, name) ? String(params[name]) : whole,
+  );
+}
+
+/**
+ * A date and time in the reader's language, e.g. "27 Nov 2025, 14:05". Returns the input unchanged when it is not a
+ * valid date rather than throwing, because a display glitch must not break a page mid-flow.
+ */
+export function formatDateTime(iso: string, locale: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(date);
+}
+
+const DURATION_UNITS = [
+  { unit: "day", seconds: 86_400 },
+  { unit: "hour", seconds: 3_600 },
+  { unit: "minute", seconds: 60 },
+  { unit: "second", seconds: 1 },
+] as const;
+
+/**
+ * A duration in the largest whole unit, spelled out by `Intl`, e.g. 604800 -> "7 days", 3600 -> "1 hour".
+ * Lifetimes are chosen from round values, so the exact unit reads better than "1 day, 0 hours".
+ */
+export function formatDuration(seconds: number, locale: string): string {
+  const whole = Math.max(0, Math.round(seconds));
+  const pick = DURATION_UNITS.find((u) => whole >= u.seconds && whole % u.seconds === 0) ?? DURATION_UNITS[3];
+  return new Intl.NumberFormat(locale, { style: "unit", unit: pick.unit, unitDisplay: "long" }).format(
+    whole / pick.seconds,
+  );
+}
+
+/** A byte count for people, e.g. "1.2 MB" (decimal units, as file managers show them). */
+export function formatBytes(bytes: number, locale: string): string {
+  const units = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
+  let value = Math.max(0, bytes);
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return new Intl.NumberFormat(locale, {
+    style: "unit",
+    unit: units[i],
+    unitDisplay: i === 0 ? "long" : "short",
+    maximumFractionDigits: i === 0 ? 0 : 1,
+  }).format(value);
+}

@@ -1,0 +1,69 @@
+// Element ids shared by the server renderer (render.ts) and the browser bundles (entries/*.ts). One table, so a
+// renamed element breaks the typecheck instead of a page at run time.
+
+/** Ids present on every page. */
+export const COMMON_IDS = {
+  main: "main",
+  i18n: "i18n",
+  /** Polite live region: progress and confirmations. */
+  status: "status",
+  /** Assertive live region: errors. */
+  error: "error",
+  unavailableView: "view-unavailable",
+  unavailableHeading: "unavailable-heading",
+} as const;
+
+/** Ids of the create page. */
+export const CREATE_IDS = {
+  formView: "view-form",
+  form: "create-form",
+  secret: "secret",
+  ttl: "ttl",
+  submit: "create-submit",
+  resultView: "view-result",
+  resultHeading: "result-heading",
+  link: "recipient-link",
+  copyLink: "copy-link",
+  expires: "expires",
+  note: "recipient-note",
+  copyNote: "copy-note",
+  manage: "manage-link",
+  copyManage: "copy-manage",
+  again: "create-again",
+} as const;
+
+/** Ids of the open (interstitial + reveal) page. */
+export const OPEN_IDS = {
+  checkingView: "view-checking",
+  freshView: "view-fresh",
+  freshHeading: "fresh-heading",
+  reveal: "reveal",
+  incompleteView: "view-incomplete",
+  incompleteHeading: "incomplete-heading",
+  revealedView: "view-revealed",
+  revealedHeading: "revealed-heading",
+  textBlock: "revealed-text",
+  secret: "secret",
+  copySecret: "copy-secret",
+  fileBlock: "revealed-file",
+  fileSummary: "file-summary",
+  saveFile: "save-file",
+} as const;
+
+/** Ids of the manage page. */
+export const MANAGE_IDS = {
+  checkingView: "view-checking",
+  statusView: "view-status",
+  statusHeading: "status-heading",
+  state: "state",
+  created: "created",
+  expires: "expires",
+  consumedRow: "consumed-row",
+  consumed: "consumed",
+  refresh: "refresh",
+  revoke: "revoke",
+  confirm: "confirm",
+  confirmHeading: "confirm-heading",
+  confirmYes: "confirm-yes",
+  confirmNo: "confirm-no",
+} as const;

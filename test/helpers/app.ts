@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import { solveChallenge, type Challenge } from "altcha-lib";
+import { deriveKey } from "altcha-lib/algorithms/sha";
+import { loadConfig, type Config } from "../../src/config.js";
+import { loadKeyring } from "../../src/crypto/keyring.js";
+import { createApp } from "../../src/http/app.js";
+import { openSqliteStore, type SqliteLinkStore } from "../../src/store/sqlite.js";
+import { LOG_DIR, recordSecrets } from "./secrets.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: SqliteLinkStore;
+  config: Config;
+  dataDir: string;
+  /** The app's clock; move it forward to test expiry. */
+  clock: { now: number };
+  close(): Promise<void>;
+}
+
+/**
+ * A real app on a real SQLite file in a temp dir, driven through `app.inject()`. Its log goes to `.test-logs/`
+ * for the log scan; the clock is controllable.
+ */
+export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), "oncelink-inject-"));
+  const config = loadConfig({ DATA_DIR: dataDir, POW_MAX_NUMBER: "200", PUBLIC_URL: "http://127.0.0.1:8080", ...env });
+  const { keyring } = loadKeyring({ file: config.keysFile });
+  const store = await openSqliteStore({ file: join(dataDir, "oncelink.db") });
+  const clock = { now: Date.now() };
+  const logger = pino(
+    { level: "info" },
+    pino.destination({ dest: join(LOG_DIR, `inject-${process.pid}.log`), sync: true, mkdir: true }),
+  );
+  const app = await createApp(
+    { config, store, keyring, now: () => clock.now, random: (n) => randomBytes(n) },
+    { logger, assetDir: join(ROOT, "dist/web") },
+  );
+  await app.ready();
+  return {
+    app,
+    store,
+    config,
+    dataDir,
+    clock,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/** Solves an ALTCHA challenge the way the CLI does and returns the session-step payload. */
+export async function solvePow(challenge: Challenge): Promise<string> {
+  const solution = await solveChallenge({ challenge, deriveKey });
+  if (!solution) throw new Error("proof of work not solved");
+  return Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
+}
+
+/** Creates a server-encrypted link through the API; records its secrets for the log scan. */
+export async function createTextLink(
+  app: FastifyInstance,
+  content: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; manageToken: string; url: string; manageUrl: string }> {
+  const res = await app.inject({ method: "POST", url: "/api/v1/links", payload: { content, ...extra } });
+  if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+  const body = res.json() as { id: string; url: string; manage_url: string };
+  const manageToken = body.manage_url.split("#")[1]!;
+  recordSecrets(body.id, manageToken, content);
+  return { id: body.id, manageToken, url: body.url, manageUrl: body.manage_url };
+}
+
+/** Runs challenge + session for a link and returns the session token. */
+export async function mintSession(app: FastifyInstance, id: string): Promise<string> {
+  const ch = await app.inject({ method: "GET", url: `/api/v1/links/${id}/challenge` });
+  if (ch.statusCode !== 200) throw new Error(`challenge failed: ${ch.statusCode}`);
+  const pow = await solvePow(ch.json() as Challenge);
+  const res = await app.inject({ method: "POST", url: `/api/v1/links/${id}/session`, payload: { pow } });
+  if (res.statusCode !== 201) throw new Error(`session failed: ${res.statusCode} ${res.body}`);
+  const token = (res.json() as { session: string }).session;
+  recordSecrets(token);
+  return token;
+}

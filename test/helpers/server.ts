@@ -1,0 +1,91 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, openSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LOG_DIR } from "./secrets.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  pid: number;
+  /** Stops the server by PID (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Kills the server with SIGKILL (crash simulation) and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the real server (`node bin/oncelink.js serve`, built by `npm test` beforehand) on a free port with a
+ * fresh DATA_DIR unless one is given; its output goes to `.test-logs/` for the log scan.
+ */
+export async function startServer(opts: { env?: Record<string, string>; dataDir?: string; name?: string } = {}): Promise<RunningServer> {
+  const port = await freePort();
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "oncelink-test-"));
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = join(LOG_DIR, `server-${opts.name ?? "test"}-${process.pid}-${port}.log`);
+  const out = openSync(logFile, "a");
+  const child = spawn(process.execPath, [join(ROOT, "bin/oncelink.js"), "serve"], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...opts.env,
+    },
+    stdio: ["ignore", out, out],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited early (code ${child.exitCode}); see ${logFile}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`server did not become ready; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const pid = child.pid!;
+  return {
+    url,
+    port,
+    dataDir,
+    pid,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,310 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Challenge } from "altcha-lib";
+import { fromBase64Url, toBase64Url } from "../src/core/base64url.js";
+import { decryptEnvelope, encryptText, generateLinkKey } from "../src/crypto/client-layer.js";
+import { sha256 } from "../src/crypto/hash.js";
+import { buildTestApp, createTextLink, mintSession, solvePow, type TestApp } from "./helpers/app.js";
+import { recordSecrets } from "./helpers/secrets.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const status = async (id: string, manageToken: string) =>
+  (await t.app.inject({ url: `/api/v1/links/${id}/status`, headers: { authorization: `Bearer ${manageToken}` } })).json() as {
+    state: string;
+    consumed_at: string | null;
+  };
+
+const consume = (id: string, token: string) =>
+  t.app.inject({ method: "POST", url: `/api/v1/links/${id}/consume`, headers: { authorization: `Session ${token}` } });
+
+const row = (id: string) =>
+  t.store.db.prepare("SELECT state, sealed, wrapped_key FROM links WHERE id_hash = ?").get(sha256(id)) as {
+    state: string;
+    sealed: Buffer | null;
+    wrapped_key: Buffer | null;
+  };
+
+const UNKNOWN_ID = "AAAAAAAAAAAAAAAAAAAAAA";
+
+describe("one-time lifecycle through HTTP", () => {
+  it("creates a server-encrypted link and opens it exactly once", async () => {
+    const secret = `s3cret-${toBase64Url(crypto.getRandomValues(new Uint8Array(12)))}`;
+    const link = await createTextLink(t.app, secret);
+    expect(link.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(link.url).toBe(`http://127.0.0.1:8080/l/${link.id}`);
+    expect(link.manageUrl).toMatch(new RegExp(`/m/${link.id}#[A-Za-z0-9_-]{22}$`));
+
+    const info = await t.app.inject({ url: `/api/v1/links/${link.id}` });
+    expect(info.statusCode).toBe(200);
+    expect(info.json()).toMatchObject({ state: "fresh", encryption: "server", requires: { pow: true } });
+
+    const token = await mintSession(t.app, link.id);
+    const first = await consume(link.id, token);
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ content: secret });
+
+    const second = await consume(link.id, await mintSession(t.app, link.id).catch(() => token));
+    expect(second.statusCode).toBeGreaterThanOrEqual(400);
+    expect((await status(link.id, link.manageToken)).state).toBe("consumed");
+    const stored = row(link.id);
+    expect(stored).toEqual({ state: "consumed", sealed: null, wrapped_key: null });
+  });
+
+  it("carries a client-encrypted envelope it cannot read and hands it back once", async () => {
+    const key = generateLinkKey();
+    const envelope = await encryptText("client side secret ✓", key);
+    recordSecrets(key, "client side secret ✓");
+    const res = await t.app.inject({ method: "POST", url: "/api/v1/links", payload: { ciphertext: toBase64Url(envelope) } });
+    expect(res.statusCode).toBe(201);
+    const { id } = res.json() as { id: string };
+    recordSecrets(id);
+    expect((await t.app.inject({ url: `/api/v1/links/${id}` })).json()).toMatchObject({ encryption: "client" });
+    const out = await consume(id, await mintSession(t.app, id));
+    const body = out.json() as { ciphertext: string };
+    const opened = await decryptEnvelope(fromBase64Url(body.ciphertext)!, key);
+    expect(opened).toEqual({ kind: "text", text: "client side secret ✓" });
+  });
+
+  it("never changes state on 100 GET/HEAD/OPTIONS of the page and the info/challenge endpoints", async () => {
+    const link = await createTextLink(t.app, "look but do not touch");
+    const requests = [];
+    for (let i = 0; i < 25; i++) {
+      requests.push(t.app.inject({ method: "GET", url: `/l/${link.id}` }));
+      requests.push(t.app.inject({ method: "HEAD", url: `/l/${link.id}` }));
+      requests.push(t.app.inject({ method: "OPTIONS", url: `/l/${link.id}` }));
+      requests.push(t.app.inject({ method: "GET", url: `/api/v1/links/${link.id}` }));
+      requests.push(t.app.inject({ method: "GET", url: `/api/v1/links/${link.id}/challenge` }));
+    }
+    const responses = await Promise.all(requests);
+    for (const r of responses) expect(r.statusCode).toBeLessThan(300);
+    expect((await status(link.id, link.manageToken)).state).toBe("fresh");
+    expect(row(link.id).sealed).not.toBeNull();
+  });
+
+  it("rejects a replayed proof of work, a token for another link, and an expired token; links stay fresh", async () => {
+    const a = await createTextLink(t.app, "link a content");
+    const b = await createTextLink(t.app, "link b content");
+
+    const ch = await t.app.inject({ url: `/api/v1/links/${a.id}/challenge` });
+    const pow = await solvePow(ch.json() as Challenge);
+    const s1 = await t.app.inject({ method: "POST", url: `/api/v1/links/${a.id}/session`, payload: { pow } });
+    expect(s1.statusCode).toBe(201);
+    recordSecrets((s1.json() as { session: string }).session);
+    const replay = await t.app.inject({ method: "POST", url: `/api/v1/links/${a.id}/session`, payload: { pow } });
+    expect(replay.statusCode).toBe(409);
+    expect(replay.json()).toMatchObject({ error: "POW_REPLAYED" });
+
+    // A challenge solved for A does not open a session on B.
+    const ch2 = await t.app.inject({ url: `/api/v1/links/${a.id}/challenge` });
+    const powA = await solvePow(ch2.json() as Challenge);
+    const cross = await t.app.inject({ method: "POST", url: `/api/v1/links/${b.id}/session`, payload: { pow: powA } });
+    expect(cross.json()).toMatchObject({ error: "POW_INVALID" });
+
+    const tokenA = await mintSession(t.app, a.id);
+    const wrongLink = await consume(b.id, tokenA);
+    expect(wrongLink.statusCode).toBe(401);
+    expect(wrongLink.json()).toMatchObject({ error: "SESSION_INVALID" });
+
+    const tokenB = await mintSession(t.app, b.id);
+    t.clock.now += (t.config.sessionTtlSeconds + 1) * 1000;
+    const expired = await consume(b.id, tokenB);
+    expect(expired.statusCode).toBe(401);
+    t.clock.now = Date.now();
+
+    const garbage = await consume(a.id, "not-a-token");
+    expect(garbage.statusCode).toBe(401);
+    expect((await status(a.id, a.manageToken)).state).toBe("fresh");
+    expect((await status(b.id, b.manageToken)).state).toBe("fresh");
+
+    // The valid session for A still works once, and its token cannot be used again.
+    expect((await consume(a.id, tokenA)).statusCode).toBe(200);
+    expect((await consume(a.id, tokenA)).statusCode).toBe(401);
+    expect((await status(a.id, a.manageToken)).state).toBe("consumed");
+  });
+
+  it("answers unknown, consumed, expired and revoked ids with one identical 404", async () => {
+    const consumed = await createTextLink(t.app, "will be consumed");
+    await consume(consumed.id, await mintSession(t.app, consumed.id));
+    const revoked = await createTextLink(t.app, "will be revoked");
+    const del = await t.app.inject({ method: "DELETE", url: `/api/v1/links/${revoked.id}`, headers: { authorization: `Bearer ${revoked.manageToken}` } });
+    expect(del.statusCode).toBe(204);
+    const expiring = await createTextLink(t.app, "will expire", { ttl: 60 });
+    t.clock.now += 61_000;
+    const bodies = new Set<string>();
+    for (const id of [UNKNOWN_ID, consumed.id, revoked.id, expiring.id, "short", "x".repeat(60)]) {
+      for (const path of [`/api/v1/links/${id}`, `/api/v1/links/${id}/challenge`]) {
+        const res = await t.app.inject({ url: path });
+        expect(res.statusCode).toBe(404);
+        bodies.add(res.body);
+      }
+    }
+    expect([...bodies]).toEqual([JSON.stringify({ error: "UNAVAILABLE", message: "This link is no longer available." })]);
+    expect((await status(expiring.id, expiring.manageToken)).state).toBe("expired");
+    expect((await status(revoked.id, revoked.manageToken)).state).toBe("revoked");
+    // A wrong manage token looks exactly like an unknown link.
+    const wrong = await t.app.inject({ url: `/api/v1/links/${consumed.id}/status`, headers: { authorization: `Bearer ${UNKNOWN_ID}` } });
+    expect(wrong.statusCode).toBe(404);
+    expect(wrong.body).toBe([...bodies][0]);
+    t.clock.now = Date.now();
+  });
+
+  it("destroys stored bytes and the wrapped key on consume, revoke and expiry", async () => {
+    const c = await createTextLink(t.app, "destroy on consume");
+    const r = await createTextLink(t.app, "destroy on revoke");
+    const e = await createTextLink(t.app, "destroy on expiry", { ttl: 60 });
+    await consume(c.id, await mintSession(t.app, c.id));
+    await t.app.inject({ method: "DELETE", url: `/api/v1/links/${r.id}`, headers: { authorization: `Bearer ${r.manageToken}` } });
+    await t.store.purgeExpired(Date.now() + 61_000);
+    for (const [link, state] of [[c, "consumed"], [r, "revoked"], [e, "expired"]] as const) {
+      expect(row(link.id)).toEqual({ state, sealed: null, wrapped_key: null });
+    }
+  });
+
+  it("never writes the plaintext of a server-encrypted secret to the database file", async () => {
+    const marker = `PLAINTEXT-MARKER-${toBase64Url(crypto.getRandomValues(new Uint8Array(16)))}`;
+    const link = await createTextLink(t.app, marker);
+    t.store.db.pragma("wal_checkpoint(TRUNCATE)");
+    const files = ["oncelink.db", "oncelink.db-wal"].map((f) => join(t.dataDir, f));
+    for (const file of files) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(file);
+      } catch {
+        continue;
+      }
+      expect(bytes.includes(Buffer.from(marker))).toBe(false);
+      expect(bytes.includes(Buffer.from(link.id))).toBe(false);
+      expect(bytes.includes(Buffer.from(link.manageToken))).toBe(false);
+    }
+  });
+});
+
+describe("response headers", () => {
+  it("sets a strict CSP and no-store/no-referrer/noindex on pages and API", async () => {
+    const link = await createTextLink(t.app, "headers");
+    for (const url of ["/", `/l/${link.id}`, `/m/${link.id}`, `/api/v1/links/${link.id}`, `/api/v1/links/${UNKNOWN_ID}`, "/nope"]) {
+      const res = await t.app.inject({ url });
+      const csp = String(res.headers["content-security-policy"]);
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain("unsafe-inline");
+      expect(csp).not.toContain("unsafe-eval");
+      expect(res.headers["x-content-type-options"]).toBe("nosniff");
+      expect(res.headers["referrer-policy"]).toBe("no-referrer");
+      expect(res.headers["cache-control"]).toBe("no-store");
+      expect(res.headers["x-robots-tag"]).toBe("noindex, nofollow");
+    }
+  });
+
+  it("sets the session cookie HttpOnly and SameSite=Strict, scoped to the link", async () => {
+    const link = await createTextLink(t.app, "cookie");
+    const ch = await t.app.inject({ url: `/api/v1/links/${link.id}/challenge` });
+    const res = await t.app.inject({
+      method: "POST",
+      url: `/api/v1/links/${link.id}/session`,
+      payload: { pow: await solvePow(ch.json() as Challenge) },
+    });
+    const cookie = String(res.headers["set-cookie"]);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toContain(`Path=/api/v1/links/${link.id}`);
+    const token = cookie.split(";")[0]!.split("=")[1]!;
+    recordSecrets(token);
+    const out = await t.app.inject({ method: "POST", url: `/api/v1/links/${link.id}/consume`, cookies: { oncelink_session: token } });
+    expect(out.json()).toEqual({ content: "cookie" });
+  });
+});
+
+describe("bad input", () => {
+  const post = (payload: string, contentType = "application/json") =>
+    t.app.inject({ method: "POST", url: "/api/v1/links", payload, headers: { "content-type": contentType } });
+
+  it.each([
+    ["malformed JSON", "{not json", "BAD_REQUEST", 400],
+    ["empty body", "", "BAD_REQUEST", 400],
+    ["neither content nor ciphertext", "{}", "CONTENT_MISSING", 400],
+    ["both", JSON.stringify({ content: "a", ciphertext: "AQID" }), "CONTENT_MISSING", 400],
+    ["empty content", JSON.stringify({ content: "" }), "CONTENT_EMPTY", 400],
+    ["ciphertext not base64url", JSON.stringify({ ciphertext: "a+b/" }), "VALIDATION_FAILED", 400],
+    ["ciphertext not an envelope", JSON.stringify({ ciphertext: "AQID" }), "CIPHERTEXT_INVALID", 400],
+    ["ttl too long", JSON.stringify({ content: "a", ttl: 10 ** 9 }), "TTL_INVALID", 400],
+    ["ttl too short", JSON.stringify({ content: "a", ttl: 5 }), "TTL_INVALID", 400],
+    ["ttl not a number", JSON.stringify({ content: "a", ttl: "1h" }), "VALIDATION_FAILED", 400],
+    ["unknown field", JSON.stringify({ content: "a", colour: "red" }), "VALIDATION_FAILED", 400],
+    ["content not a string", JSON.stringify({ content: 42 }), "VALIDATION_FAILED", 400],
+    ["array body", "[]", "VALIDATION_FAILED", 400],
+  ])("%s gets a 4xx with a code", async (_name, payload, code, statusCode) => {
+    const res = await post(payload);
+    expect(res.statusCode).toBe(statusCode);
+    expect(res.json()).toMatchObject({ error: code });
+  });
+
+  it("answers a body over the limit with 413", async () => {
+    const big = JSON.stringify({ content: "x".repeat(t.config.maxSecretBytes * 2) });
+    const res = await post(big);
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ error: "PAYLOAD_TOO_LARGE" });
+    const justOver = await post(JSON.stringify({ content: "x".repeat(t.config.maxSecretBytes + 1) }));
+    expect(justOver.statusCode).toBe(413);
+  });
+
+  it("answers a non-JSON content type with 415", async () => {
+    const res = await post("content=a", "application/x-www-form-urlencoded");
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ error: "UNSUPPORTED_MEDIA_TYPE" });
+  });
+
+  it("never answers 5xx to random garbage on any route", async () => {
+    const link = await createTextLink(t.app, "fuzz target");
+    const routes = [
+      ["POST", "/api/v1/links"],
+      ["POST", `/api/v1/links/${link.id}/session`],
+      ["POST", `/api/v1/links/${link.id}/consume`],
+      ["DELETE", `/api/v1/links/${link.id}`],
+      ["GET", `/api/v1/links/${link.id}/status`],
+    ] as const;
+    const samples = ["null", "true", "1", '"x"', "{}", '{"pow":1}', '{"pow":"!!!"}', '{"pow":{"challenge":1,"solution":2}}',
+      '{"pow":{"challenge":{"parameters":{},"signature":"x"},"solution":{"counter":-1,"derivedKey":"zz"}}}',
+      '{"pow":"' + Buffer.from('{"challenge":{"parameters":null}}').toString("base64") + '"}',
+      "\u0000\u0001", "{".repeat(500), '{"content":"a","content":"b"}'];
+    for (const [method, url] of routes) {
+      for (const payload of samples) {
+        for (const authorization of [undefined, "Bearer x", "Session " + "A".repeat(22), "Bearer " + link.id]) {
+          const res = await t.app.inject({ method, url, payload, headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) } });
+          expect(res.statusCode, `${method} ${url} ${payload}`).toBeLessThan(500);
+          expect(res.statusCode).toBeGreaterThanOrEqual(200);
+        }
+      }
+    }
+    expect((await status(link.id, link.manageToken)).state).toBe("fresh");
+  });
+});
+
+describe("operations endpoints", () => {
+  it("serves health, readiness, metrics without ids, and an OpenAPI 3.1 document of every route", async () => {
+    const link = await createTextLink(t.app, "metrics");
+    await t.app.inject({ url: `/api/v1/links/${link.id}` });
+    expect((await t.app.inject({ url: "/healthz" })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: "/readyz" })).statusCode).toBe(200);
+    const metrics = await t.app.inject({ url: "/metrics" });
+    expect(metrics.body).toContain("oncelink_links_created_total");
+    expect(metrics.body).toContain('route="/api/v1/links/:id"');
+    expect(metrics.body).toContain("oncelink_http_request_duration_seconds_bucket");
+    expect(metrics.body).not.toContain(link.id);
+    const doc = (await t.app.inject({ url: "/api/v1/openapi.json" })).json() as { openapi: string; paths: Record<string, object> };
+    expect(doc.openapi).toBe("3.1.0");
+    for (const path of ["/api/v1/links", "/api/v1/links/{id}", "/api/v1/links/{id}/challenge", "/api/v1/links/{id}/session",
+      "/api/v1/links/{id}/consume", "/api/v1/links/{id}/status", "/healthz", "/readyz", "/metrics"]) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    expect(Object.keys(doc.paths)).not.toContain("/l/{id}");
+  });
+});
