@@ -13,11 +13,11 @@ const entryDir = `${root}src/web/entries`;
 const entries = existsSync(entryDir)
   ? readdirSync(entryDir).filter((f) => f.endsWith(".ts")).map((f) => `${entryDir}/${f}`)
   : [];
-mkdirSync(`${root}dist/web`, { recursive: true });
+mkdirSync(`${root}dist/assets`, { recursive: true });
 if (entries.length > 0) {
   await build({
     entryPoints: entries,
-    outdir: `${root}dist/web`,
+    outdir: `${root}dist/assets`,
     bundle: true,
     minify: true,
     format: "esm",
@@ -27,4 +27,4 @@ if (entries.length > 0) {
     logLevel: "warning",
   });
 }
-if (existsSync(`${root}src/web/static`)) cpSync(`${root}src/web/static`, `${root}dist/web`, { recursive: true });
+if (existsSync(`${root}src/web/static`)) cpSync(`${root}src/web/static`, `${root}dist/assets`, { recursive: true });

@@ -48,7 +48,8 @@ function statusJson(status: LinkStatus): Record<string, string | null> {
 }
 
 function formatStatus(status: LinkStatus): string {
-  const ended = status.state === "consumed" ? "opened" : status.state === "fresh" ? "ended" : status.state;
+  // consumed_at is when the link ended, whichever way; name the line after how it ended.
+  const ended = status.state === "consumed" || status.state === "fresh" ? "opened" : status.state;
   return [
     `state:    ${status.state}`,
     `created:  ${status.createdAt}`,

@@ -75,10 +75,14 @@ async function errorFromResponse(response: Response): Promise<OncelinkApiError> 
 }
 
 function describeCause(err: unknown): string {
-  // undici puts the useful part (ECONNREFUSED, ENOTFOUND) in `cause.code`; its messages never hold the path.
+  // undici puts the useful part in `cause`: a code (ECONNREFUSED, ENOTFOUND) or a short reason ("bad port").
   const cause = err instanceof Error ? (err as Error & { cause?: unknown }).cause : undefined;
-  const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === "string" ? ` (${code})` : "";
+  if (typeof cause !== "object" || cause === null) return "";
+  const { code, message } = cause as { code?: unknown; message?: unknown };
+  if (typeof code === "string") return ` (${code})`;
+  // A reason that could quote the request URL (and so the link id) is left out.
+  if (typeof message === "string" && message.length <= 60 && !message.includes("/")) return ` (${message})`;
+  return "";
 }
 
 function oneLine(text: string): string {

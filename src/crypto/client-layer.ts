@@ -88,7 +88,7 @@ export function encryptText(text: string, linkKey: string): Promise<Uint8Array> 
 
 /**
  * Encrypts raw bytes (a file) into a v1 envelope; `meta.name` and `meta.type` are sealed inside it.
- * Throws a RangeError when the JSON header of name and type exceeds 65535 UTF-8 bytes.
+ * Rejects with a RangeError when the JSON header of name and type exceeds 65535 UTF-8 bytes.
  * @example const envelope = await encryptBytes(fileBytes, key, { name: "id_ed25519", type: "text/plain" });
  */
 export function encryptBytes(bytes: Uint8Array, linkKey: string, meta?: FileMeta): Promise<Uint8Array> {

@@ -1,7 +1,10 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadKeyring, rotateMasterKey } from "./keyring.js";
 
@@ -67,6 +70,27 @@ describe("keys file", () => {
       for (const key of [keyring.masterKeys.get(1)!, keyring.signingKey]) seen.add(b64(key));
     }
     expect(seen.size).toBe(10);
+  });
+
+  it("concurrent first starts agree on one keyring (real processes)", async () => {
+    const file = join(dir, "data", "keys.json");
+    const module = fileURLToPath(new URL("./keyring.ts", import.meta.url));
+    const script =
+      `import { loadKeyring } from ${JSON.stringify(module)};` +
+      `const { keyring, generated } = loadKeyring({ file: ${JSON.stringify(file)} });` +
+      `console.log(JSON.stringify([generated, keyring.masterKeys.get(1).toString("hex"), keyring.signingKey.toString("hex")]));`;
+    const run = promisify(execFile);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script])),
+    );
+    const outputs = results.map((r) => JSON.parse(r.stdout) as [boolean, string, string]);
+    expect(outputs.filter(([generated]) => generated)).toHaveLength(1);
+    const onDisk = loadKeyring({ file }).keyring;
+    for (const [, master, signing] of outputs) {
+      expect(master).toBe(onDisk.masterKeys.get(1)!.toString("hex"));
+      expect(signing).toBe(onDisk.signingKey.toString("hex"));
+    }
+    expect(readdirSync(join(dir, "data"))).toEqual(["keys.json"]);
   });
 
   it.skipIf(!posix)("refuses a file readable by group or others, without quoting it", () => {

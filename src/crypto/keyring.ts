@@ -5,10 +5,9 @@
  * the signing key is the root of the HTTP layer's keys (see `deriveSubkey`). There is never a built-in
  * default key: keys come from the environment, from the keys file, or are generated into a new file.
  */
-import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { dirname } from "node:path";
 import { fromBase64Url, toBase64Url } from "../core/base64url.js";
+import { readPrivateFile, writePrivateFile } from "./private-file.js";
 
 /** Every key in the keyring is 256 bits. */
 export const KEY_BYTES = 32;
@@ -40,8 +39,9 @@ export class KeyringError extends Error {
  * fresh random keys (mode 0600, parent directory 0700) when it does not exist; `generated` then is true and
  * the caller should log that it happened.
  *
- * Throws a KeyringError for a file readable by group or others, a malformed file or variable, a key that is
- * not 32 bytes, or a current version without a key.
+ * Throws (a KeyringError, or a plain Error for file-system faults) for a file readable by group or others,
+ * a malformed file or variable, a key that is not 32 bytes, or a current version without a key. Messages
+ * name the file or variable and the field, never key material.
  * @example
  * const { keyring, generated } = loadKeyring({ file: config.keysFile, envMasterKeys: env.ONCELINK_MASTER_KEYS });
  * if (generated) log.warn("generated a new master keyring; back it up");
@@ -131,41 +131,28 @@ function decodeKey(text: string, where: string): Buffer {
   return Buffer.from(bytes);
 }
 
-function makeKeyring(currentVersion: number, masterKeys: Map<number, Buffer>, signingKey: Buffer, source: string): Keyring {
+function makeKeyring(
+  currentVersion: number,
+  masterKeys: Map<number, Buffer>,
+  signingKey: Buffer,
+  source: string,
+): Keyring {
   if (!masterKeys.has(currentVersion)) {
     throw new KeyringError(`${source}: current master key version ${currentVersion} has no key`);
   }
   for (const [version, key] of masterKeys) {
     // One secret in two roles would let a fault in one use leak into the other; it is a copy-paste accident.
-    if (key.equals(signingKey)) throw new KeyringError(`${source}: master key version ${version} equals the signing key`);
+    if (key.equals(signingKey)) {
+      throw new KeyringError(`${source}: master key version ${version} equals the signing key`);
+    }
   }
   return Object.freeze({ currentVersion, masterKeys, signingKey });
 }
 
 /** Reads and validates the keys file; null when it does not exist. */
 function readKeysFile(file: string): Keyring | null {
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new KeyringError(`cannot open ${file}: ${(error as NodeJS.ErrnoException).code ?? "unknown error"}`);
-  }
-  let text: string;
-  try {
-    // fstat on the open descriptor: the mode we check is the mode of the bytes we read (no swap in between).
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new KeyringError(`${file} is not a regular file`);
-    if (process.platform !== "win32" && (stat.mode & 0o077) !== 0) {
-      throw new KeyringError(
-        `${file} is readable by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}); run chmod 600 on it`,
-      );
-    }
-    text = readFileSync(fd, "utf8");
-  } finally {
-    closeSync(fd);
-  }
-  return parseKeysFile(text, file);
+  const text = readPrivateFile(file);
+  return text === null ? null : parseKeysFile(text, file);
 }
 
 function parseKeysFile(text: string, file: string): Keyring {
@@ -176,7 +163,9 @@ function parseKeysFile(text: string, file: string): Keyring {
     // V8's SyntaxError quotes the input, which would put key material in the message.
     throw new KeyringError(`${file} is not valid JSON`);
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new KeyringError(`${file} is not a JSON object`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new KeyringError(`${file} is not a JSON object`);
+  }
   const data = raw as Partial<Record<keyof KeysFileV1, unknown>>;
   if (data.version !== 1) throw new KeyringError(`${file} has an unsupported format version (expected 1)`);
   if (typeof data.current !== "number" || parseVersion(String(data.current)) === null) {
@@ -196,63 +185,13 @@ function parseKeysFile(text: string, file: string): Keyring {
   return makeKeyring(data.current, masterKeys, decodeKey(data.signing, `${file}: signing key`), file);
 }
 
-/**
- * Writes the keyring through a 0600 temp file in the same directory. "create" publishes it with link(),
- * which fails if the file appeared meanwhile (returns false: two first starts must not end with two keyrings);
- * "replace" publishes it with rename(). Either way a reader sees the old file or the whole new one.
- */
 function writeKeysFile(file: string, keyring: Keyring, mode: "create" | "replace"): boolean {
-  const dir = dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const versions = [...keyring.masterKeys.keys()].sort((a, b) => a - b);
   const body: KeysFileV1 = {
     version: 1,
     current: keyring.currentVersion,
-    master: Object.fromEntries([...keyring.masterKeys].sort(([a], [b]) => a - b).map(([v, k]) => [String(v), toBase64Url(k)])),
+    master: Object.fromEntries(versions.map((v) => [String(v), toBase64Url(keyring.masterKeys.get(v)!)])),
     signing: toBase64Url(keyring.signingKey),
   };
-  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  const fd = openSync(tmp, "wx", 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(body, null, 2)}\n`);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw error;
-  }
-  closeSync(fd);
-  let published = true;
-  try {
-    if (mode === "create") {
-      try {
-        linkSync(tmp, file);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "EEXIST") published = false;
-        // A few file systems have no hard links; rename is still atomic there, only the race guard is lost.
-        else if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") renameSync(tmp, file);
-        else throw error;
-      }
-    } else {
-      renameSync(tmp, file);
-    }
-  } finally {
-    if (mode === "create") rmSync(tmp, { force: true });
-  }
-  if (published) syncDirectory(dir);
-  return published;
-}
-
-function syncDirectory(dir: string): void {
-  // Makes the new directory entry durable across a crash; not supported on every platform, hence best effort.
-  try {
-    const fd = openSync(dir, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Windows cannot open a directory; the rename itself is still atomic there.
-  }
+  return writePrivateFile(file, `${JSON.stringify(body, null, 2)}\n`, mode);
 }

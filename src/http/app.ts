@@ -15,7 +15,7 @@ import { registerPageRoutes, unavailableHtml } from "./routes/pages.js";
 
 export interface AppOptions {
   logger: FastifyBaseLogger;
-  /** Where the built browser assets live (default: dist/web next to this file's build). */
+  /** Where the built browser assets live (default: dist/assets, beside this file's build). */
   assetDir?: string;
   /** Process-wide metrics (CPU, memory); off in tests that build many apps. */
   defaultMetrics?: boolean;
@@ -106,7 +106,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
 
   registerLinkRoutes(app, routeDeps);
   registerPageRoutes(app, {
-    assetDir: opts.assetDir ?? fileURLToPath(new URL("../web", import.meta.url)),
+    assetDir: opts.assetDir ?? fileURLToPath(new URL("../assets", import.meta.url)),
   });
   registerOpsRoutes(app, routeDeps);
 

@@ -1,12 +1,12 @@
 import { randomInt } from "node:crypto";
-import { createChallenge, verifySolution, type Challenge, type Solution } from "altcha-lib";
+import { createChallenge, type Challenge, type ChallengeParameters, type Solution } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { toBase64Url } from "../core/base64url.js";
-import { hmacSha256, sha256 } from "../crypto/hash.js";
+import { hmacSha256, safeEqual, sha256 } from "../crypto/hash.js";
 
 /** Issues and checks ALTCHA v2 proof-of-work challenges bound to one link. */
 export interface PowService {
-  /** A new challenge for the link with this id hash. */
+  /** A new signed challenge for the link with this id hash. */
   issue(linkIdHash: Uint8Array, now: number): Promise<Challenge>;
   /**
    * Checks a payload for the link; on success returns the challenge's single-use hash and its expiry
@@ -20,6 +20,23 @@ interface Payload {
   solution: Solution;
 }
 
+const HEX = /^(?:[0-9a-f]{2})+$/;
+const MAX_COUNTER = 0xffffffff;
+
+/** ALTCHA's canonical form of the signed parameters: keys sorted at every level, undefined values dropped. */
+function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    typeof v === "object" && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+            .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+        )
+      : v;
+  return JSON.stringify(sort(value));
+}
+
 function parsePayload(payload: unknown): Payload | null {
   let value: unknown = payload;
   if (typeof payload === "string") {
@@ -31,54 +48,80 @@ function parsePayload(payload: unknown): Payload | null {
     }
   }
   if (typeof value !== "object" || value === null) return null;
-  const { challenge, solution } = value as Partial<Payload>;
+  const { challenge, solution } = value as Record<string, unknown>;
   if (typeof challenge !== "object" || challenge === null || typeof solution !== "object" || solution === null) return null;
-  const params = (challenge as Challenge).parameters;
-  if (typeof params !== "object" || params === null || typeof (challenge as Challenge).signature !== "string") return null;
-  return { challenge: challenge as Challenge, solution: solution as Solution };
+  const { parameters, signature } = challenge as Record<string, unknown>;
+  if (typeof parameters !== "object" || parameters === null || typeof signature !== "string") return null;
+  const { counter, derivedKey } = solution as Record<string, unknown>;
+  if (typeof derivedKey !== "string" || !HEX.test(derivedKey) || derivedKey.length > 256) return null;
+  if (typeof counter !== "number" || !Number.isInteger(counter) || counter < 0 || counter > MAX_COUNTER) return null;
+  return { challenge: challenge as Challenge, solution: { counter, derivedKey } };
+}
+
+/** The ALTCHA v2 password for a counter: the nonce bytes followed by the counter as a big-endian uint32. */
+function password(nonceHex: string, counter: number): Uint8Array {
+  const nonce = Buffer.from(nonceHex, "hex");
+  const out = Buffer.alloc(nonce.length + 4);
+  nonce.copy(out);
+  out.writeUInt32BE(counter, nonce.length);
+  return out;
+}
+
+/** The HMAC secret, in altcha-lib's string form, derived from the service key. */
+export function altchaSecret(hmacKey: Uint8Array): string {
+  return hmacSha256(hmacKey, "altcha-signature").toString("hex");
 }
 
 /**
- * Builds the proof-of-work service. SHA-256 with node:crypto hashing: altcha's PBKDF2 mode costs the server
- * ~7 ms per verification, and WebCrypto hashing a thread-pool round trip per call.
+ * Builds the proof-of-work service: ALTCHA v2 challenges (SHA-256, deterministic mode) made with altcha-lib and
+ * signed and verified here with node:crypto. altcha-lib signs with WebCrypto, and in Node every `crypto.subtle`
+ * call is a thread-pool round trip (0.5-1 ms per verification, measured), which would cap the session step near
+ * 1-2k/s; its PBKDF2 mode costs ~7 ms. The signature format is altcha's own (HMAC-SHA-256 over the canonical JSON
+ * of the parameters, hex), so altcha-lib's `verifySolution` accepts these challenges too (tested).
  */
 export function createPowService(opts: { hmacKey: Uint8Array; maxNumber: number; ttlSeconds: number }): PowService {
-  const secret = toBase64Url(opts.hmacKey);
+  // altcha-lib takes its HMAC secret as a string and uses its UTF-8 bytes; keeping that convention lets altcha's
+  // own verifier check our signatures (see pow.test.ts).
+  const signKey = Buffer.from(altchaSecret(opts.hmacKey), "utf8");
   const bindKey = hmacSha256(opts.hmacKey, "bind");
-  // The binding tag is keyed, so a challenge says nothing about the link to anyone without the server key.
+  // Keyed, so a challenge says nothing about the link to anyone without the server key.
   const bindTag = (linkIdHash: Uint8Array) => toBase64Url(hmacSha256(bindKey, linkIdHash).subarray(0, 16));
+  const sign = (parameters: ChallengeParameters) => hmacSha256(signKey, canonicalJson(parameters)).toString("hex");
+
   return {
     async issue(linkIdHash, now) {
-      return createChallenge({
+      const { parameters } = await createChallenge({
         algorithm: "SHA-256",
         cost: 1,
         counter: randomInt(0, opts.maxNumber + 1),
         deriveKey,
         expiresAt: Math.floor(now / 1000) + opts.ttlSeconds,
-        hmacSignatureSecret: secret,
         data: { l: bindTag(linkIdHash) },
       });
+      const canonical = JSON.parse(canonicalJson(parameters)) as ChallengeParameters;
+      return { parameters: canonical, signature: sign(canonical) };
     },
+
     async verify(payload, linkIdHash, now) {
       const parsed = parsePayload(payload);
       if (!parsed) return null;
-      const params = parsed.challenge.parameters;
-      if (params.algorithm !== "SHA-256" || params.cost !== 1 || params.data?.l !== bindTag(linkIdHash)) return null;
-      const expiresAt = typeof params.expiresAt === "number" ? params.expiresAt * 1000 : 0;
+      const { parameters, signature } = parsed.challenge;
+      if (typeof signature !== "string" || !HEX.test(signature)) return null;
+      if (!safeEqual(Buffer.from(sign(parameters), "hex"), Buffer.from(signature, "hex"))) return null;
+      // The parameters are ours (signed): only now are their fields worth reading.
+      if (parameters.algorithm !== "SHA-256" || parameters.cost !== 1 || parameters.data?.l !== bindTag(linkIdHash)) return null;
+      const expiresAt = typeof parameters.expiresAt === "number" ? parameters.expiresAt * 1000 : 0;
       if (expiresAt <= now) return null;
-      let result;
-      try {
-        result = await verifySolution({
-          challenge: parsed.challenge,
-          solution: parsed.solution,
-          deriveKey,
-          hmacSignatureSecret: secret,
-        });
-      } catch {
-        return null;
-      }
-      if (!result.verified) return null;
-      return { challengeHash: sha256(parsed.challenge.signature!), expiresAt };
+      const { derivedKey } = await deriveKey(
+        parameters,
+        Buffer.from(parameters.salt, "hex"),
+        password(parameters.nonce, parsed.solution.counter),
+      );
+      const key = Buffer.from(derivedKey);
+      const prefix = Buffer.from(parameters.keyPrefix, "hex");
+      if (!safeEqual(key, Buffer.from(parsed.solution.derivedKey, "hex"))) return null;
+      if (!safeEqual(key.subarray(0, prefix.length), prefix)) return null;
+      return { challengeHash: sha256(signature), expiresAt };
     },
   };
 }

@@ -240,6 +240,12 @@ function openMain(c: Catalog): string {
     `</div>`,
     `<p class="notice">${m("open.revealed.disabled")}</p>`,
     `</section>`,
+    // Heading and text are filled from the catalog by the script: the same view serves several failures.
+    `<section id="${ids.problemView}" class="view" aria-labelledby="${ids.problemHeading}" hidden>`,
+    `<h1 id="${ids.problemHeading}" tabindex="-1"></h1>`,
+    `<p id="${ids.problemBody}"></p>`,
+    `<div class="actions"><button type="button" id="${ids.problemRetry}" hidden>${m("open.problem.retry")}</button></div>`,
+    `</section>`,
     unavailableSection(c, true),
     liveRegions(),
   ].join("\n");

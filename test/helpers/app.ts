@@ -40,7 +40,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
   );
   const app = await createApp(
     { config, store, keyring, now: () => clock.now, random: (n) => randomBytes(n) },
-    { logger, assetDir: join(ROOT, "dist/web") },
+    { logger, assetDir: join(ROOT, "dist/assets") },
   );
   await app.ready();
   return {

@@ -58,7 +58,7 @@ export const en = {
   "open.fresh.hint": "Have a safe place ready to keep it, such as a password manager.",
   "open.reveal": "Reveal",
   "open.progress.start": "Preparing to open the secret…",
-  "open.progress.pow": "Checking this browser… {percent}%",
+  "open.progress.pow": "Checking this browser; this can take a few seconds…",
   "open.progress.opening": "Opening the secret…",
   "open.progress.done": "The secret is shown below.",
   "open.incomplete.heading": "This link looks incomplete",
@@ -72,10 +72,15 @@ export const en = {
   "open.revealed.file": "You received a file: {name} ({size}).",
   "open.revealed.fileUnnamed": "You received a file ({size}).",
   "open.revealed.save": "Save file",
-  "open.error.retry": "Try again",
   "open.error.notOpened": "The link was not used up, so you can try again.",
-  "open.error.decrypt":
-    "The secret could not be decrypted: the link may have been altered on its way to you. Ask the sender for a new link.",
+  "open.problem.retry": "Try again",
+  "open.problem.checkHeading": "The link could not be checked",
+  "open.problem.unsupportedHeading": "This link cannot be opened here",
+  "open.problem.unsupportedBody":
+    "It asks for an extra step that this page does not support yet. Nothing has been opened; the sender can make a new link without that step.",
+  "open.problem.decryptHeading": "The secret could not be decrypted",
+  "open.problem.decryptBody":
+    "The link may have been altered on its way to you, and it has now been used. Ask the sender for a new link.",
 
   "manage.title": "Manage your link",
   "manage.heading": "Your one-time link",

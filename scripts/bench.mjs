@@ -1,0 +1,181 @@
+// `npm run bench`: starts the real server on a temporary DATA_DIR (durable SQLite: synchronous=FULL, group commit)
+// and a bare Fastify hello-world, then measures with autocannon in one run: create (server-encrypted 1 KiB),
+// session, consume, and the hello-world ceiling. Prints req/s, p50, p99 and each ratio to the hello-world.
+import { fork, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { solveChallenge } from "altcha-lib";
+import { deriveKey } from "altcha-lib/algorithms/sha";
+
+const root = new URL("..", import.meta.url).pathname;
+const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function waitReady(url) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not ready: ${url}`);
+}
+
+function run(opts) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
+    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
+  });
+}
+
+function summarize(name, result) {
+  const ok = result["2xx"];
+  const bad = result.non2xx + result.errors + result.timeouts;
+  return {
+    name,
+    rps: Math.round(ok / result.duration),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: ok,
+    failures: bad,
+  };
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "oncelink-bench-"));
+const helloPort = await freePort();
+const appPort = await freePort();
+const hello = fork(join(root, "scripts/bench-hello.mjs"), { env: { ...process.env, PORT: String(helloPort) }, stdio: "ignore" });
+const server = spawn(process.execPath, [join(root, "bin/oncelink.js"), "serve"], {
+  env: {
+    ...process.env,
+    PORT: String(appPort),
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    // The work of the proof is the client's; verifying costs the server the same whatever the difficulty.
+    POW_MAX_NUMBER: "1",
+  },
+  stdio: ["ignore", "ignore", "inherit"],
+});
+const base = `http://127.0.0.1:${appPort}`;
+const results = [];
+try {
+  await waitReady(`http://127.0.0.1:${helloPort}/`);
+  await waitReady(`${base}/readyz`);
+  console.log(`oncelink bench: ${DURATION}s per case, ${CONNECTIONS} connections, durable SQLite (synchronous=FULL)\n`);
+
+  results.push(summarize("hello-world (bare Fastify)", await run({ url: `http://127.0.0.1:${helloPort}/`, duration: DURATION })));
+
+  // Create: 1 KiB server-encrypted secrets; keep the ids for the next cases.
+  const content = "x".repeat(1024);
+  const ids = [];
+  results.push(
+    summarize(
+      "create (server-encrypted 1 KiB)",
+      await run({
+        url: base,
+        duration: DURATION,
+        requests: [
+          {
+            method: "POST",
+            path: "/api/v1/links",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ content }),
+            onResponse: (status, body) => {
+              if (status === 201) ids.push(JSON.parse(body).id);
+            },
+          },
+        ],
+      }),
+    ),
+  );
+
+  // Challenges for every link (not measured), solved here as a client would.
+  const links = ids.map((id) => ({ id, pow: null, session: null }));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < links.length) {
+        const link = links[next++];
+        const challenge = await (await fetch(`${base}/api/v1/links/${link.id}/challenge`)).json();
+        const solution = await solveChallenge({ challenge, deriveKey });
+        link.pow = Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
+      }
+    }),
+  );
+
+  let s = 0;
+  results.push(
+    summarize(
+      "session (verify PoW, mint token)",
+      await run({
+        url: base,
+        amount: links.length,
+        requests: [
+          {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            setupRequest: (req, context) => {
+              const link = links[s++];
+              context.link = link;
+              return { ...req, path: `/api/v1/links/${link.id}/session`, body: JSON.stringify({ pow: link.pow }) };
+            },
+            onResponse: (status, body, context) => {
+              if (status === 201) context.link.session = JSON.parse(body).session;
+            },
+          },
+        ],
+      }),
+    ),
+  );
+
+  const ready = links.filter((l) => l.session);
+  let c = 0;
+  results.push(
+    summarize(
+      "consume (durable, one-time)",
+      await run({
+        url: base,
+        amount: ready.length,
+        requests: [
+          {
+            method: "POST",
+            setupRequest: (req) => {
+              const link = ready[c++];
+              return { ...req, path: `/api/v1/links/${link.id}/consume`, headers: { authorization: `Session ${link.session}` } };
+            },
+          },
+        ],
+      }),
+    ),
+  );
+} finally {
+  server.kill("SIGTERM");
+  hello.kill("SIGTERM");
+}
+
+const ceiling = results[0].rps;
+console.log("case".padEnd(36), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "vs hello".padStart(9), "failed".padStart(7));
+for (const r of results) {
+  r.ratio = Math.round((r.rps / ceiling) * 1000) / 10;
+  console.log(r.name.padEnd(36), String(r.rps).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8), `${r.ratio}%`.padStart(9), String(r.failures).padStart(7));
+}
+mkdirSync(join(root, "bench-results"), { recursive: true });
+writeFileSync(join(root, "bench-results/latest.json"), JSON.stringify({ when: new Date().toISOString(), results }, null, 2));
+await new Promise((r) => setTimeout(r, 300));
+rmSync(dataDir, { recursive: true, force: true });

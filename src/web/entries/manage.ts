@@ -1,0 +1,121 @@
+// The sender's page for one link: status and revoke. The manage token stays in the fragment (the sender may
+// bookmark this page); the client library sends it as a Bearer header, so it never reaches a server log as a URL.
+import { getStatus, InvalidLinkError, revokeLink, UnavailableError, type LinkStatus } from "../../client/index.js";
+import type { MessageKey } from "../i18n/en.js";
+import { formatDateTime } from "../i18n/format.js";
+import { announce, announceError, byId, setTitle, showView, wireSkipLink } from "../lib/dom.js";
+import { errorText } from "../lib/error-text.js";
+import { loadPageMessages } from "../lib/messages.js";
+import { COMMON_IDS, MANAGE_IDS as IDS } from "../page-ids.js";
+
+const { locale, t } = loadPageMessages();
+
+const checkingView = byId(IDS.checkingView, HTMLElement);
+const statusView = byId(IDS.statusView, HTMLElement);
+const statusHeading = byId(IDS.statusHeading, HTMLElement);
+const unavailableView = byId(COMMON_IDS.unavailableView, HTMLElement);
+const unavailableHeading = byId(COMMON_IDS.unavailableHeading, HTMLElement);
+const views = [checkingView, statusView, unavailableView];
+
+const stateField = byId(IDS.state, HTMLElement);
+const createdField = byId(IDS.created, HTMLElement);
+const expiresField = byId(IDS.expires, HTMLElement);
+const consumedRow = byId(IDS.consumedRow, HTMLElement);
+const consumedField = byId(IDS.consumed, HTMLElement);
+const refresh = byId(IDS.refresh, HTMLButtonElement);
+const revoke = byId(IDS.revoke, HTMLButtonElement);
+const confirm = byId(IDS.confirm, HTMLElement);
+const confirmHeading = byId(IDS.confirmHeading, HTMLElement);
+const confirmYes = byId(IDS.confirmYes, HTMLButtonElement);
+const confirmNo = byId(IDS.confirmNo, HTMLButtonElement);
+
+const STATE_TEXT: Record<LinkStatus["state"], MessageKey> = {
+  fresh: "manage.state.fresh",
+  consumed: "manage.state.consumed",
+  expired: "manage.state.expired",
+  revoked: "manage.state.revoked",
+};
+
+let busy = false;
+
+function showUnavailable(moveFocus: boolean): void {
+  setTitle(t("unavailable.heading"));
+  showView(views, unavailableView, moveFocus ? unavailableHeading : undefined);
+}
+
+function render(status: LinkStatus): void {
+  stateField.textContent = t(STATE_TEXT[status.state]);
+  createdField.textContent = formatDateTime(status.createdAt, locale);
+  expiresField.textContent = formatDateTime(status.expiresAt, locale);
+  // consumed_at also marks the end of a revoked or expired link; only an opened link has an "opened on" time.
+  const opened = status.state === "consumed" && status.consumedAt !== null;
+  consumedField.textContent = opened ? formatDateTime(status.consumedAt ?? "", locale) : "";
+  consumedRow.hidden = !opened;
+  revoke.hidden = status.state !== "fresh";
+  if (revoke.hidden) closeConfirm(false);
+  setTitle(t("manage.title"));
+}
+
+/** Loads the status; `moveFocus` when the person asked for it, so the result is read out. */
+async function load(moveFocus: boolean, done?: MessageKey): Promise<void> {
+  try {
+    render(await getStatus(location.href));
+    showView(views, statusView, moveFocus ? statusHeading : undefined);
+    if (done) announce(t(done));
+  } catch (err) {
+    // A wrong, missing or malformed token and an unknown id all get the same answer, by design.
+    if (err instanceof UnavailableError || err instanceof InvalidLinkError) showUnavailable(moveFocus);
+    else announceError(errorText(err, t));
+  }
+}
+
+function openConfirm(): void {
+  confirm.hidden = false;
+  revoke.setAttribute("aria-expanded", "true");
+  confirmHeading.focus();
+}
+
+function closeConfirm(returnFocus: boolean): void {
+  confirm.hidden = true;
+  revoke.setAttribute("aria-expanded", "false");
+  if (returnFocus) revoke.focus();
+}
+
+async function onConfirmRevoke(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  confirmYes.setAttribute("aria-disabled", "true");
+  try {
+    await revokeLink(location.href);
+    closeConfirm(false);
+    await load(true, "manage.revoked");
+  } catch (err) {
+    if (err instanceof UnavailableError) showUnavailable(true);
+    else announceError(errorText(err, t));
+  } finally {
+    busy = false;
+    confirmYes.removeAttribute("aria-disabled");
+  }
+}
+
+async function onRefresh(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  announce(t("manage.checking"));
+  try {
+    await load(false);
+    if (!statusView.hidden) announce(stateField.textContent ?? "");
+  } finally {
+    busy = false;
+  }
+}
+
+wireSkipLink();
+refresh.addEventListener("click", () => void onRefresh());
+revoke.addEventListener("click", openConfirm);
+confirmNo.addEventListener("click", () => closeConfirm(true));
+confirmYes.addEventListener("click", () => void onConfirmRevoke());
+confirm.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") closeConfirm(true);
+});
+void load(false);

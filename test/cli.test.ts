@@ -1,0 +1,268 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openLink } from "../src/client/open-link.js";
+import { recordSecrets } from "./helpers/secrets.js";
+import { startServer, type RunningServer } from "./helpers/server.js";
+
+// The `oncelink` command end to end: the built CLI as a child process against the real built server.
+// Needs `npm run build` first (npm test does it).
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const BIN = join(ROOT, "bin/oncelink.js");
+
+interface CliResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+let server: RunningServer;
+let workDir: string;
+
+beforeAll(async () => {
+  server = await startServer({ name: "cli" });
+  workDir = mkdtempSync(join(tmpdir(), "oncelink-cli-"));
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Runs `node bin/oncelink.js ...args` with `input` piped into stdin (or an empty stdin). */
+function runCli(args: string[], input: Uint8Array | string = "", env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ONCELINK_SERVER: server.url, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
+    child.stdin.end(input);
+  });
+}
+
+interface Created {
+  url: string;
+  manageUrl: string;
+  id: string;
+}
+
+/** `oncelink create` with `--json`, registering every secret it yields for the log scan. */
+async function createViaCli(input: Uint8Array | string, extraArgs: string[] = []): Promise<Created> {
+  const r = await runCli(["create", "--json", ...extraArgs], input);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  const json = JSON.parse(r.stdout.toString("utf8")) as { url: string; manage_url: string; id: string; expires_at: string };
+  recordLink(json.url, json.manage_url);
+  return { url: json.url, manageUrl: json.manage_url, id: json.id };
+}
+
+function recordLink(url: string, manageUrl: string): void {
+  const [, id, key] = /\/l\/([^#]+)#(.+)$/.exec(url) ?? [];
+  const [, token] = /#(.+)$/.exec(manageUrl) ?? [];
+  recordSecrets(url, manageUrl, id, key, token);
+}
+
+/** A text secret that is unique to this run, so the log scan can look for it. */
+function uniqueText(prefix: string): string {
+  const text = `${prefix} ${randomBytes(12).toString("hex")}`;
+  recordSecrets(text);
+  return text;
+}
+
+async function stateOf(manageUrl: string): Promise<string> {
+  const r = await runCli(["status", "--json", manageUrl]);
+  expect(r.code).toBe(0);
+  return (JSON.parse(r.stdout.toString("utf8")) as { state: string }).state;
+}
+
+function expectOneLine(stderr: string): void {
+  expect(stderr.endsWith("\n")).toBe(true);
+  expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+}
+
+describe("oncelink create | oncelink open", () => {
+  it("prints only the recipient link on stdout and the manage link on stderr", async () => {
+    const secret = uniqueText("plain output");
+    const r = await runCli(["create", "--server", server.url], secret);
+    expect(r.code).toBe(0);
+    const stdout = r.stdout.toString("utf8");
+    expect(stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/l\/[A-Za-z0-9_-]{22}#[A-Za-z0-9_-]{22}\n$/);
+    const manageUrl = /(http\S+\/m\/\S+)/.exec(r.stderr)?.[1];
+    expect(manageUrl).toBeDefined();
+    recordLink(stdout.trim(), manageUrl!);
+    const opened = await runCli(["open", stdout.trim()]);
+    expect(opened.stdout.toString("utf8")).toBe(secret);
+  });
+
+  it.each([
+    ["ASCII text with a trailing newline", () => uniqueText("correct horse battery staple") + "\n"],
+    ["unicode text without a newline", () => uniqueText("Grüße, 世界 🔑 ﷽ —")],
+    ["text with CRLF and a NUL byte", () => uniqueText("line1\r\nline2\0end")],
+  ])("round-trips %s byte for byte", async (_what, makeSecret) => {
+    const secret = makeSecret();
+    const link = await createViaCli(secret);
+    const r = await runCli(["open", link.url]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.equals(Buffer.from(secret, "utf8"))).toBe(true);
+  });
+
+  it("round-trips 100 KiB of random binary exactly", async () => {
+    const secret = randomBytes(100 * 1024);
+    const link = await createViaCli(secret);
+    const r = await runCli(["open", link.url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(secret.length);
+    expect(r.stdout.equals(secret)).toBe(true);
+  });
+
+  it("status shows fresh, then consumed; a second open exits 2 with a one-line reason and no output", async () => {
+    const link = await createViaCli(uniqueText("status flow"));
+    const fresh = await runCli(["status", link.manageUrl]);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout.toString("utf8")).toMatch(/^state:\s+fresh$/m);
+
+    expect((await runCli(["open", link.url])).code).toBe(0);
+
+    const consumed = await runCli(["status", link.manageUrl]);
+    expect(consumed.stdout.toString("utf8")).toMatch(/^state:\s+consumed$/m);
+    expect(consumed.stdout.toString("utf8")).toMatch(/^opened:\s+\d{4}-\d\d-\d\dT/m);
+
+    const second = await runCli(["open", link.url]);
+    expect(second.code).toBe(2);
+    expect(second.stdout.length).toBe(0);
+    expectOneLine(second.stderr);
+    expect(second.stderr).toContain("no longer available");
+  });
+
+  it("status --json prints the API's object", async () => {
+    const link = await createViaCli(uniqueText("status json"));
+    const r = await runCli(["status", "--json", link.manageUrl]);
+    expect(r.code).toBe(0);
+    const status = JSON.parse(r.stdout.toString("utf8")) as Record<string, unknown>;
+    expect(Object.keys(status).sort()).toEqual(["consumed_at", "created_at", "expires_at", "state"]);
+    expect(status.state).toBe("fresh");
+    expect(status.consumed_at).toBeNull();
+  });
+
+  it("revoke makes a later open exit 2", async () => {
+    const link = await createViaCli(uniqueText("revoke me"));
+    const revoked = await runCli(["revoke", link.manageUrl]);
+    expect(revoked.code).toBe(0);
+    expect(await stateOf(link.manageUrl)).toBe("revoked");
+    const r = await runCli(["open", link.url]);
+    expect(r.code).toBe(2);
+    expect(r.stdout.length).toBe(0);
+    expectOneLine(r.stderr);
+  });
+
+  it("a wrong manage token gets exit 2 and is not printed", async () => {
+    const link = await createViaCli(uniqueText("wrong token"));
+    const wrong = link.manageUrl.replace(/#.*$/, `#${randomBytes(16).toString("base64url")}`);
+    const r = await runCli(["status", wrong]);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr).not.toContain(wrong.split("#")[1]!);
+    expect(await stateOf(link.manageUrl)).toBe("fresh");
+  });
+
+  it("--json prints one parseable object with url, manage_url, id and expires_at; --ttl sets the lifetime", async () => {
+    const before = Date.now();
+    const r = await runCli(["create", "--json", "--ttl", "1h"], uniqueText("json output"));
+    expect(r.code).toBe(0);
+    const text = r.stdout.toString("utf8");
+    expect(text.trimEnd().split("\n")).toHaveLength(1);
+    const json = JSON.parse(text) as Record<string, string>;
+    recordLink(json.url!, json.manage_url!);
+    expect(Object.keys(json).sort()).toEqual(["expires_at", "id", "manage_url", "url"]);
+    expect(json.url).toContain(`/l/${json.id}#`);
+    expect(json.manage_url).toContain(`/m/${json.id}#`);
+    const lifetime = Date.parse(json.expires_at!) - before;
+    expect(lifetime).toBeGreaterThan(3590_000);
+    expect(lifetime).toBeLessThan(3700_000);
+  });
+
+  it("refuses an empty stdin with one line, exit 1", async () => {
+    const r = await runCli(["create"], "");
+    expect(r.code).toBe(1);
+    expect(r.stdout.length).toBe(0);
+    expectOneLine(r.stderr);
+    expect(r.stderr).toContain("empty");
+  });
+
+  it("refuses a URL with the key cut off without burning the link", async () => {
+    const secret = uniqueText("cut key");
+    const link = await createViaCli(secret);
+    const withoutKey = link.url.replace(/#.*$/, "");
+
+    const r = await runCli(["open", withoutKey]);
+    expect(r.code).toBe(1);
+    expectOneLine(r.stderr);
+    expect(r.stderr).toContain("missing its key");
+    expect(r.stdout.length).toBe(0);
+
+    const truncated = await runCli(["open", link.url.slice(0, -4)]);
+    expect(truncated.code).toBe(1);
+    expectOneLine(truncated.stderr);
+
+    expect(await stateOf(link.manageUrl)).toBe("fresh");
+    const full = await runCli(["open", link.url]);
+    expect(full.code).toBe(0);
+    expect(full.stdout.toString("utf8")).toBe(secret);
+  });
+});
+
+describe("oncelink create --file / open --out", () => {
+  it("round-trips a file exactly into a new 0600 file", async () => {
+    const source = join(workDir, "report.pdf");
+    const bytes = randomBytes(64 * 1024);
+    writeFileSync(source, bytes);
+    const link = await createViaCli("", ["--file", source]);
+    const target = join(workDir, "received.pdf");
+    const r = await runCli(["open", link.url, "--out", target]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(0);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+  });
+
+  it("seals the file's base name and media type inside the envelope", async () => {
+    const source = join(workDir, "notes.txt");
+    writeFileSync(source, uniqueText("file meta"));
+    const link = await createViaCli("", ["--file", source]);
+    const content = await openLink(link.url, { deriveKey: deriveKeyNode });
+    expect(content).toMatchObject({ kind: "bytes", name: "notes.txt", type: "text/plain" });
+  });
+
+  it("refuses to overwrite an existing --out file, and the link stays fresh", async () => {
+    const link = await createViaCli(uniqueText("no overwrite"));
+    const target = join(workDir, "existing.txt");
+    writeFileSync(target, "keep me");
+    const r = await runCli(["open", link.url, "--out", target]);
+    expect(r.code).toBe(1);
+    expectOneLine(r.stderr);
+    expect(r.stderr).toContain("already exists");
+    expect(readFileSync(target, "utf8")).toBe("keep me");
+    expect(await stateOf(link.manageUrl)).toBe("fresh");
+  });
+
+  it("leaves no empty --out file behind when the link is unavailable", async () => {
+    const link = await createViaCli(uniqueText("no leftover"));
+    expect((await runCli(["revoke", link.manageUrl])).code).toBe(0);
+    const target = join(workDir, "never.txt");
+    const r = await runCli(["open", link.url, "--out", target]);
+    expect(r.code).toBe(2);
+    expect(existsSync(target)).toBe(false);
+  });
+});

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { solveChallenge, type Challenge } from "altcha-lib";
+import { deriveKey } from "altcha-lib/algorithms/sha";
+import { recordSecrets } from "./helpers/secrets.js";
+import { startServer, type RunningServer } from "./helpers/server.js";
+
+// Real concurrency against the real server process: Node's fetch opens a socket per in-flight request (its
+// default pool has no connection cap), so hundreds of requests really are in flight at once.
+let server: RunningServer;
+
+beforeAll(async () => {
+  server = await startServer({ name: "concurrency", env: { POW_MAX_NUMBER: "20" } });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const call = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
+
+async function createLink(content: string): Promise<{ id: string; manageToken: string }> {
+  const res = await call("/api/v1/links", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ content }),
+  });
+  const body = (await res.json()) as { id: string; manage_url: string };
+  const manageToken = body.manage_url.split("#")[1]!;
+  recordSecrets(body.id, manageToken, content);
+  return { id: body.id, manageToken };
+}
+
+async function mintSession(id: string): Promise<string> {
+  const challenge = (await (await call(`/api/v1/links/${id}/challenge`)).json()) as Challenge;
+  const solution = await solveChallenge({ challenge, deriveKey });
+  const pow = Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
+  const res = await call(`/api/v1/links/${id}/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ pow }),
+  });
+  expect(res.status).toBe(201);
+  const { session } = (await res.json()) as { session: string };
+  recordSecrets(session);
+  return session;
+}
+
+describe("the atomic consume under real concurrency", () => {
+  it("gives exactly one of 250 simultaneous valid consumes the content; the rest get the unknown-id 404", async () => {
+    const secret = "only one reader may ever see this";
+    const link = await createLink(secret);
+    const sessions: string[] = [];
+    for (let i = 0; i < 250; i += 25) {
+      sessions.push(...(await Promise.all(Array.from({ length: 25 }, () => mintSession(link.id)))));
+    }
+    const unknown = await call("/api/v1/links/AAAAAAAAAAAAAAAAAAAAAA/consume", { method: "POST", headers: { authorization: `Session ${sessions[0]}` } });
+    const unknownBody = await unknown.text();
+
+    const results = await Promise.all(
+      sessions.map(async (token) => {
+        const res = await call(`/api/v1/links/${link.id}/consume`, { method: "POST", headers: { authorization: `Session ${token}` } });
+        return { status: res.status, body: await res.text() };
+      }),
+    );
+    const winners = results.filter((r) => r.status === 200);
+    expect(winners).toHaveLength(1);
+    expect(JSON.parse(winners[0]!.body)).toEqual({ content: secret });
+    const losers = results.filter((r) => r.status !== 200);
+    expect(losers).toHaveLength(249);
+    for (const r of losers) {
+      expect(r.status).toBe(404);
+      expect(r.body).toBe(JSON.stringify({ error: "UNAVAILABLE", message: "This link is no longer available." }));
+    }
+    expect(unknown.status).toBe(401);
+    expect(unknownBody).toContain("SESSION_INVALID");
+
+    const status = await call(`/api/v1/links/${link.id}/status`, { headers: { authorization: `Bearer ${link.manageToken}` } });
+    expect(((await status.json()) as { state: string }).state).toBe("consumed");
+  });
+
+  it("opens 200 different links at once, each exactly once, and loses none", async () => {
+    const links = await Promise.all(Array.from({ length: 200 }, (_, i) => createLink(`parallel secret number ${i}`)));
+    const tokens: string[] = [];
+    for (let i = 0; i < links.length; i += 25) {
+      tokens.push(...(await Promise.all(links.slice(i, i + 25).map((l) => mintSession(l.id)))));
+    }
+    const results = await Promise.all(
+      links.map(async (l, i) => {
+        const res = await call(`/api/v1/links/${l.id}/consume`, { method: "POST", headers: { authorization: `Session ${tokens[i]}` } });
+        return { status: res.status, body: (await res.json()) as { content?: string } };
+      }),
+    );
+    results.forEach((r, i) => {
+      expect(r.status).toBe(200);
+      expect(r.body.content).toBe(`parallel secret number ${i}`);
+    });
+  });
+
+  it("keeps an acknowledged consume after kill -9 and never resurrects the link", async () => {
+    const link = await createLink("durable consume");
+    const token = await mintSession(link.id);
+    const res = await call(`/api/v1/links/${link.id}/consume`, { method: "POST", headers: { authorization: `Session ${token}` } });
+    expect(res.status).toBe(200);
+    await server.kill();
+    server = await startServer({ name: "concurrency-restart", dataDir: server.dataDir, env: { POW_MAX_NUMBER: "20" } });
+    const status = await call(`/api/v1/links/${link.id}/status`, { headers: { authorization: `Bearer ${link.manageToken}` } });
+    expect(((await status.json()) as { state: string }).state).toBe("consumed");
+    const again = await call(`/api/v1/links/${link.id}`);
+    expect(again.status).toBe(404);
+  });
+});
