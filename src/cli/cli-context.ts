@@ -30,6 +30,11 @@ export class CliError extends Error {
 
 /** The context of the running process. */
 export function processContext(): CliContext {
+  // Write failures (EPIPE when piped into `head`) reach the command through writeFully's callback and are
+  // reported there; without a listener, the stream's 'error' event would also crash with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount("error") === 0) stream.on("error", () => undefined);
+  }
   return { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 }
 

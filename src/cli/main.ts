@@ -83,7 +83,10 @@ function describeFailure(verb: string, err: unknown): { message: string; exitCod
   }
   if (err instanceof OncelinkApiError) return { message: `${err.message} (${err.code})`, exitCode: EXIT_FAILURE };
   if (err instanceof OncelinkError) return { message: err.message, exitCode: EXIT_FAILURE };
-  // A bug or a system fault (EPIPE, ENOSPC): the message names the fault; none of our secrets is in it.
+  if ((err as NodeJS.ErrnoException | null)?.code === "EPIPE") {
+    return { message: "the output was closed before everything was written (EPIPE).", exitCode: EXIT_FAILURE };
+  }
+  // A bug or a system fault (ENOSPC, EACCES): the message names the fault; none of our secrets is in it.
   return { message: err instanceof Error ? err.message : String(err), exitCode: EXIT_FAILURE };
 }
 

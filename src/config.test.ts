@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+describe("configuration", () => {
+  it("has the documented defaults", () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe("127.0.0.1");
+    expect(c.publicUrl).toBe("http://localhost:8080");
+    expect(c.dataDir).toMatch(/\/data$/);
+    expect(c.keysFile).toBe(`${c.dataDir}/keys.json`);
+    expect(c.databaseUrl).toBeNull();
+    expect(c.trustProxy).toBe(false);
+    expect(c.defaultTtlSeconds).toBe(86400);
+    expect(c.maxTtlSeconds).toBe(30 * 86400);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it("reads every variable", () => {
+    const c = loadConfig({
+      PORT: "9000",
+      HOST: "0.0.0.0",
+      PUBLIC_URL: "https://s.example.org/",
+      DATA_DIR: "/tmp/x",
+      TRUST_PROXY: "127.0.0.1,10.0.0.0/8",
+      MAX_TTL: "7d",
+      DEFAULT_TTL: "1h",
+      LOG_LEVEL: "warn",
+    });
+    expect(c.port).toBe(9000);
+    expect(c.publicUrl).toBe("https://s.example.org");
+    expect(c.trustProxy).toBe("127.0.0.1,10.0.0.0/8");
+    expect(c.maxTtlSeconds).toBe(7 * 86400);
+    expect(c.defaultTtlSeconds).toBe(3600);
+    expect(c.keysFile).toBe("/tmp/x/keys.json");
+  });
+
+  it.each([
+    [{ PORT: "http" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL"],
+    [{ PUBLIC_URL: "https://x/?a=1" }, "PUBLIC_URL"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
+    [{ MAX_TTL: "forever" }, "MAX_TTL"],
+    [{ MAX_TTL: "7d", DEFAULT_TTL: "8d" }, "DEFAULT_TTL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ TRUST_PROXY: "everyone!" }, "TRUST_PROXY"],
+    [{ MAX_SECRET_BYTES: "10" }, "MAX_SECRET_BYTES"],
+  ])("refuses %o naming the variable", (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+});
