@@ -222,6 +222,24 @@ describe("oncelink create | oncelink open", () => {
   });
 });
 
+describe("oncelink open of a server-encrypted link", () => {
+  it("opens a link created by a plain API client (no fragment) and prints its text", async () => {
+    const secret = uniqueText("server-encrypted ✓");
+    const res = await fetch(`${server.url}/api/v1/links`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ content: secret }),
+    });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { url: string; manage_url: string; id: string };
+    recordSecrets(created.url, created.manage_url, created.id, created.manage_url.split("#")[1]);
+    const r = await runCli(["open", created.url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString("utf8")).toBe(secret);
+    expect((await runCli(["open", created.url])).code).toBe(2);
+  });
+});
+
 describe("oncelink create --file / open --out", () => {
   it("round-trips a file exactly into a new 0600 file", async () => {
     const source = join(workDir, "report.pdf");

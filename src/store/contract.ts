@@ -267,6 +267,30 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
       expect(live.every((x) => x === null)).toBe(true);
     });
 
+    it("re-wraps the data keys of fresh links under an old master key, and only those", async () => {
+      const old = Array.from({ length: 3 }, () => makeLink({ keyVersion: 1 }));
+      const current = makeLink({ keyVersion: 2 });
+      const consumed = makeLink({ keyVersion: 1 });
+      for (const l of [...old, current, consumed]) await store.createLink(l);
+      const s = await mint(consumed);
+      expect((await store.consume(s.tokenHash, consumed.idHash, T0 + 1)).ok).toBe(true);
+      const seen: string[] = [];
+      const rewrapped = await store.rewrapKeys(2, (idHash, keyVersion, wrappedKey) => {
+        expect(keyVersion).toBe(1);
+        seen.push(hex(idHash)!);
+        return { keyVersion: 2, wrappedKey: Buffer.concat([Buffer.from("v2:"), Buffer.from(wrappedKey)]) };
+      });
+      expect(rewrapped).toBeGreaterThanOrEqual(3);
+      for (const l of old) expect(seen).toContain(hex(l.idHash));
+      expect(seen).not.toContain(hex(current.idHash));
+      expect(seen).not.toContain(hex(consumed.idHash));
+      expect(await store.rewrapKeys(2, () => { throw new Error("nothing left to re-wrap"); })).toBe(0);
+      const session = await mint(old[0]!);
+      const out = await store.consume(session.tokenHash, old[0]!.idHash, T0 + 1);
+      expect(out.ok && out.content.keyVersion).toBe(2);
+      expect(out.ok && hex(out.content.wrappedKey)).toBe(hex(Buffer.concat([Buffer.from("v2:"), Buffer.from(old[0]!.wrappedKey)])));
+    });
+
     it("consumes 200 different links concurrently, each releasing its own content", async () => {
       const links = Array.from({ length: 200 }, () => makeLink());
       await Promise.all(links.map((l) => store.createLink(l)));

@@ -87,6 +87,15 @@ export interface LinkStore {
   revoke(idHash: Uint8Array, now: number): Promise<boolean>;
   /** Moves fresh links past their expiry to EXPIRED (destroying content) and deletes dead sessions/challenges. */
   purgeExpired(now: number): Promise<PurgeResult>;
+  /**
+   * Re-wraps every stored data key whose master key version is not `currentVersion`, in batches, with `rewrap`
+   * (which unwraps with the old master key and wraps with the current one). Returns how many keys it re-wrapped.
+   * Safe to run while serving: a link consumed meanwhile simply has no key left to re-wrap.
+   */
+  rewrapKeys(
+    currentVersion: number,
+    rewrap: (idHash: Uint8Array, keyVersion: number, wrappedKey: Uint8Array) => { keyVersion: number; wrappedKey: Uint8Array },
+  ): Promise<number>;
   /** Throws if the store cannot serve. */
   ping(): Promise<void>;
   close(): Promise<void>;

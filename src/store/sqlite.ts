@@ -143,6 +143,15 @@ class SqliteStore implements SqliteLinkStore {
       deleteChallenges: db.prepare("DELETE FROM used_challenges WHERE expires_at <= ?"),
       deleteEnded: db.prepare("DELETE FROM links WHERE ended_at IS NOT NULL AND ended_at < ?"),
       ping: db.prepare("SELECT 1"),
+      staleKeys: db.prepare(
+        `SELECT id_hash, key_version, wrapped_key FROM links
+         WHERE wrapped_key IS NOT NULL AND key_version <> ? AND state = 'fresh' LIMIT ?`,
+      ),
+      // Conditional on the old wrap: a link consumed or re-wrapped since the SELECT is left alone.
+      updateKey: db.prepare(
+        `UPDATE links SET key_version = ?, wrapped_key = ?
+         WHERE id_hash = ? AND key_version = ? AND wrapped_key = ? AND state = 'fresh'`,
+      ),
     };
   }
 
@@ -230,6 +239,27 @@ class SqliteStore implements SqliteLinkStore {
     // outside a transaction, which holds here because batches run synchronously and none is open between them.
     if (this.db.open) this.db.pragma("wal_checkpoint(TRUNCATE)");
     return result;
+  }
+
+  async rewrapKeys(
+    currentVersion: number,
+    rewrap: (idHash: Uint8Array, keyVersion: number, wrappedKey: Uint8Array) => { keyVersion: number; wrappedKey: Uint8Array },
+  ): Promise<number> {
+    let total = 0;
+    for (;;) {
+      // Batches of 500 keep each transaction (and the pause it causes to other writers) short.
+      const done = await this.#writer.enqueue((): number => {
+        const rows = this.#sql.staleKeys.all(currentVersion, 500) as Array<{ id_hash: Buffer; key_version: number; wrapped_key: Buffer }>;
+        let changed = 0;
+        for (const row of rows) {
+          const next = rewrap(row.id_hash, row.key_version, row.wrapped_key);
+          changed += this.#sql.updateKey.run(next.keyVersion, blob(next.wrappedKey), row.id_hash, row.key_version, row.wrapped_key).changes;
+        }
+        return rows.length === 0 ? -1 : changed;
+      });
+      if (done < 0) return total;
+      total += done;
+    }
   }
 
   async ping(): Promise<void> {

@@ -118,4 +118,9 @@ confirmYes.addEventListener("click", () => void onConfirmRevoke());
 confirm.addEventListener("keydown", (event) => {
   if (event.key === "Escape") closeConfirm(true);
 });
+// A different manage link pasted over this one changes only the fragment, which does not reload the page.
+window.addEventListener("hashchange", () => {
+  closeConfirm(false);
+  void load(true);
+});
 void load(false);

@@ -215,4 +215,11 @@ problemRetry.addEventListener("click", () => {
 byId(IDS.copySecret, HTMLButtonElement).addEventListener("click", () => void onCopySecret());
 saveFile.addEventListener("click", onSaveFile);
 window.addEventListener("pagehide", forgetContent);
+// Pasting the complete link over an incomplete one changes only the fragment, which does not reload the page.
+window.addEventListener("hashchange", () => {
+  if (location.hash === "" || busy || revealed) return;
+  linkUrl = location.href;
+  stripFragment();
+  void runCheck(true);
+});
 void runCheck(false);
