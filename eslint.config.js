@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "data/", "node_modules/", "coverage/"] },
+  { ignores: ["dist/", "dist.*/", "data/", "node_modules/", "coverage/", ".test-logs/", "bench-results/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

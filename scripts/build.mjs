@@ -1,23 +1,22 @@
-// Builds the server/CLI with tsc and the browser bundles with esbuild. Run by `npm ci` (prepare) and `npm test`.
+// Builds the server/CLI with tsc and the browser bundles with esbuild into a fresh folder, then swaps it in as
+// dist/, so a server or CLI started meanwhile never finds a half-built tree. Run by `npm ci` (prepare) and `npm test`.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
-rmSync(`${root}dist`, { recursive: true, force: true });
-execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-p", `${root}tsconfig.json`], {
-  stdio: "inherit",
-});
-
-const entryDir = `${root}src/web/entries`;
-const entries = existsSync(entryDir)
-  ? readdirSync(entryDir).filter((f) => f.endsWith(".ts")).map((f) => `${entryDir}/${f}`)
-  : [];
-mkdirSync(`${root}dist/assets`, { recursive: true });
-if (entries.length > 0) {
+const out = `${root}dist.build-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
+try {
+  execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-p", `${root}tsconfig.json`, "--outDir", out], {
+    stdio: "inherit",
+  });
+  const entryDir = `${root}src/web/entries`;
+  const entries = readdirSync(entryDir).filter((f) => f.endsWith(".ts")).map((f) => `${entryDir}/${f}`);
+  mkdirSync(`${out}/assets`, { recursive: true });
   await build({
     entryPoints: entries,
-    outdir: `${root}dist/assets`,
+    outdir: `${out}/assets`,
     bundle: true,
     minify: true,
     format: "esm",
@@ -26,5 +25,12 @@ if (entries.length > 0) {
     legalComments: "none",
     logLevel: "warning",
   });
+  if (existsSync(`${root}src/web/static`)) cpSync(`${root}src/web/static`, `${out}/assets`, { recursive: true });
+  const old = `${root}dist.old-${process.pid}`;
+  if (existsSync(`${root}dist`)) renameSync(`${root}dist`, old);
+  renameSync(out, `${root}dist`);
+  rmSync(old, { recursive: true, force: true });
+} catch (err) {
+  rmSync(out, { recursive: true, force: true });
+  throw err;
 }
-if (existsSync(`${root}src/web/static`)) cpSync(`${root}src/web/static`, `${root}dist/assets`, { recursive: true });

@@ -1,6 +1,7 @@
 import { OncelinkApiError, OncelinkError, UnavailableError } from "../client/errors.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, processContext, writeFully, type CliContext } from "./cli-context.js";
 import { CREATE_USAGE, runCreate } from "./create-command.js";
+import { KEYS_USAGE, runKeys } from "./keys-command.js";
 import { MANAGE_USAGE, runRevoke, runStatus } from "./manage-commands.js";
 import { OPEN_USAGE, runOpen } from "./open-command.js";
 
@@ -12,6 +13,7 @@ oncelink serve
 ${CREATE_USAGE}
 ${OPEN_USAGE}
 ${MANAGE_USAGE}
+${KEYS_USAGE}
 oncelink help
   Shows this text.
 
@@ -26,6 +28,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   open: runOpen,
   status: runStatus,
   revoke: runRevoke,
+  keys: runKeys,
 };
 
 /**

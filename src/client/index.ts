@@ -3,7 +3,7 @@
  * Node (fetch and WebCrypto only); the web pages and the CLI both use it, and integrators can too.
  */
 export { createLink, type CreateLinkOptions, type CreatedLink } from "./create-link.js";
-export { openLink, type OpenLinkOptions, type OpenStage, type OpenedContent } from "./open-link.js";
+export { checkLink, openLink, type LinkInfo, type OpenLinkOptions, type OpenStage, type OpenedContent } from "./open-link.js";
 export { getStatus, revokeLink, type LinkStatus } from "./manage-link.js";
 export { parseLinkUrl, parseManageUrl, normalizeServerUrl, type LinkUrl, type ManageUrl } from "./link-urls.js";
 export type { FetchFunction, RequestOptions } from "./api-request.js";

@@ -53,8 +53,7 @@ export async function openLink(url: string, opts: OpenLinkOptions = {}): Promise
   const api = `${link.server}/api/v1/links/${link.id}`;
 
   opts.onProgress?.("checking");
-  const encryption = await checkLink(fetchFn, api);
-  if (encryption === "client" && link.key === null) throw new LinkKeyMissingError();
+  await checkParsedLink(fetchFn, api, link.key);
 
   opts.onProgress?.("solving");
   const pow = await solvePow(fetchFn, api, opts);
@@ -72,7 +71,31 @@ export async function openLink(url: string, opts: OpenLinkOptions = {}): Promise
   return content;
 }
 
-async function checkLink(fetchFn: FetchFunction, api: string): Promise<"client" | "server"> {
+/** What the non-consuming check says about a link that can still be opened. */
+export interface LinkInfo {
+  /** ISO-8601 time after which the link no longer opens. */
+  expiresAt: string;
+  /** Whether the content was encrypted by the sender's client (needs the `#key`) or by the server. */
+  encryption: "client" | "server";
+}
+
+/**
+ * The non-consuming first step of an open, on its own: one `GET /api/v1/links/{id}`, no proof of work, nothing
+ * spent. Pages call it on load to decide what to draw; `openLink` calls it first.
+ * @throws {InvalidLinkError} not a recipient link
+ * @throws {UnavailableError} unknown, already opened, expired or revoked
+ * @throws {LinkKeyMissingError} a client-encrypted link without its `#key`
+ * @throws {UnsupportedRequirementError} the link asks for a proof this client cannot give yet
+ * @example
+ * const info = await checkLink(location.href); // then show the Reveal button
+ */
+export async function checkLink(url: string, opts: RequestOptions = {}): Promise<LinkInfo> {
+  const link = parseLinkUrl(url);
+  if (link === null) throw new InvalidLinkError("This is not a complete oncelink link (expected …/l/ID#KEY).");
+  return checkParsedLink(resolveFetch(opts), `${link.server}/api/v1/links/${link.id}`, link.key);
+}
+
+async function checkParsedLink(fetchFn: FetchFunction, api: string, key: string | null): Promise<LinkInfo> {
   const info = await readJsonObject(await sendApiRequest(fetchFn, api, { headers: { accept: "application/json" } }), "check");
   if (info.encryption !== "client" && info.encryption !== "server") throw unexpectedAnswer("check");
   const requires = typeof info.requires === "object" && info.requires !== null ? (info.requires as Record<string, unknown>) : {};
@@ -82,7 +105,8 @@ async function checkLink(fetchFn: FetchFunction, api: string): Promise<"client" 
       `This link requires ${unsupported.join(", ")}, which this client does not support yet. It was not opened.`,
     );
   }
-  return info.encryption;
+  if (info.encryption === "client" && key === null) throw new LinkKeyMissingError();
+  return { expiresAt: typeof info.expires_at === "string" ? info.expires_at : "", encryption: info.encryption };
 }
 
 async function solvePow(fetchFn: FetchFunction, api: string, opts: OpenLinkOptions): Promise<string> {

@@ -14,11 +14,11 @@ export interface RenderOptions {
   locale: string;
 }
 
-/** URL of the shared stylesheet; the server serves `dist/web/styles.css` there. */
+/** URL of the shared stylesheet; the server serves `dist/assets/styles.css` there. */
 export const STYLESHEET_PATH = "/assets/styles.css";
 
 /**
- * URL of each page's script; the server serves `dist/web/<page>.js` there (built by esbuild from
+ * URL of each page's script; the server serves `dist/assets/<page>.js` there (built by esbuild from
  * `src/web/entries/<page>.ts`).
  */
 export const SCRIPT_PATHS: Readonly<Record<PageName, string>> = {

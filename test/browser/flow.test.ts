@@ -94,18 +94,39 @@ describe("browser flow", () => {
     expect(stored).toBe(0);
     expect(senderPage.url()).toBe(`${server.url}/`);
     expect(await senderPage.title()).not.toContain("c0rrect");
+
+    await sender.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    await senderPage.getByRole("button", { name: "Copy link", exact: true }).click();
+    await expect.poll(() => senderPage.getByRole("status").textContent()).toBe("Copied to the clipboard.");
+    expect(await senderPage.evaluate(() => navigator.clipboard.readText())).toBe(first.url);
+    await senderPage.evaluate(() => navigator.clipboard.writeText(""));
+
     await senderPage.getByRole("button", { name: "Create another" }).click();
     await expect.poll(() => senderPage.getByRole("textbox", { name: "Link for the recipient" }).isHidden()).toBe(true);
   });
 
   it("opens it once on a fresh device: interstitial, reveal, exact text, fragment gone", async () => {
     const page = await newPage(recipient, "open");
+    const apiCalls: string[] = [];
+    page.on("request", (req) => {
+      const path = new URL(req.url()).pathname;
+      if (path.startsWith("/api/")) apiCalls.push(`${req.method()} ${path.replace(/[\w-]{22}/, "{id}")}`);
+    });
     await openInterstitial(page, first.url);
+    // Before the click: one non-consuming check, and no challenge fetched (no proof of work on load).
+    await page.waitForLoadState("networkidle");
+    expect(apiCalls).toEqual(["GET /api/v1/links/{id}"]);
     // The key is read, then removed from the address bar before anyone clicks.
     expect(page.url()).toBe(first.url.replace(/#.*$/, ""));
     await expectAccessible(page, "open (fresh)");
 
     expect(await reveal(page)).toBe(plaintext);
+    expect(apiCalls.slice(1)).toEqual([
+      "GET /api/v1/links/{id}",
+      "GET /api/v1/links/{id}/challenge",
+      "POST /api/v1/links/{id}/session",
+      "POST /api/v1/links/{id}/consume",
+    ]);
     await expect.poll(() => page.getByText("This link is now disabled").isVisible()).toBe(true);
     expect(page.url()).not.toContain("#");
     expect(await page.title()).not.toContain("c0rrect");
@@ -125,6 +146,12 @@ describe("browser flow", () => {
     await expect.poll(() => page.getByText("Opened on").isVisible()).toBe(true);
     await expect.poll(() => page.getByRole("button", { name: "Revoke link" }).isHidden()).toBe(true);
     await expectAccessible(page, "manage (consumed)");
+    // The skip link moves focus without replacing the manage token in the address bar.
+    await page.keyboard.press("Tab");
+    await expect.poll(() => page.getByRole("link", { name: "Skip to main content" }).evaluate((a) => a === document.activeElement)).toBe(true);
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("main");
+    expect(page.url()).toBe(first.manageUrl);
     await page.close();
   });
 
@@ -182,13 +209,16 @@ describe("browser flow", () => {
     await manage.close();
   });
 
-  it("fits a 320 px wide screen without sideways scrolling", async () => {
-    const page = await newPage(sender, "narrow");
+  it("fits a 320 px wide screen and stays accessible in the dark scheme", async () => {
+    const page = await newPage(sender, "narrow-dark");
     await page.setViewportSize({ width: 320, height: 640 });
-    for (const path of ["/", "/l/AAAAAAAAAAAAAAAAAAAAAA"]) {
+    await page.emulateMedia({ colorScheme: "dark", reducedMotion: "reduce" });
+    for (const path of ["/", "/l/AAAAAAAAAAAAAAAAAAAAAA", "/m/AAAAAAAAAAAAAAAAAAAAAA#AAAAAAAAAAAAAAAAAAAAAA"]) {
       await page.goto(`${server.url}${path}`);
-      await page.getByRole("heading", { level: 1 }).first().waitFor();
+      await page.getByRole("heading", { level: 1 }).filter({ visible: true }).first().waitFor();
+      await page.getByRole("heading", { level: 1, name: /Checking|Loading/ }).waitFor({ state: "hidden" });
       expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(320);
+      await expectAccessible(page, `${path} (320 px, dark)`);
     }
     await page.close();
   });

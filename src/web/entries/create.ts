@@ -69,12 +69,13 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
   }
 }
 
-function onCreateAnother(): void {
+/** Forgets the links shown (they are secrets too) and returns to the empty form. */
+function resetToForm(focus: boolean): void {
   link.value = "";
   manage.value = "";
   expires.textContent = "";
   announce("");
-  showView(views, formView, secret);
+  showView(views, formView, focus ? secret : undefined);
 }
 
 async function onCopy(field: HTMLInputElement | HTMLTextAreaElement): Promise<void> {
@@ -84,13 +85,13 @@ async function onCopy(field: HTMLInputElement | HTMLTextAreaElement): Promise<vo
 
 wireSkipLink();
 form.addEventListener("submit", (event) => void onSubmit(event));
-byId(IDS.again, HTMLButtonElement).addEventListener("click", onCreateAnother);
+byId(IDS.again, HTMLButtonElement).addEventListener("click", () => resetToForm(true));
 byId(IDS.copyLink, HTMLButtonElement).addEventListener("click", () => void onCopy(link));
 byId(IDS.copyNote, HTMLButtonElement).addEventListener("click", () => void onCopy(note));
 byId(IDS.copyManage, HTMLButtonElement).addEventListener("click", () => void onCopy(manage));
-// The links are secrets too: drop them when the page goes into the back/forward cache or is closed.
+// Leaving the page drops the secret and the links, so the back/forward cache cannot bring them back.
 window.addEventListener("pagehide", () => {
   secret.value = "";
-  onCreateAnother();
+  resetToForm(false);
 });
 submit.disabled = false;

@@ -127,7 +127,8 @@ async function onReveal(): Promise<void> {
     linkUrl = "";
     revealed = true;
     showContent(content);
-    announce(t("open.progress.done"));
+    // Focus moves to the "Here is your secret" heading, which is announced; progress text would only repeat it.
+    announce("");
     show("revealed", true);
   } catch (err) {
     handleRevealError(err, stage);

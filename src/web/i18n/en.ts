@@ -7,7 +7,7 @@
 export const en = {
   "common.brand": "oncelink",
   "common.skipLink": "Skip to main content",
-  "common.footer": "Secrets are encrypted in the browser. The key lives only in the link, never on the server.",
+  "common.footer": "oncelink shares secrets through links that open only once.",
   "common.noscript":
     "This page needs JavaScript: your browser encrypts and decrypts the secret itself, so the server never sees it.",
   "common.copied": "Copied to the clipboard.",
@@ -60,7 +60,6 @@ export const en = {
   "open.progress.start": "Preparing to open the secret…",
   "open.progress.pow": "Checking this browser; this can take a few seconds…",
   "open.progress.opening": "Opening the secret…",
-  "open.progress.done": "The secret is shown below.",
   "open.incomplete.heading": "This link looks incomplete",
   "open.incomplete.body":
     "Part of the link is missing, so the secret cannot be decrypted here. Nothing has been opened and the link still works: open the complete link exactly as you received it, or ask the sender to send it again.",

@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { checkLink } from "./link-check.js";
+
+const ID = "AAAAAAAAAAAAAAAAAAAAAA";
+const KEY = "BBBBBBBBBBBBBBBBBBBBBA";
+const BASE = "https://s.example";
+
+/** Stubs the global fetch with a server that answers the check and records every request it sees. */
+function fakeServer(check: { status: number; body: unknown }): string[] {
+  const seen: string[] = [];
+  vi.stubGlobal("location", { href: `${BASE}/l/${ID}` });
+  vi.stubGlobal("fetch", async (input: string | URL | Request, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    seen.push(`${init?.method ?? "GET"} ${new URL(url).pathname}`);
+    // Answer everything, as a real server would: only the guard may stop the later steps.
+    return new Response(JSON.stringify(check.body), { status: check.status, headers: { "content-type": "application/json" } });
+  });
+  return seen;
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe("checkLink", () => {
+  it("reports a fresh link after exactly one non-consuming GET", async () => {
+    const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true } } });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("fresh");
+    expect(seen).toEqual([`GET /api/v1/links/${ID}`]);
+  });
+
+  it("reports a client-encrypted link without its key as key-missing", async () => {
+    const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true } } });
+    expect(await checkLink(`${BASE}/l/${ID}`)).toBe("key-missing");
+    expect(seen).toHaveLength(1);
+  });
+
+  it("reports unavailable and unsupported links without going further", async () => {
+    let seen = fakeServer({ status: 404, body: { error: "UNAVAILABLE", message: "gone" } });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unavailable");
+    expect(seen).toHaveLength(1);
+    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { passphrase: true } } });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unsupported");
+    expect(seen).toHaveLength(1);
+  });
+
+  it("rethrows other failures for the page to show", async () => {
+    fakeServer({ status: 503, body: { error: "NOT_READY", message: "later" } });
+    await expect(checkLink(`${BASE}/l/${ID}#${KEY}`)).rejects.toMatchObject({ code: "NOT_READY" });
+  });
+});
