@@ -60,7 +60,9 @@ const dataDir = mkdtempSync(join(tmpdir(), "oncelink-bench-"));
 const helloPort = await freePort();
 const appPort = await freePort();
 const hello = fork(join(root, "scripts/bench-hello.mjs"), { env: { ...process.env, PORT: String(helloPort) }, stdio: "ignore" });
-const server = spawn(process.execPath, [join(root, "bin/oncelink.js"), "serve"], {
+// BENCH_PROFILE=DIR writes a CPU profile of the server to DIR, for finding where its time goes.
+const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+const server = spawn(process.execPath, [...profile, join(root, "bin/oncelink.js"), "serve"], {
   env: {
     ...process.env,
     PORT: String(appPort),
@@ -165,8 +167,10 @@ try {
     ),
   );
 } finally {
+  const exited = new Promise((r) => server.once("exit", r));
   server.kill("SIGTERM");
   hello.kill("SIGTERM");
+  await exited;
 }
 
 const ceiling = results[0].rps;

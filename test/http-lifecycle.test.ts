@@ -119,14 +119,21 @@ describe("one-time lifecycle through HTTP", () => {
     expect(expired.statusCode).toBe(401);
     t.clock.now = Date.now();
 
-    const garbage = await consume(a.id, "not-a-token");
-    expect(garbage.statusCode).toBe(401);
+    for (const garbage of ["not-a-token", tokenA.slice(0, -2), tokenA + "AA", "A".repeat(5000)]) {
+      expect((await consume(a.id, garbage)).statusCode).toBe(401);
+    }
+    // A forged token: right shape, wrong signature.
+    const forged = Buffer.from(tokenA, "base64url");
+    forged[forged.length - 1]! ^= 1;
+    expect((await consume(a.id, forged.toString("base64url"))).statusCode).toBe(401);
     expect((await status(a.id, a.manageToken)).state).toBe("fresh");
     expect((await status(b.id, b.manageToken)).state).toBe("fresh");
 
-    // The valid session for A still works once, and its token cannot be used again.
+    // The valid session for A still works once; replayed, it meets a consumed link.
     expect((await consume(a.id, tokenA)).statusCode).toBe(200);
-    expect((await consume(a.id, tokenA)).statusCode).toBe(401);
+    const replayed = await consume(a.id, tokenA);
+    expect(replayed.statusCode).toBe(404);
+    expect(replayed.json()).toMatchObject({ error: "UNAVAILABLE" });
     expect((await status(a.id, a.manageToken)).state).toBe("consumed");
   });
 

@@ -1,7 +1,6 @@
 import { fileURLToPath } from "node:url";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import cookie from "@fastify/cookie";
-import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import type { FastifyBaseLogger } from "fastify";
 import { deriveSubkey } from "../crypto/server-layer.js";
@@ -12,6 +11,7 @@ import { createPowService } from "./pow.js";
 import { registerLinkRoutes } from "./routes/links.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerPageRoutes, unavailableHtml } from "./routes/pages.js";
+import { NO_STORE_HEADERS, securityHeaders } from "./security-headers.js";
 
 export interface AppOptions {
   logger: FastifyBaseLogger;
@@ -20,18 +20,6 @@ export interface AppOptions {
   /** Process-wide metrics (CPU, memory); off in tests that build many apps. */
   defaultMetrics?: boolean;
 }
-
-const CSP = {
-  defaultSrc: ["'none'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'"],
-  imgSrc: ["'self'", "data:"],
-  connectSrc: ["'self'"],
-  formAction: ["'self'"],
-  baseUri: ["'none'"],
-  frameAncestors: ["'none'"],
-  // Link pages and the API must never be framed, cached or indexed; see also the no-store hook below.
-};
 
 /**
  * Builds the Fastify app from its dependencies. Routes only validate, call the store and crypto, and map
@@ -57,6 +45,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
       ttlSeconds: deps.config.challengeTtlSeconds,
     }),
     logKey: deriveSubkey(deps.keyring, "log-tag"),
+    sessionKey: deriveSubkey(deps.keyring, "session"),
   };
 
   await app.register(swagger, {
@@ -76,18 +65,10 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     },
   });
   await app.register(cookie);
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: CSP },
-    referrerPolicy: { policy: "no-referrer" },
-    crossOriginEmbedderPolicy: false,
-    strictTransportSecurity: deps.config.publicUrl.startsWith("https:"),
-  });
-
+  const headers = securityHeaders({ https: deps.config.publicUrl.startsWith("https:") });
   app.addHook("onRequest", async (request, reply) => {
-    if (!request.url.startsWith("/assets/")) {
-      reply.header("cache-control", "no-store");
-      reply.header("x-robots-tag", "noindex, nofollow");
-    }
+    reply.headers(headers);
+    if (!request.url.startsWith("/assets/")) reply.headers(NO_STORE_HEADERS);
   });
   app.addHook("onResponse", async (request, reply) => {
     // Route patterns only ("/l/:id"), never the URL: URLs carry link ids.

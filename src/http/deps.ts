@@ -21,4 +21,6 @@ export interface RouteDeps extends AppDeps {
   pow: PowService;
   /** Key for the short keyed link tags that log lines may carry. */
   logKey: Uint8Array;
+  /** Key that signs session tokens. */
+  sessionKey: Uint8Array;
 }

@@ -30,38 +30,17 @@ export interface ReleasedContent {
   sealed: Uint8Array;
 }
 
-/** A session minted by the non-consuming step; the token itself is never stored, only its hash. */
-export interface NewSession {
-  tokenHash: Uint8Array;
-  linkIdHash: Uint8Array;
-  expiresAt: number;
-  /** Opaque binding data checked by the HTTP layer at consume time (e.g. a device public key); null if none. */
-  binding: string | null;
-}
-
-/** Outcome of minting a session. */
-export type SessionResult = "ok" | "unavailable" | "challenge-used";
-
-/** A stored, unused, unexpired session, looked up by its token hash. */
-export interface LiveSession {
-  linkIdHash: Uint8Array;
-  expiresAt: number;
-  binding: string | null;
-}
-
-/** Outcome of a consume: the content exactly once, or why not. */
-export type ConsumeResult =
-  | { ok: true; content: ReleasedContent }
-  | { ok: false; reason: "session" | "unavailable" };
+/** Outcome of redeeming a proof-of-work challenge for a link. */
+export type ChallengeResult = "ok" | "unavailable" | "challenge-used";
 
 /** Counts of what a purge destroyed. */
 export interface PurgeResult {
   expired: number;
-  sessions: number;
+  challenges: number;
 }
 
 /**
- * Persistent state of links and sessions. Times are milliseconds since the epoch, passed in by the caller.
+ * Persistent state of links and used proof-of-work challenges. Times are milliseconds since the epoch, passed in by the caller.
  * Every write resolves only after it is durable (fsync'd or replicated, as the adapter defines).
  */
 export interface LinkStore {
@@ -70,22 +49,21 @@ export interface LinkStore {
   /** Metadata of a link, or null if unknown. Never cached: a "fresh" answer comes from the source of truth. */
   getLinkMeta(idHash: Uint8Array): Promise<LinkMeta | null>;
   /**
-   * Mints a session for a fresh, unexpired link and marks the proof-of-work challenge as used, atomically.
-   * Returns "challenge-used" if the challenge was redeemed before, "unavailable" if the link is not fresh.
+   * Records a proof-of-work challenge as used, for a fresh and unexpired link, atomically. Returns
+   * "challenge-used" if it was redeemed before (nothing changes), "unavailable" if the link is not fresh (the
+   * challenge is NOT burned). Session tokens themselves are stateless (signed, bound to the link and to a
+   * device), so this is the only write of the session step.
    */
-  createSession(session: NewSession, challengeHash: Uint8Array, challengeExpiresAt: number, now: number): Promise<SessionResult>;
-  /** The live session for a token hash, or null when unknown, used or expired. Does not change anything. */
-  findSession(tokenHash: Uint8Array, now: number): Promise<LiveSession | null>;
+  redeemChallenge(challengeHash: Uint8Array, challengeExpiresAt: number, linkIdHash: Uint8Array, now: number): Promise<ChallengeResult>;
   /**
-   * THE consume, one transaction: redeems the session (unused, unexpired, issued for this link; otherwise
-   * nothing changes and the reason is "session"), then moves the link FRESH -> CONSUMED only if it is still
-   * fresh and unexpired, deleting the sealed content and the wrapped data key in the same write. Returns the
-   * content exactly once; every other caller, concurrent or later, gets reason "unavailable".
+   * THE consume: one conditional write moves the link FRESH -> CONSUMED only if it is still fresh and unexpired,
+   * deleting the sealed content and the wrapped data key in the same write. Returns the content exactly once;
+   * every other caller, concurrent or later, gets null. A session can do nothing but this, so it is single use.
    */
-  consume(tokenHash: Uint8Array, linkIdHash: Uint8Array, now: number): Promise<ConsumeResult>;
+  consume(linkIdHash: Uint8Array, now: number): Promise<ReleasedContent | null>;
   /** Moves a fresh link to REVOKED and destroys its content. False if it was not fresh. */
   revoke(idHash: Uint8Array, now: number): Promise<boolean>;
-  /** Moves fresh links past their expiry to EXPIRED (destroying content) and deletes dead sessions/challenges. */
+  /** Moves fresh links past their expiry to EXPIRED (destroying content) and forgets expired challenges. */
   purgeExpired(now: number): Promise<PurgeResult>;
   /**
    * Re-wraps every stored data key whose master key version is not `currentVersion`, in batches, with `rewrap`

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { describeLinkStoreContract, makeLink, makeSession, randomHash, T0 } from "./contract.js";
+import { describeLinkStoreContract, makeLink, randomHash, T0 } from "./contract.js";
 import type { NewLink } from "./link-store.js";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.js";
 import { METADATA_RETENTION_MS, openSqliteStore, type SqliteLinkStore } from "./sqlite.js";
@@ -37,12 +37,6 @@ function contentOf(store: SqliteLinkStore, link: NewLink): { state: string; seal
   return row as { state: string; sealed: Buffer | null; wrapped_key: Buffer | null };
 }
 
-async function mint(store: SqliteLinkStore, link: NewLink, now = T0): Promise<Uint8Array> {
-  const session = makeSession(link);
-  expect(await store.createSession(session, randomHash(), now + 300_000, now)).toBe("ok");
-  return session.tokenHash;
-}
-
 /** Database file plus WAL, as raw bytes: what a disk image or a backup would contain. */
 function rawFiles(file: string): Buffer {
   const parts = [readFileSync(file)];
@@ -71,10 +65,10 @@ describe("sqlite store", () => {
     for (const l of [consumed, revoked, revokedLate, purged, fresh]) await store.createLink(l);
     expect(contentOf(store, fresh).sealed?.equals(fresh.sealed)).toBe(true);
 
-    expect((await store.consume(await mint(store, consumed), consumed.idHash, T0 + 1)).ok).toBe(true);
+    expect(await store.consume(consumed.idHash, T0 + 1)).not.toBeNull();
     expect(await store.revoke(revoked.idHash, T0 + 1)).toBe(true);
     expect(await store.revoke(revokedLate.idHash, T0 + 1000)).toBe(false);
-    expect(await store.purgeExpired(T0 + 2000)).toEqual({ expired: 1, sessions: 0 });
+    expect(await store.purgeExpired(T0 + 2000)).toEqual({ expired: 1, challenges: 0 });
 
     const expected = { consumed, revoked, expired: revokedLate } as const;
     for (const [state, link] of Object.entries(expected)) {
@@ -114,8 +108,8 @@ describe("sqlite store", () => {
     expect(secrets.every((s) => readFileSync(file).indexOf(s.subarray(0, 32)) >= 0)).toBe(true);
     expect(found(readFileSync(file))).toBeGreaterThan(fragments.length * 0.9);
 
-    expect((await store.consume(await mint(store, small), small.idHash, T0 + 1)).ok).toBe(true);
-    expect((await store.consume(await mint(store, large), large.idHash, T0 + 1)).ok).toBe(true);
+    expect(await store.consume(small.idHash, T0 + 1)).not.toBeNull();
+    expect(await store.consume(large.idHash, T0 + 1)).not.toBeNull();
     expect(await store.revoke(revoked.idHash, T0 + 1)).toBe(true);
     // Not yet checkpointed: the old page images still sit in the WAL (which is why the purge truncates it).
     expect(found(rawFiles(file))).toBeGreaterThan(0);
@@ -137,6 +131,9 @@ describe("sqlite store", () => {
     expect(migrateSqlite(again.db)).toEqual([]);
     const versions = again.db.prepare("SELECT version FROM schema_migrations ORDER BY version").all();
     expect(versions).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version })));
+    // Sessions are stateless tokens: the schema has no table for them.
+    const tables = again.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
+    expect(tables).toEqual([{ name: "links" }, { name: "schema_migrations" }, { name: "used_challenges" }]);
     expect((await again.getLinkMeta(link.idHash))?.state).toBe("fresh");
   });
 
@@ -158,10 +155,9 @@ describe("sqlite store", () => {
     const link = makeLink();
     await a.createLink(link);
     expect((await b.getLinkMeta(link.idHash))?.state).toBe("fresh");
-    const tokens = await Promise.all(Array.from({ length: 100 }, (_, i) => mint(i % 2 ? a : b, link)));
-    const results = await Promise.all(tokens.map((t, i) => (i % 2 ? b : a).consume(t, link.idHash, T0 + 1)));
-    expect(results.filter((r) => r.ok)).toHaveLength(1);
-    expect(results.filter((r) => !r.ok && r.reason === "unavailable")).toHaveLength(99);
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? b : a).consume(link.idHash, T0 + 1)));
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    expect(Buffer.from(results.find((r) => r !== null)!.sealed).equals(link.sealed)).toBe(true);
     expect(contentOf(a, link)).toEqual({ state: "consumed", sealed: null, wrapped_key: null });
   });
 
@@ -169,11 +165,10 @@ describe("sqlite store", () => {
     const store = await openTemp();
     const links = Array.from({ length: 500 }, () => makeLink());
     await Promise.all(links.map((l) => store.createLink(l)));
-    const tokens = await Promise.all(links.map((l) => mint(store, l)));
     const before = store.stats();
-    const results = await Promise.all(tokens.map((t, i) => store.consume(t, links[i]!.idHash, T0 + 1)));
+    const results = await Promise.all(links.map((l) => store.consume(l.idHash, T0 + 1)));
     const after = store.stats();
-    expect(results.every((r) => r.ok)).toBe(true);
+    expect(results.every((r) => r !== null)).toBe(true);
     expect(after.ops - before.ops).toBe(500);
     expect(after.commits - before.commits).toBeLessThanOrEqual(5);
     expect(after.largestBatch).toBeGreaterThanOrEqual(100);
@@ -215,9 +210,11 @@ describe("sqlite store", () => {
     const link = makeLink({ expiresAt: T0 + 10_000_000 });
     await store.createLink(link);
     const challenge = randomHash();
-    expect(await store.createSession(makeSession(link), challenge, T0 + 1000, T0)).toBe("ok");
-    expect(await store.createSession(makeSession(link), challenge, T0 + 1000, T0 + 999)).toBe("challenge-used");
+    expect(await store.redeemChallenge(challenge, T0 + 1000, link.idHash, T0)).toBe("ok");
+    expect(await store.redeemChallenge(challenge, T0 + 1000, link.idHash, T0 + 999)).toBe("challenge-used");
     // Past its expiry the row is dead weight the purge has not reached yet; the HTTP layer rejects stale challenges.
-    expect(await store.createSession(makeSession(link), challenge, T0 + 5000, T0 + 1000)).toBe("ok");
+    expect(await store.redeemChallenge(challenge, T0 + 5000, link.idHash, T0 + 1000)).toBe("ok");
+    // The overwritten row carries the new expiry: the challenge is used again until then.
+    expect(await store.redeemChallenge(challenge, T0 + 5000, link.idHash, T0 + 4999)).toBe("challenge-used");
   });
 });

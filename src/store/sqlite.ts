@@ -2,15 +2,7 @@ import { closeSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
 import { GroupCommitter, type GroupCommitStats } from "./group-commit.js";
-import type {
-  ConsumeResult,
-  LinkStore,
-  LiveSession,
-  NewLink,
-  NewSession,
-  PurgeResult,
-  SessionResult,
-} from "./link-store.js";
+import type { ChallengeResult, LinkStore, NewLink, PurgeResult, ReleasedContent } from "./link-store.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
@@ -39,17 +31,12 @@ interface MetaRow {
   policy: string;
 }
 
+/** The row of `readContent`: its columns are aliased to the ReleasedContent names, so a consume returns it as is. */
 interface ContentRow {
   kind: ContentKind;
-  key_version: number | null;
-  wrapped_key: Buffer | null;
+  keyVersion: number | null;
+  wrappedKey: Buffer | null;
   sealed: Buffer | null;
-}
-
-interface SessionRow {
-  link_id_hash: Buffer;
-  expires_at: number;
-  binding: string | null;
 }
 
 /** Binds any Uint8Array as a BLOB without copying it. */
@@ -109,18 +96,9 @@ class SqliteStore implements SqliteLinkStore {
         `INSERT INTO used_challenges (challenge_hash, expires_at) VALUES (?, ?)
          ON CONFLICT (challenge_hash) DO UPDATE SET expires_at = excluded.expires_at WHERE used_challenges.expires_at <= ?`,
       ),
-      insertSession: db.prepare(
-        "INSERT INTO sessions (token_hash, link_id_hash, expires_at, binding) VALUES (?, ?, ?, ?)",
-      ),
-      findSession: db.prepare(
-        "SELECT link_id_hash, expires_at, binding FROM sessions WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-      ),
-      redeemSession: db.prepare(
-        `UPDATE sessions SET used_at = ?
-         WHERE token_hash = ? AND link_id_hash = ? AND used_at IS NULL AND expires_at > ?`,
-      ),
       readContent: db.prepare(
-        "SELECT kind, key_version, wrapped_key, sealed FROM links WHERE id_hash = ? AND state = 'fresh' AND expires_at > ?",
+        `SELECT kind, key_version AS keyVersion, wrapped_key AS wrappedKey, sealed
+         FROM links WHERE id_hash = ? AND state = 'fresh' AND expires_at > ?`,
       ),
       // The compare-and-set: only the transaction that still sees 'fresh' changes a row.
       burnLink: db.prepare(
@@ -139,7 +117,6 @@ class SqliteStore implements SqliteLinkStore {
         `UPDATE links SET state = 'expired', ended_at = expires_at, sealed = NULL, wrapped_key = NULL
          WHERE state = 'fresh' AND expires_at <= ?`,
       ),
-      deleteSessions: db.prepare("DELETE FROM sessions WHERE expires_at <= ?"),
       deleteChallenges: db.prepare("DELETE FROM used_challenges WHERE expires_at <= ?"),
       deleteEnded: db.prepare("DELETE FROM links WHERE ended_at IS NOT NULL AND ended_at < ?"),
       ping: db.prepare("SELECT 1"),
@@ -182,37 +159,31 @@ class SqliteStore implements SqliteLinkStore {
     };
   }
 
-  createSession(session: NewSession, challengeHash: Uint8Array, challengeExpiresAt: number, now: number): Promise<SessionResult> {
-    return this.#writer.enqueue((): SessionResult => {
+  redeemChallenge(challengeHash: Uint8Array, challengeExpiresAt: number, linkIdHash: Uint8Array, now: number): Promise<ChallengeResult> {
+    return this.#writer.enqueue((): ChallengeResult => {
       const challenge = blob(challengeHash);
-      // Checks before writes, inside the IMMEDIATE transaction: an unavailable link must not burn the challenge.
+      // Checks before the write, inside the IMMEDIATE transaction: an unavailable link must not burn the challenge.
       if (this.#sql.challengeIsUsed.get(challenge, now)) return "challenge-used";
-      if (!this.#sql.linkIsLive.get(blob(session.linkIdHash), now)) return "unavailable";
+      if (!this.#sql.linkIsLive.get(blob(linkIdHash), now)) return "unavailable";
       this.#sql.burnChallenge.run(challenge, challengeExpiresAt, now);
-      this.#sql.insertSession.run(blob(session.tokenHash), blob(session.linkIdHash), session.expiresAt, session.binding);
       return "ok";
     });
   }
 
-  async findSession(tokenHash: Uint8Array, now: number): Promise<LiveSession | null> {
-    const row = this.#sql.findSession.get(blob(tokenHash), now) as SessionRow | undefined;
-    return row ? { linkIdHash: row.link_id_hash, expiresAt: row.expires_at, binding: row.binding } : null;
-  }
-
-  consume(tokenHash: Uint8Array, linkIdHash: Uint8Array, now: number): Promise<ConsumeResult> {
-    return this.#writer.enqueue((): ConsumeResult => {
-      const id = blob(linkIdHash);
-      if (this.#sql.redeemSession.run(now, blob(tokenHash), id, now).changes !== 1) return { ok: false, reason: "session" };
+  consume(linkIdHash: Uint8Array, now: number): Promise<ReleasedContent | null> {
+    const id = blob(linkIdHash);
+    // The hottest path: two prepared statements, and the row object itself is what the caller gets.
+    return this.#writer.enqueue((): ReleasedContent | null => {
       // RETURNING would yield the post-update NULLs, so read first; the IMMEDIATE transaction holds the write lock,
       // so no other connection or process can change the row between this read and the compare-and-set below.
       const row = this.#sql.readContent.get(id, now) as ContentRow | undefined;
-      if (!row) return { ok: false, reason: "unavailable" };
-      if (row.sealed === null || row.wrapped_key === null || row.key_version === null) {
-        // A fresh link without content is corruption; throwing rolls back this op, so the session stays unused.
+      if (row === undefined) return null;
+      if (row.sealed === null || row.wrappedKey === null || row.keyVersion === null) {
+        // A fresh link without content is corruption; throwing rolls back this op and leaves the link as it was.
         throw new Error("sqlite: fresh link without content");
       }
-      if (this.#sql.burnLink.run(now, id, now).changes !== 1) return { ok: false, reason: "unavailable" };
-      return { ok: true, content: { kind: row.kind, keyVersion: row.key_version, wrappedKey: row.wrapped_key, sealed: row.sealed } };
+      if (this.#sql.burnLink.run(now, id, now).changes !== 1) return null;
+      return row as ReleasedContent;
     });
   }
 
@@ -230,10 +201,9 @@ class SqliteStore implements SqliteLinkStore {
   async purgeExpired(now: number): Promise<PurgeResult> {
     const result = await this.#writer.enqueue((): PurgeResult => {
       const expired = this.#sql.expireDue.run(now).changes;
-      const sessions = this.#sql.deleteSessions.run(now).changes;
-      this.#sql.deleteChallenges.run(now);
+      const challenges = this.#sql.deleteChallenges.run(now).changes;
       this.#sql.deleteEnded.run(now - METADATA_RETENTION_MS);
-      return { expired, sessions };
+      return { expired, challenges };
     });
     // Old page images of destroyed content stay in the WAL until it is checkpointed and truncated; this must run
     // outside a transaction, which holds here because batches run synchronously and none is open between them.

@@ -6,6 +6,7 @@ import { effectiveState, resolveTtl, type LinkMeta } from "../../core/link.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
 import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
 import { openContent, sealContent } from "../../crypto/server-layer.js";
+import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from "../../crypto/session-token.js";
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
 import {
@@ -26,13 +27,16 @@ export const SESSION_COOKIE = "oncelink_session";
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The token of `Authorization: <scheme> <token>`, or null. */
-function bearer(request: FastifyRequest, scheme: "Bearer" | "Session"): string | null {
+function authorization(request: FastifyRequest, scheme: "Bearer" | "Session"): string | null {
   const header = request.headers.authorization;
-  if (typeof header !== "string") return null;
-  const prefix = `${scheme} `;
-  if (!header.startsWith(prefix)) return null;
-  const token = header.slice(prefix.length).trim();
-  return isSecretShape(token) ? token : null;
+  if (typeof header !== "string" || !header.startsWith(`${scheme} `)) return null;
+  return header.slice(scheme.length + 1).trim();
+}
+
+/** The session token of a consume: the Authorization header, else the cookie the session step set. */
+function sessionToken(request: FastifyRequest): string | null {
+  const token = authorization(request, "Session") ?? request.cookies[SESSION_COOKIE] ?? null;
+  return token !== null && token.length <= MAX_SESSION_TOKEN_CHARS ? token : null;
 }
 
 /** Registers the link API: create, the non-consuming open steps, the consume, and the sender's status/revoke. */
@@ -43,8 +47,8 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
 
   /** Loads a link for the sender if the manage token matches; otherwise null (answered like an unknown id). */
   async function authorizeSender(request: FastifyRequest, id: string): Promise<{ idHash: Buffer; meta: LinkMeta } | null> {
-    const token = bearer(request, "Bearer");
-    if (!isSecretShape(id) || token === null) return null;
+    const token = authorization(request, "Bearer");
+    if (!isSecretShape(id) || token === null || !isSecretShape(token)) return null;
     const idHash = sha256(id);
     const meta = await store.getLinkMeta(idHash);
     if (!meta || !safeEqual(sha256(token), meta.manageHash)) return null;
@@ -61,6 +65,11 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
   }
 
   const unavailable = (reply: FastifyReply) => sendError(reply, "UNAVAILABLE");
+  // Tags are computed only when an info line will really be written: this runs on the hottest paths.
+  const infoEnabled = ["trace", "debug", "info"].includes(app.log.level);
+  const logEvent = (request: FastifyRequest, event: string, idHash: Uint8Array) => {
+    if (infoEnabled) request.log.info({ event, link: logTag(deps.logKey, idHash) }, event);
+  };
 
   api.post(
     "/api/v1/links",
@@ -111,7 +120,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         expiresAt,
       });
       metrics.linksCreated.inc({ encryption: content !== undefined ? "server" : "client" });
-      request.log.info({ event: "link.created", link: logTag(deps.logKey, idHash) }, "link created");
+      logEvent(request, "link.created", idHash);
       return reply.code(201).send({
         id,
         url: `${config.publicUrl}/l/${id}`,
@@ -182,16 +191,11 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         metrics.powRejected.inc();
         return sendError(reply, "POW_INVALID");
       }
-      const token = newSecret(deps.random);
-      const expiresAt = now + config.sessionTtlSeconds * 1000;
-      const result = await store.createSession(
-        { tokenHash: sha256(token), linkIdHash: idHash, expiresAt, binding: null },
-        proof.challengeHash,
-        proof.expiresAt,
-        now,
-      );
+      const result = await store.redeemChallenge(proof.challengeHash, proof.expiresAt, idHash, now);
       if (result === "challenge-used") return sendError(reply, "POW_REPLAYED");
       if (result === "unavailable") return unavailable(reply);
+      const expiresAt = now + config.sessionTtlSeconds * 1000;
+      const token = mintSessionToken(deps.sessionKey, idHash, { expiresAt, binding: null }, deps.random);
       metrics.sessionsMinted.inc();
       reply.setCookie(SESSION_COOKIE, token, {
         path: `/api/v1/links/${id}`,
@@ -217,17 +221,19 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
     async (request, reply) => {
       const { id } = request.params;
       if (!isSecretShape(id)) return unavailable(reply);
-      const cookie = request.cookies[SESSION_COOKIE];
-      const token = bearer(request, "Session") ?? (cookie !== undefined && isSecretShape(cookie) ? cookie : null);
-      if (token === null) return sendError(reply, "SESSION_INVALID");
+      const token = sessionToken(request);
       const idHash = sha256(id);
-      const result = await store.consume(sha256(token), idHash, deps.now());
-      reply.clearCookie(SESSION_COOKIE, { path: `/api/v1/links/${id}` });
-      if (!result.ok) return result.reason === "session" ? sendError(reply, "SESSION_INVALID") : unavailable(reply);
+      const now = deps.now();
+      if (token === null || verifySessionToken(deps.sessionKey, token, idHash, now) === null) {
+        return sendError(reply, "SESSION_INVALID");
+      }
+      if (request.cookies[SESSION_COOKIE] !== undefined) reply.clearCookie(SESSION_COOKIE, { path: `/api/v1/links/${id}` });
+      const released = await store.consume(idHash, now);
+      if (released === null) return unavailable(reply);
       metrics.linksConsumed.inc();
-      request.log.info({ event: "link.consumed", link: logTag(deps.logKey, idHash) }, "link consumed");
-      const plaintext = openContent(keyring, result.content, idHash);
-      return result.content.kind === "text"
+      logEvent(request, "link.consumed", idHash);
+      const plaintext = openContent(keyring, released, idHash);
+      return released.kind === "text"
         ? { content: plaintext.toString("utf8") }
         : { ciphertext: toBase64Url(plaintext) };
     },
@@ -272,7 +278,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (!auth) return unavailable(reply);
       if (await store.revoke(auth.idHash, deps.now())) {
         metrics.linksRevoked.inc();
-        request.log.info({ event: "link.revoked", link: logTag(deps.logKey, auth.idHash) }, "link revoked");
+        logEvent(request, "link.revoked", auth.idHash);
       }
       return reply.code(204).send(null);
     },

@@ -33,17 +33,6 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX links_ended ON links (ended_at) WHERE ended_at IS NOT NULL;
 
       -- Small rows keyed by a hash: WITHOUT ROWID stores them once, in the primary-key b-tree.
-      CREATE TABLE sessions (
-        token_hash   BLOB    PRIMARY KEY NOT NULL,
-        link_id_hash BLOB    NOT NULL REFERENCES links (id_hash) ON DELETE CASCADE,
-        expires_at   INTEGER NOT NULL,
-        binding      TEXT    NULL,
-        used_at      INTEGER NULL
-      ) WITHOUT ROWID;
-      -- Needed by the ON DELETE CASCADE (otherwise each link deletion scans every session) and by the purge.
-      CREATE INDEX sessions_link ON sessions (link_id_hash);
-      CREATE INDEX sessions_expires ON sessions (expires_at);
-
       CREATE TABLE used_challenges (
         challenge_hash BLOB    PRIMARY KEY NOT NULL,
         expires_at     INTEGER NOT NULL
