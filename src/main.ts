@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pino from "pino";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { KeyringError, loadKeyring, type Keyring } from "./crypto/keyring.js";
+import { secureRandomBytes } from "./crypto/random.js";
 import { createApp } from "./http/app.js";
 import type { LinkStore } from "./store/link-store.js";
 import { openSqliteStore } from "./store/sqlite.js";
@@ -51,7 +51,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   if (generated) logger.warn({ file: config.keysFile }, "generated a new master keyring (mode 0600); back it up separately from the database");
   await store.purgeExpired(Date.now());
   const app = await createApp(
-    { config, store, keyring, now: () => Date.now(), random: (n) => randomBytes(n) },
+    { config, store, keyring, now: () => Date.now(), random: secureRandomBytes },
     { logger, defaultMetrics: true },
   );
   let closing = false;

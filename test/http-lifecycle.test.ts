@@ -197,11 +197,25 @@ describe("one-time lifecycle through HTTP", () => {
 describe("response headers", () => {
   it("sets a strict CSP and no-store/no-referrer/noindex on pages and API", async () => {
     const link = await createTextLink(t.app, "headers");
-    for (const url of ["/", `/l/${link.id}`, `/m/${link.id}`, `/api/v1/links/${link.id}`, `/api/v1/links/${UNKNOWN_ID}`, "/nope"]) {
+    const pages = ["/", `/l/${link.id}`, `/m/${link.id}`, "/nope"];
+    const api = [`/api/v1/links/${link.id}`, `/api/v1/links/${UNKNOWN_ID}`, `/api/v1/links/${link.id}/challenge`, "/api/v1/nope"];
+    for (const url of [...pages, ...api]) {
       const res = await t.app.inject({ url });
       const csp = String(res.headers["content-security-policy"]);
-      expect(csp).toContain("script-src 'self'");
+      if (pages.includes(url)) {
+        expect(res.headers["content-type"]).toMatch(/^text\/html/);
+        expect(csp).toContain("script-src 'self'");
+        expect(csp).toContain("default-src 'none'");
+        expect(res.headers["x-frame-options"]).toBe("DENY");
+        expect(res.headers["cross-origin-opener-policy"]).toBe("same-origin");
+      } else {
+        // JSON is never rendered: it gets the lean set, and a CSP that allows nothing at all.
+        expect(res.headers["content-type"]).toMatch(/^application\/json/);
+        expect(csp).toContain("default-src 'none'");
+        expect(csp).not.toContain("script-src");
+      }
       expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("base-uri 'none'");
       expect(csp).not.toContain("unsafe-inline");
       expect(csp).not.toContain("unsafe-eval");
       expect(res.headers["x-content-type-options"]).toBe("nosniff");

@@ -6,8 +6,9 @@
  * node:crypto's synchronous cipher is used on purpose: crypto.subtle costs a thread-pool round trip
  * (~100 µs measured) per call.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { hmacSha256 } from "./hash.js";
+import { secureRandomBytes } from "./random.js";
 import type { Keyring } from "./keyring.js";
 
 const ALGORITHM = "aes-256-gcm";
@@ -32,7 +33,7 @@ export interface SealedContent {
  * await store.create({ ...stored, idHash });
  */
 export function sealContent(keyring: Keyring, plaintext: Uint8Array, aad: Uint8Array): SealedContent {
-  const dataKey = randomBytes(KEY_BYTES);
+  const dataKey = secureRandomBytes(KEY_BYTES);
   try {
     const sealed = gcmSeal(dataKey, plaintext, aad);
     const keyVersion = keyring.currentVersion;
@@ -115,7 +116,7 @@ function wrapAad(keyVersion: number, aad: Uint8Array): Buffer {
 
 /** IV(12) || ciphertext || tag(16), with a fresh random IV. */
 function gcmSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const iv = randomBytes(IV_BYTES);
+  const iv = secureRandomBytes(IV_BYTES);
   const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const head = cipher.update(plaintext);

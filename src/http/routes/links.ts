@@ -1,3 +1,4 @@
+import { parseCookie, stringifySetCookie } from "cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Static, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { fromBase64Url, toBase64Url } from "../../core/base64url.js";
@@ -33,9 +34,15 @@ function authorization(request: FastifyRequest, scheme: "Bearer" | "Session"): s
   return header.slice(scheme.length + 1).trim();
 }
 
+/** The session cookie the session step set, if the request carries it. */
+function sessionCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  return header === undefined ? undefined : parseCookie(header)[SESSION_COOKIE];
+}
+
 /** The session token of a consume: the Authorization header, else the cookie the session step set. */
 function sessionToken(request: FastifyRequest): string | null {
-  const token = authorization(request, "Session") ?? request.cookies[SESSION_COOKIE] ?? null;
+  const token = authorization(request, "Session") ?? sessionCookie(request) ?? null;
   return token !== null && token.length <= MAX_SESSION_TOKEN_CHARS ? token : null;
 }
 
@@ -197,13 +204,18 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const expiresAt = now + config.sessionTtlSeconds * 1000;
       const token = mintSessionToken(deps.sessionKey, idHash, { expiresAt, binding: null }, deps.random);
       metrics.sessionsMinted.inc();
-      reply.setCookie(SESSION_COOKIE, token, {
-        path: `/api/v1/links/${id}`,
-        httpOnly: true,
-        sameSite: "strict",
-        secure: cookieSecure,
-        maxAge: config.sessionTtlSeconds,
-      });
+      reply.header(
+        "set-cookie",
+        stringifySetCookie({
+          name: SESSION_COOKIE,
+          value: token,
+          path: `/api/v1/links/${id}`,
+          httpOnly: true,
+          sameSite: "strict",
+          secure: cookieSecure,
+          maxAge: config.sessionTtlSeconds,
+        }),
+      );
       return reply.code(201).send({ session: token, expires_in: config.sessionTtlSeconds });
     },
   );
@@ -227,7 +239,13 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (token === null || verifySessionToken(deps.sessionKey, token, idHash, now) === null) {
         return sendError(reply, "SESSION_INVALID");
       }
-      if (request.cookies[SESSION_COOKIE] !== undefined) reply.clearCookie(SESSION_COOKIE, { path: `/api/v1/links/${id}` });
+      if (request.headers.cookie !== undefined) {
+        // The session is spent either way: tell the browser to forget it.
+        reply.header(
+          "set-cookie",
+          stringifySetCookie({ name: SESSION_COOKIE, value: "", path: `/api/v1/links/${id}`, httpOnly: true, sameSite: "strict", secure: cookieSecure, maxAge: 0 }),
+        );
+      }
       const released = await store.consume(idHash, now);
       if (released === null) return unavailable(reply);
       metrics.linksConsumed.inc();

@@ -4,6 +4,7 @@ import { extname, join } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { pickLocale } from "../../web/i18n/index.js";
 import { renderPage, renderUnavailablePage } from "../../web/render.js";
+import { PAGE_HEADERS } from "../security-headers.js";
 
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
@@ -51,7 +52,7 @@ export function registerPageRoutes(app: FastifyInstance, opts: { assetDir: strin
     return html;
   };
   const html = (reply: FastifyReply, body: string, status = 200) =>
-    reply.code(status).type("text/html; charset=utf-8").send(body);
+    reply.code(status).headers(PAGE_HEADERS).type("text/html; charset=utf-8").send(body);
 
   app.get("/", { schema: PAGE_SCHEMA }, async (request, reply) => html(reply, page("create", request)));
   app.get("/l/:id", { schema: PAGE_SCHEMA }, async (request, reply) => html(reply, page("open", request)));
@@ -74,7 +75,11 @@ export function registerPageRoutes(app: FastifyInstance, opts: { assetDir: strin
   );
 }
 
-/** The neutral page for browsers that reach an unknown route (JSON clients get an error body instead). */
-export function unavailableHtml(request: FastifyRequest): string {
-  return renderUnavailablePage({ locale: pickLocale(request.headers["accept-language"]) });
+/** Answers a browser that reached an unknown route with the neutral page (JSON clients get an error body). */
+export function sendUnavailablePage(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply
+    .code(404)
+    .headers(PAGE_HEADERS)
+    .type("text/html; charset=utf-8")
+    .send(renderUnavailablePage({ locale: pickLocale(request.headers["accept-language"]) }));
 }

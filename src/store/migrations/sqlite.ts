@@ -27,8 +27,9 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         -- Crypto-shredding as a schema guarantee: a link that left FRESH can never again hold content or a key.
         CHECK (state = 'fresh' OR (sealed IS NULL AND wrapped_key IS NULL))
       );
-      -- The purge scans fresh links by expiry.
-      CREATE INDEX links_state_expires ON links (state, expires_at);
+      -- The purge scans fresh links by expiry. Partial, so a consume only removes an entry and never inserts one:
+      -- every index page a consume touches is another page written to the WAL before the answer.
+      CREATE INDEX links_fresh_expires ON links (expires_at) WHERE state = 'fresh';
       -- Metadata retention deletes ended links by age; fresh links (ended_at NULL) stay out of this index.
       CREATE INDEX links_ended ON links (ended_at) WHERE ended_at IS NOT NULL;
 
