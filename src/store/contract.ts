@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { effectiveState } from "../core/link.js";
-import type { LinkStore, NewLink, ReleasedContent } from "./link-store.js";
+import { MAX_EVENTS_PER_LINK, type LinkStore, type NewLink, type ReleasedContent } from "./link-store.js";
 
 /** A fixed clock origin: every test passes time in explicitly, as the store's callers do. */
 export const T0 = 1_750_000_000_000;
@@ -238,6 +238,21 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
       const out = await consumeOk(old[0]!);
       expect(out.keyVersion).toBe(2);
       expect(hex(out.wrappedKey)).toBe(hex(Buffer.concat([Buffer.from("v2:"), Buffer.from(old[0]!.wrappedKey)])));
+    });
+
+    it("keeps a bounded, ordered event log per link and ignores events for unknown links", async () => {
+      const link = makeLink();
+      await store.createLink(link);
+      await Promise.all(["chat-preview", "mail-scanner", "prefetch"].map((kind, i) => store.recordEvent(link.idHash, { kind, at: T0 + i })));
+      expect((await store.listEvents(link.idHash)).map((e) => e.kind).sort()).toEqual(["chat-preview", "mail-scanner", "prefetch"]);
+      const unknown = randomHash();
+      await store.recordEvent(unknown, { kind: "prefetch", at: T0 });
+      expect(await store.listEvents(unknown)).toEqual([]);
+      for (let i = 0; i < MAX_EVENTS_PER_LINK + 20; i++) await store.recordEvent(link.idHash, { kind: "prefetch", at: T0 + 10 + i });
+      const events = await store.listEvents(link.idHash);
+      expect(events).toHaveLength(MAX_EVENTS_PER_LINK);
+      // Events never change a link's state.
+      expect((await store.getLinkMeta(link.idHash))?.state).toBe("fresh");
     });
 
     it("consumes 200 different links concurrently, each releasing its own content", async () => {

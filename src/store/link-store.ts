@@ -33,6 +33,18 @@ export interface ReleasedContent {
 /** Outcome of redeeming a proof-of-work challenge for a link. */
 export type ChallengeResult = "ok" | "unavailable" | "challenge-used";
 
+/**
+ * Something that happened to a link, as the sender may see it: a class, never an address, agent string or
+ * anything else about who it was (for example "chat-preview", "mail-scanner", "prefetch").
+ */
+export interface LinkEvent {
+  kind: string;
+  at: number;
+}
+
+/** Most events kept per link: a flood of previews cannot grow the database without bound. */
+export const MAX_EVENTS_PER_LINK = 100;
+
 /** Counts of what a purge destroyed. */
 export interface PurgeResult {
   expired: number;
@@ -61,6 +73,14 @@ export interface LinkStore {
    * every other caller, concurrent or later, gets null. A session can do nothing but this, so it is single use.
    */
   consume(linkIdHash: Uint8Array, now: number): Promise<ReleasedContent | null>;
+  /**
+   * Appends an event to an existing link's log without changing its state (a no-op for an unknown id, and
+   * after MAX_EVENTS_PER_LINK events). The log is append-only and tamper-evident: each entry stores a hash
+   * chained to the entry before it. Event writes may be batched with others like every write.
+   */
+  recordEvent(idHash: Uint8Array, event: LinkEvent): Promise<void>;
+  /** The link's events, oldest first; empty for an unknown id. Verifies the hash chain and throws if broken. */
+  listEvents(idHash: Uint8Array): Promise<LinkEvent[]>;
   /** Moves a fresh link to REVOKED and destroys its content. False if it was not fresh. */
   revoke(idHash: Uint8Array, now: number): Promise<boolean>;
   /** Moves fresh links past their expiry to EXPIRED (destroying content) and forgets expired challenges. */

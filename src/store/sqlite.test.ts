@@ -133,7 +133,7 @@ describe("sqlite store", () => {
     expect(versions).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version })));
     // Sessions are stateless tokens: the schema has no table for them.
     const tables = again.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
-    expect(tables).toEqual([{ name: "links" }, { name: "schema_migrations" }, { name: "used_challenges" }]);
+    expect(tables).toEqual([{ name: "link_events" }, { name: "links" }, { name: "schema_migrations" }, { name: "used_challenges" }]);
     expect((await again.getLinkMeta(link.idHash))?.state).toBe("fresh");
   });
 
@@ -216,5 +216,23 @@ describe("sqlite store", () => {
     expect(await store.redeemChallenge(challenge, T0 + 5000, link.idHash, T0 + 1000)).toBe("ok");
     // The overwritten row carries the new expiry: the challenge is used again until then.
     expect(await store.redeemChallenge(challenge, T0 + 5000, link.idHash, T0 + 4999)).toBe("challenge-used");
+  });
+});
+
+describe("sqlite event log integrity", () => {
+  it("detects an edited event through the hash chain", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "oncelink-events-"));
+    const store = await openSqliteStore({ file: join(dir, "events.db") });
+    const link = makeLink();
+    await store.createLink(link);
+    await store.recordEvent(link.idHash, { kind: "chat-preview", at: T0 });
+    await store.recordEvent(link.idHash, { kind: "prefetch", at: T0 + 1 });
+    expect(await store.listEvents(link.idHash)).toEqual([
+      { kind: "chat-preview", at: T0 },
+      { kind: "prefetch", at: T0 + 1 },
+    ]);
+    store.db.prepare("UPDATE link_events SET kind = 'nothing' WHERE seq = 1").run();
+    await expect(store.listEvents(link.idHash)).rejects.toThrow(/hash chain/);
+    await store.close();
   });
 });

@@ -1,8 +1,17 @@
+import { createHash } from "node:crypto";
 import { closeSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
 import { GroupCommitter, type GroupCommitStats } from "./group-commit.js";
-import type { ChallengeResult, LinkStore, NewLink, PurgeResult, ReleasedContent } from "./link-store.js";
+import {
+  MAX_EVENTS_PER_LINK,
+  type ChallengeResult,
+  type LinkEvent,
+  type LinkStore,
+  type NewLink,
+  type PurgeResult,
+  type ReleasedContent,
+} from "./link-store.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
@@ -42,6 +51,14 @@ interface ContentRow {
 /** Binds any Uint8Array as a BLOB without copying it. */
 function blob(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** SHA-256(previous chain or 32 zero bytes || seq || kind || at): each entry vouches for every one before it. */
+function eventChain(previous: Buffer | null, seq: number, event: LinkEvent): Buffer {
+  return createHash("sha256")
+    .update(previous ?? Buffer.alloc(32))
+    .update(`${seq}\n${event.kind}\n${event.at}`)
+    .digest();
 }
 
 /** The file holds wrapped keys and link metadata: nobody but the service user should read it (-wal/-shm inherit). */
@@ -119,6 +136,13 @@ class SqliteStore implements SqliteLinkStore {
       ),
       deleteChallenges: db.prepare("DELETE FROM used_challenges WHERE expires_at <= ?"),
       deleteEnded: db.prepare("DELETE FROM links WHERE ended_at IS NOT NULL AND ended_at < ?"),
+      deleteEndedEvents: db.prepare(
+        "DELETE FROM link_events WHERE id_hash IN (SELECT id_hash FROM links WHERE ended_at IS NOT NULL AND ended_at < ?)",
+      ),
+      linkExists: db.prepare("SELECT 1 FROM links WHERE id_hash = ?"),
+      lastEvent: db.prepare("SELECT seq, chain FROM link_events WHERE id_hash = ? ORDER BY seq DESC LIMIT 1"),
+      insertEvent: db.prepare("INSERT INTO link_events (id_hash, seq, kind, at, chain) VALUES (?, ?, ?, ?, ?)"),
+      listEvents: db.prepare("SELECT seq, kind, at, chain FROM link_events WHERE id_hash = ? ORDER BY seq"),
       ping: db.prepare("SELECT 1"),
       staleKeys: db.prepare(
         `SELECT id_hash, key_version, wrapped_key FROM links
@@ -188,6 +212,29 @@ class SqliteStore implements SqliteLinkStore {
     });
   }
 
+  recordEvent(idHash: Uint8Array, event: LinkEvent): Promise<void> {
+    const id = blob(idHash);
+    return this.#writer.enqueueSingleWrite((): void => {
+      if (!this.#sql.linkExists.get(id)) return;
+      const last = this.#sql.lastEvent.get(id) as { seq: number; chain: Buffer } | undefined;
+      const seq = (last?.seq ?? 0) + 1;
+      if (seq > MAX_EVENTS_PER_LINK) return;
+      this.#sql.insertEvent.run(id, seq, event.kind, event.at, eventChain(last?.chain ?? null, seq, event));
+    });
+  }
+
+  async listEvents(idHash: Uint8Array): Promise<LinkEvent[]> {
+    const rows = this.#sql.listEvents.all(blob(idHash)) as Array<{ seq: number; kind: string; at: number; chain: Buffer }>;
+    let previous: Buffer | null = null;
+    return rows.map((row, i) => {
+      if (row.seq !== i + 1 || !eventChain(previous, row.seq, row).equals(row.chain)) {
+        throw new Error("sqlite: the event log of a link fails its hash chain");
+      }
+      previous = row.chain;
+      return { kind: row.kind, at: row.at };
+    });
+  }
+
   revoke(idHash: Uint8Array, now: number): Promise<boolean> {
     return this.#writer.enqueue((): boolean => {
       const id = blob(idHash);
@@ -203,6 +250,7 @@ class SqliteStore implements SqliteLinkStore {
     const result = await this.#writer.enqueue((): PurgeResult => {
       const expired = this.#sql.expireDue.run(now).changes;
       const challenges = this.#sql.deleteChallenges.run(now).changes;
+      this.#sql.deleteEndedEvents.run(now - METADATA_RETENTION_MS);
       this.#sql.deleteEnded.run(now - METADATA_RETENTION_MS);
       return { expired, challenges };
     });

@@ -41,4 +41,19 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX used_challenges_expires ON used_challenges (expires_at);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- What happened to a link (a previewer looked, a scanner fetched): classes and times only. Append-only and
+      -- tamper-evident: chain = SHA-256(previous chain || seq || kind || at).
+      CREATE TABLE link_events (
+        id_hash BLOB    NOT NULL,
+        seq     INTEGER NOT NULL,
+        kind    TEXT    NOT NULL,
+        at      INTEGER NOT NULL,
+        chain   BLOB    NOT NULL,
+        PRIMARY KEY (id_hash, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
