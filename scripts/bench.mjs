@@ -1,7 +1,13 @@
 // `npm run bench`: starts the real server on a temporary DATA_DIR (durable SQLite: synchronous=FULL, group commit)
 // and a bare Fastify hello-world, then measures with autocannon in one run: create (server-encrypted 1 KiB),
 // session, consume, and the hello-world ceiling. Prints req/s, p50, p99 and each ratio to the hello-world.
+// BENCH_STORE=postgres measures the server on a throwaway PostgreSQL cluster instead (Debian's postgresql, fsync and
+// synchronous_commit on), BENCH_STORE=sqlite,postgres both in the same run, one after the other.
+// Half the sessions are bound to a device key, as the web page and the CLI bind theirs (the consume then carries an
+// ECDSA P-256 signature that the server verifies); half are not (a plain curl client). The two consumes are
+// measured apart.
 import { fork, spawn } from "node:child_process";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,10 +15,16 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { solveChallenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
+import { startPostgres } from "./pg-cluster.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const STORES = (process.env.BENCH_STORE ?? "sqlite").split(",").map((s) => s.trim());
+if (STORES.length === 0 || STORES.some((s) => s !== "sqlite" && s !== "postgres")) {
+  console.error("BENCH_STORE must be sqlite, postgres or sqlite,postgres");
+  process.exit(2);
+}
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -43,6 +55,19 @@ function run(opts) {
   });
 }
 
+/** A device key as a client makes one (node:crypto here): the raw public point, and a signer of session tokens. */
+function deviceKey() {
+  const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = publicKey.export({ format: "jwk" });
+  const raw = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+  return {
+    publicKey: raw.toString("base64url"),
+    // docs/protocol.md: the signed bytes are "oncelink/consume/v1\n" followed by the session token.
+    sign: (session) =>
+      sign("sha256", Buffer.from(`oncelink/consume/v1\n${session}`), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url"),
+  };
+}
+
 function summarize(name, result) {
   const ok = result["2xx"];
   const bad = result.non2xx + result.errors + result.timeouts;
@@ -56,120 +81,161 @@ function summarize(name, result) {
   };
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), "oncelink-bench-"));
 const helloPort = await freePort();
-const appPort = await freePort();
 const hello = fork(join(root, "scripts/bench-hello.mjs"), { env: { ...process.env, PORT: String(helloPort) }, stdio: "ignore" });
 // BENCH_PROFILE=DIR writes a CPU profile of the server to DIR, for finding where its time goes.
 const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-const server = spawn(process.execPath, [...profile, join(root, "bin/oncelink.js"), "serve"], {
-  env: {
-    ...process.env,
-    PORT: String(appPort),
-    HOST: "127.0.0.1",
-    DATA_DIR: dataDir,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-    // The work of the proof is the client's; verifying costs the server the same whatever the difficulty.
-    POW_MAX_NUMBER: "1",
-  },
-  stdio: ["ignore", "ignore", "inherit"],
-});
-const base = `http://127.0.0.1:${appPort}`;
 const results = [];
+const cleanups = [];
+
+/** Starts the server on `store`, measures create, session and consume against it, and stops it. */
+async function benchServer(store) {
+  const label = STORES.length > 1 || store !== "sqlite" ? ` [${store}]` : "";
+  const dataDir = mkdtempSync(join(tmpdir(), "oncelink-bench-"));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  let databaseUrl = {};
+  if (store === "postgres") {
+    const cluster = await startPostgres();
+    cleanups.push(() => cluster.stop());
+    databaseUrl = { DATABASE_URL: cluster.url };
+  }
+  const appPort = await freePort();
+  const server = spawn(process.execPath, [...profile, join(root, "bin/oncelink.js"), "serve"], {
+    env: {
+      ...process.env,
+      PORT: String(appPort),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+      // The work of the proof is the client's; verifying costs the server the same whatever the difficulty.
+      POW_MAX_NUMBER: "1",
+      ...databaseUrl,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const base = `http://127.0.0.1:${appPort}`;
+  try {
+    await waitReady(`${base}/readyz`);
+    await run({ url: `${base}/healthz`, duration: 2 }); // JIT warm-up, not counted
+    // Create: 1 KiB server-encrypted secrets; keep the ids for the next cases.
+    const content = "x".repeat(1024);
+    const ids = [];
+    results.push(
+      summarize(
+        `create (server-encrypted 1 KiB)${label}`,
+        await run({
+          url: base,
+          duration: DURATION,
+          requests: [
+            {
+              method: "POST",
+              path: "/api/v1/links",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ content }),
+              onResponse: (status, body) => {
+                if (status === 201) ids.push(JSON.parse(body).id);
+              },
+            },
+          ],
+        }),
+      ),
+    );
+
+    // Challenges for every link (not measured), solved here as a client would.
+    const links = ids.map((id, i) => ({ id, pow: null, session: null, device: i % 2 === 0 ? deviceKey() : null, headers: null }));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < links.length) {
+          const link = links[next++];
+          const challenge = await (await fetch(`${base}/api/v1/links/${link.id}/challenge`)).json();
+          const solution = await solveChallenge({ challenge, deriveKey });
+          link.pow = Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
+          // A client that is not a browser gets the "confirm" friction: it sends the second confirmation at once.
+          link.confirm = challenge.friction === "confirm";
+        }
+      }),
+    );
+
+    let s = 0;
+    results.push(
+      summarize(
+        `session (verify PoW, mint token)${label}`,
+        await run({
+          url: base,
+          amount: links.length,
+          requests: [
+            {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              setupRequest: (req, context) => {
+                const link = links[s++];
+                context.link = link;
+                const body = { pow: link.pow };
+                if (link.confirm) body.confirm = true;
+                if (link.device) body.device_key = link.device.publicKey;
+                return { ...req, path: `/api/v1/links/${link.id}/session`, body: JSON.stringify(body) };
+              },
+              onResponse: (status, body, context) => {
+                if (status === 201) context.link.session = JSON.parse(body).session;
+              },
+            },
+          ],
+        }),
+      ),
+    );
+
+    const ready = links.filter((l) => l.session);
+    if (ready.length < links.length) throw new Error(`only ${ready.length} of ${links.length} sessions were minted`);
+    // The device signatures are the client's work: made here, before the measurement.
+    for (const link of ready) {
+      link.headers = { authorization: `Session ${link.session}` };
+      if (link.device) {
+        link.headers["oncelink-device-key"] = link.device.publicKey;
+        link.headers["oncelink-device-signature"] = link.device.sign(link.session);
+      }
+    }
+    for (const [name, group] of [
+      [`consume (durable, one-time)${label}`, ready.filter((l) => !l.device)],
+      [`consume, device-bound (+ECDSA verify)${label}`, ready.filter((l) => l.device)],
+    ]) {
+      let c = 0;
+      results.push(
+        summarize(
+          name,
+          await run({
+            url: base,
+            amount: group.length,
+            requests: [
+              {
+                method: "POST",
+                setupRequest: (req) => {
+                  const link = group[c++];
+                  return { ...req, path: `/api/v1/links/${link.id}/consume`, headers: link.headers };
+                },
+              },
+            ],
+          }),
+        ),
+      );
+    }
+  } finally {
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+    }
+  }
+}
+
 try {
   await waitReady(`http://127.0.0.1:${helloPort}/`);
-  await waitReady(`${base}/readyz`);
-  console.log(`oncelink bench: ${DURATION}s per case, ${CONNECTIONS} connections, durable SQLite (synchronous=FULL)\n`);
+  console.log(`oncelink bench: ${DURATION}s per case, ${CONNECTIONS} connections, stores: ${STORES.join(", ")} (durable: SQLite synchronous=FULL, PostgreSQL fsync + synchronous_commit)\n`);
 
   const helloUrl = `http://127.0.0.1:${helloPort}/`;
   await run({ url: helloUrl, duration: 2 }); // JIT warm-up, not counted
-  await run({ url: `${base}/healthz`, duration: 2 });
   const helloBefore = summarize("hello-world, before", await run({ url: helloUrl, duration: DURATION }));
-
-  // Create: 1 KiB server-encrypted secrets; keep the ids for the next cases.
-  const content = "x".repeat(1024);
-  const ids = [];
-  results.push(
-    summarize(
-      "create (server-encrypted 1 KiB)",
-      await run({
-        url: base,
-        duration: DURATION,
-        requests: [
-          {
-            method: "POST",
-            path: "/api/v1/links",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ content }),
-            onResponse: (status, body) => {
-              if (status === 201) ids.push(JSON.parse(body).id);
-            },
-          },
-        ],
-      }),
-    ),
-  );
-
-  // Challenges for every link (not measured), solved here as a client would.
-  const links = ids.map((id) => ({ id, pow: null, session: null }));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 64 }, async () => {
-      while (next < links.length) {
-        const link = links[next++];
-        const challenge = await (await fetch(`${base}/api/v1/links/${link.id}/challenge`)).json();
-        const solution = await solveChallenge({ challenge, deriveKey });
-        link.pow = Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
-      }
-    }),
-  );
-
-  let s = 0;
-  results.push(
-    summarize(
-      "session (verify PoW, mint token)",
-      await run({
-        url: base,
-        amount: links.length,
-        requests: [
-          {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            setupRequest: (req, context) => {
-              const link = links[s++];
-              context.link = link;
-              return { ...req, path: `/api/v1/links/${link.id}/session`, body: JSON.stringify({ pow: link.pow }) };
-            },
-            onResponse: (status, body, context) => {
-              if (status === 201) context.link.session = JSON.parse(body).session;
-            },
-          },
-        ],
-      }),
-    ),
-  );
-
-  const ready = links.filter((l) => l.session);
-  if (ready.length < links.length) throw new Error(`only ${ready.length} of ${links.length} sessions were minted`);
-  let c = 0;
-  results.push(
-    summarize(
-      "consume (durable, one-time)",
-      await run({
-        url: base,
-        amount: ready.length,
-        requests: [
-          {
-            method: "POST",
-            setupRequest: (req) => {
-              const link = ready[c++];
-              return { ...req, path: `/api/v1/links/${link.id}/consume`, headers: { authorization: `Session ${link.session}` } };
-            },
-          },
-        ],
-      }),
-    ),
-  );
+  for (const store of STORES) await benchServer(store);
   // The machine's speed drifts during a run; the ceiling is the mean of a hello-world before and after.
   const helloAfter = summarize("hello-world, after", await run({ url: helloUrl, duration: DURATION }));
   const ceiling = {
@@ -182,10 +248,8 @@ try {
   };
   results.unshift(ceiling, helloBefore, helloAfter);
 } finally {
-  const exited = new Promise((r) => server.once("exit", r));
-  server.kill("SIGTERM");
   hello.kill("SIGTERM");
-  await exited;
+  for (const cleanup of cleanups.reverse()) await cleanup();
 }
 
 const ceiling = results[0].rps;
@@ -197,5 +261,3 @@ for (const r of results) {
 }
 mkdirSync(join(root, "bench-results"), { recursive: true });
 writeFileSync(join(root, "bench-results/latest.json"), JSON.stringify({ when: new Date().toISOString(), results }, null, 2));
-await new Promise((r) => setTimeout(r, 300));
-rmSync(dataDir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 // then scans the logs of the whole run for secrets. Prints a closing "N passed, N failed" line.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { aptInstall, findPostgresBin, startPostgres } from "./pg-cluster.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 process.chdir(root);
@@ -33,6 +34,17 @@ if (!existsSync("/usr/bin/chromium")) {
   }
 }
 
+// The PostgreSQL suites run on a throwaway cluster of Debian's postgresql, and the multi-node suite puts Debian's
+// nginx in front of three servers: a fresh machine has neither.
+const missing = [...(findPostgresBin() ? [] : ["postgresql"]), ...(existsSync("/usr/sbin/nginx") ? [] : ["nginx"])];
+if (missing.length > 0) {
+  console.log(`== installing Debian's ${missing.join(" and ")} for the PostgreSQL and multi-node suites`);
+  if (!aptInstall(missing)) {
+    console.error(`could not install ${missing.join(" and ")}; the PostgreSQL and multi-node suites need them`);
+    process.exit(1);
+  }
+}
+
 step("build", process.execPath, ["scripts/build.mjs"]);
 step("lint", process.execPath, ["node_modules/eslint/bin/eslint.js", "."]);
 step("typecheck", process.execPath, ["node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.test.json"]);
@@ -42,8 +54,19 @@ mkdirSync(".test-logs", { recursive: true });
 const vitest = ["node_modules/vitest/vitest.mjs", "run"];
 const extra = process.argv.slice(2);
 
-console.log("\n== test suites");
-const suites = run(process.execPath, [...vitest, "--reporter=default", "--reporter=json", "--outputFile.json=.test-logs/results-suites.json", ...extra]);
+console.log("\n== starting a throwaway PostgreSQL for the suites");
+const cluster = await startPostgres({ logFile: ".test-logs/postgres.log" });
+console.log(`PostgreSQL (pid ${cluster.pid}) on 127.0.0.1:${cluster.port}, data in ${cluster.dir}`);
+let suites;
+try {
+  console.log("\n== test suites");
+  suites = run(process.execPath, [...vitest, "--reporter=default", "--reporter=json", "--outputFile.json=.test-logs/results-suites.json", ...extra], {
+    env: { ...process.env, ONCELINK_TEST_DATABASE_URL: cluster.url, ONCELINK_TEST_PG_DIR: cluster.dir },
+  });
+} finally {
+  // By PID, before the log scan reads its log.
+  await cluster.stop();
+}
 console.log("\n== log scan (runs after every other suite)");
 const scan = run(process.execPath, [...vitest, "--reporter=default", "--reporter=json", "--outputFile.json=.test-logs/results-scan.json"], {
   env: { ...process.env, ONCELINK_LOG_SCAN: "1" },

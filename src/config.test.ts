@@ -13,6 +13,8 @@ describe("configuration", () => {
     expect(c.trustProxy).toBe(false);
     expect(c.defaultTtlSeconds).toBe(86400);
     expect(c.maxTtlSeconds).toBe(30 * 86400);
+    expect(c.clipboardClearSeconds).toBe(60);
+    expect(loadConfig({ CLIPBOARD_CLEAR_SECONDS: "0" }).clipboardClearSeconds).toBe(0);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -46,6 +48,8 @@ describe("configuration", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ TRUST_PROXY: "everyone!" }, "TRUST_PROXY"],
     [{ MAX_SECRET_BYTES: "10" }, "MAX_SECRET_BYTES"],
+    [{ CLIPBOARD_CLEAR_SECONDS: "1m" }, "CLIPBOARD_CLEAR_SECONDS"],
+    [{ CLIPBOARD_CLEAR_SECONDS: "3601" }, "CLIPBOARD_CLEAR_SECONDS"],
   ])("refuses %o naming the variable", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

@@ -25,6 +25,10 @@ export interface Config {
   readonly sessionTtlSeconds: number;
   readonly challengeTtlSeconds: number;
   readonly purgeIntervalSeconds: number;
+  /** CLIPBOARD_CLEAR_SECONDS: the reveal page clears a copied secret from the clipboard after this long; 0 never. */
+  readonly clipboardClearSeconds: number;
+  /** ONCELINK_PREVIEWERS_FILE: extra previewer signatures, checked before the built-in ones; null for none. */
+  readonly previewersFile: string | null;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -109,6 +113,8 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlSeconds: duration(env, "SESSION_TTL", 120, 10, 600),
     challengeTtlSeconds: duration(env, "CHALLENGE_TTL", 600, 30, 3600),
     purgeIntervalSeconds: duration(env, "PURGE_INTERVAL", 60, 1, 3600),
+    clipboardClearSeconds: int(env, "CLIPBOARD_CLEAR_SECONDS", 60, 0, 3600),
+    previewersFile: env.ONCELINK_PREVIEWERS_FILE ? resolve(env.ONCELINK_PREVIEWERS_FILE) : null,
     logLevel,
   });
 }

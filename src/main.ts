@@ -2,25 +2,57 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { hmacSha256 } from "./crypto/hash.js";
 import { KeyringError, loadKeyring, type Keyring } from "./crypto/keyring.js";
 import { secureRandomBytes } from "./crypto/random.js";
 import { createApp } from "./http/app.js";
 import type { LinkStore } from "./store/link-store.js";
+import { openPostgresStore, type KeyFingerprint, type PostgresLinkStore } from "./store/postgres.js";
 import { openSqliteStore } from "./store/sqlite.js";
 
-/** The keyring and store a configuration names; shared by the server and the operator commands. */
+/**
+ * The keyring and store a configuration names; shared by the server and the operator commands. DATABASE_URL selects
+ * PostgreSQL (any number of nodes, each with the same keys), else the embedded SQLite file under DATA_DIR.
+ */
 export async function openDependencies(config: Config): Promise<{ keyring: Keyring; generated: boolean; store: LinkStore }> {
-  if (config.databaseUrl !== null) {
-    throw new ConfigError("DATABASE_URL is set, but this build serves only the embedded SQLite store; unset it");
-  }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { keyring, generated } = loadKeyring({
     file: config.keysFile,
     envMasterKeys: config.masterKeys ?? undefined,
     envSigningKey: config.signingKey ?? undefined,
   });
-  const store = await openSqliteStore({ file: join(config.dataDir, "oncelink.db") });
+  if (config.databaseUrl === null) {
+    return { keyring, generated, store: await openSqliteStore({ file: join(config.dataDir, "oncelink.db") }) };
+  }
+  const store = await openPostgresStore({ connectionString: config.databaseUrl });
+  try {
+    await refuseOtherNodesKeys(store, keyring);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   return { keyring, generated, store };
+}
+
+/**
+ * Every node of a cluster must hold the same keys: compares one-way fingerprints of this node's keys with those the
+ * first node recorded in the database, and refuses to start on a difference (a node that generated its own keyring,
+ * or was given another file, would fail on every link and session of the other nodes).
+ */
+async function refuseOtherNodesKeys(store: PostgresLinkStore, keyring: Keyring): Promise<void> {
+  const fingerprint = (key: Uint8Array) => hmacSha256(key, "oncelink key fingerprint v1");
+  const mine: KeyFingerprint[] = [
+    { kind: "signing", version: 0, fingerprint: fingerprint(keyring.signingKey) },
+    ...[...keyring.masterKeys].map(([version, key]): KeyFingerprint => ({ kind: "master", version, fingerprint: fingerprint(key) })),
+  ];
+  const differing = await store.checkKeyFingerprints(mine);
+  if (differing.length > 0) {
+    const names = differing.map((k) => (k.kind === "signing" ? "the signing key" : `master key version ${k.version}`));
+    throw new KeyringError(
+      `${names.join(" and ")} differ from the keys this database was first used with: give every node the same ` +
+        "ONCELINK_KEYS_FILE, or the same ONCELINK_MASTER_KEYS and ONCELINK_SIGNING_KEY",
+    );
+  }
 }
 
 /**

@@ -7,9 +7,10 @@ import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js
 import { guessMediaType } from "./media-type.js";
 
 /** Usage of `oncelink create`. */
-export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--json]
+export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--no-preview] [--json]
   Reads a secret from stdin (or --file), encrypts it on this machine and prints the recipient link on stdout
-  and the manage link on stderr. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --json prints one JSON object
+  and the manage link on stderr. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --no-preview: chat apps and
+  mail scanners get no "private one-time link" preview card. --json prints one JSON object
   {url, manage_url, id, expires_at} on stdout instead.`;
 
 /** A secret ready to seal: exact bytes, plus the name and type of a file. */
@@ -30,6 +31,7 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     ttl: { type: "string" },
     file: { type: "string" },
     json: { type: "boolean" },
+    "no-preview": { type: "boolean" },
     template: { type: "string" },
     "passphrase-file": { type: "string" },
     help: { type: "boolean", short: "h" },
@@ -47,7 +49,14 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
   const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
 
   const input = values.file !== undefined ? await readSecretFile(values.file) : await readSecretFromStdin(ctx);
-  const link = await createLink({ server, bytes: input.bytes, name: input.name, type: input.type, ttl });
+  const link = await createLink({
+    server,
+    bytes: input.bytes,
+    name: input.name,
+    type: input.type,
+    ttl,
+    preview: values["no-preview"] ? "none" : undefined,
+  });
 
   if (values.json) {
     const json = { url: link.url, manage_url: link.manageUrl, id: link.id, expires_at: link.expiresAt };

@@ -19,6 +19,11 @@ export interface CreateLinkOptions extends RequestOptions {
   type?: string;
   /** Lifetime in seconds; the server's default (24 h) when omitted. */
   ttl?: number;
+  /**
+   * What known link previewers (chat apps, mail scanners) get: the generic "private one-time link" card (the
+   * server's default) or, with "none", the plain page without one.
+   */
+  preview?: "card" | "none";
 }
 
 /** A new link. `url` and `manageUrl` are secrets: hand the first to the recipient, keep the second. */
@@ -58,8 +63,9 @@ export async function createLink(opts: CreateLinkOptions): Promise<CreatedLink> 
       ? await encryptText(opts.text, key)
       : await encryptBytes(opts.bytes!, key, { name: opts.name, type: opts.type });
 
-  const body: { ciphertext: string; ttl?: number } = { ciphertext: toBase64Url(envelope) };
+  const body: { ciphertext: string; ttl?: number; preview?: "card" | "none" } = { ciphertext: toBase64Url(envelope) };
   if (opts.ttl !== undefined) body.ttl = opts.ttl;
+  if (opts.preview !== undefined) body.preview = opts.preview;
   const response = await sendApiRequest(resolveFetch(opts), `${server}/api/v1/links`, jsonInit("POST", body));
   const answer = await readJsonObject(response, "create");
 

@@ -63,6 +63,18 @@ export class UnsupportedRequirementError extends OncelinkError {
 }
 
 /**
+ * The server asked for a second confirmation of this open (its friction decision), and none was given: no
+ * `confirm` callback, or it answered no. Thrown before anything is spent.
+ */
+export class ConfirmationDeclinedError extends OncelinkError {
+  override name = "ConfirmationDeclinedError";
+
+  constructor() {
+    super("This open needs a second confirmation, and it was not given. The link was not opened.");
+  }
+}
+
+/**
  * The content was released (so the link is now used up) but the key in the URL does not decrypt it:
  * the key was altered, or the stored bytes were.
  */

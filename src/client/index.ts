@@ -3,11 +3,21 @@
  * Node (fetch and WebCrypto only); the web pages and the CLI both use it, and integrators can too.
  */
 export { createLink, type CreateLinkOptions, type CreatedLink } from "./create-link.js";
-export { checkLink, openLink, type LinkInfo, type OpenLinkOptions, type OpenStage, type OpenedContent } from "./open-link.js";
-export { getStatus, revokeLink, type LinkStatus } from "./manage-link.js";
+export {
+  checkLink,
+  openLink,
+  type GestureReport,
+  type LinkInfo,
+  type OpenLinkOptions,
+  type OpenStage,
+  type OpenedContent,
+} from "./open-link.js";
+export { getStatus, revokeLink, type LinkStatus, type LinkVisit } from "./manage-link.js";
+export { createDeviceKey, type DeviceKey } from "./device-key.js";
 export { parseLinkUrl, parseManageUrl, normalizeServerUrl, type LinkUrl, type ManageUrl } from "./link-urls.js";
 export type { FetchFunction, RequestOptions } from "./api-request.js";
 export {
+  ConfirmationDeclinedError,
   DecryptionError,
   InvalidLinkError,
   LinkKeyMissingError,

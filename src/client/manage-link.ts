@@ -3,6 +3,15 @@ import { readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type Re
 import { InvalidLinkError } from "./errors.js";
 import { parseManageUrl, type ManageUrl } from "./link-urls.js";
 
+/**
+ * An automated visit the server saw on the link: its class ("chat-preview", "mail-scanner", "office-app",
+ * "prefetch", "probe", "automated"; a newer server may add others) and when. Never who it was.
+ */
+export interface LinkVisit {
+  kind: string;
+  at: string;
+}
+
 /** The sender's view of a link. Times are ISO-8601 strings as the server sent them. */
 export interface LinkStatus {
   state: LinkState;
@@ -10,6 +19,8 @@ export interface LinkStatus {
   expiresAt: string;
   /** When the link was opened, revoked or expired; null while fresh. */
   consumedAt: string | null;
+  /** Automated visits (previews, scanners, prefetches), oldest first; none of them opened the link. */
+  events: LinkVisit[];
 }
 
 const STATES: ReadonlySet<string> = new Set<LinkState>(["fresh", "consumed", "expired", "revoked"]);
@@ -26,7 +37,7 @@ export async function getStatus(manageUrl: string, opts?: RequestOptions): Promi
     headers: { authorization: `Bearer ${link.token}`, accept: "application/json" },
   });
   const answer = await readJsonObject(response, "status");
-  const { state, created_at: createdAt, expires_at: expiresAt, consumed_at: consumedAt } = answer;
+  const { state, created_at: createdAt, expires_at: expiresAt, consumed_at: consumedAt, events } = answer;
   if (
     typeof state !== "string" ||
     !STATES.has(state) ||
@@ -36,7 +47,17 @@ export async function getStatus(manageUrl: string, opts?: RequestOptions): Promi
   ) {
     throw unexpectedAnswer("status");
   }
-  return { state: state as LinkState, createdAt, expiresAt, consumedAt: consumedAt ?? null };
+  return { state: state as LinkState, createdAt, expiresAt, consumedAt: consumedAt ?? null, events: parseVisits(events) };
+}
+
+/** The `events` of a status answer; an older server sends none, and malformed entries are skipped. */
+function parseVisits(value: unknown): LinkVisit[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry: unknown) => {
+    if (typeof entry !== "object" || entry === null) return [];
+    const { kind, at } = entry as Record<string, unknown>;
+    return typeof kind === "string" && typeof at === "string" ? [{ kind, at }] : [];
+  });
 }
 
 /**

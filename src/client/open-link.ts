@@ -1,13 +1,33 @@
 import { solveChallenge, type Challenge, type DeriveKeyFunction } from "altcha-lib";
 import { deriveKey as deriveKeyWeb } from "altcha-lib/algorithms/web/sha";
 import { fromBase64Url, toBase64Url } from "../core/base64url.js";
+import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER } from "../core/device-proof.js";
 import { decryptEnvelope, type DecryptedContent } from "../crypto/client-layer.js";
 import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
-import { DecryptionError, InvalidLinkError, LinkKeyMissingError, OncelinkError, UnsupportedRequirementError } from "./errors.js";
+import { createDeviceKey, type DeviceKey } from "./device-key.js";
+import {
+  ConfirmationDeclinedError,
+  DecryptionError,
+  InvalidLinkError,
+  LinkKeyMissingError,
+  OncelinkError,
+  UnsupportedRequirementError,
+} from "./errors.js";
 import { parseLinkUrl } from "./link-urls.js";
 
 /** The steps of an open, in order, for a progress display. Nothing is spent before "opening". */
 export type OpenStage = "checking" | "solving" | "opening" | "decrypting";
+
+/**
+ * What a page reports about the click that started the open. The server can only raise the friction with these
+ * (a harder proof of work, a second confirmation); it never refuses an open because of them.
+ */
+export interface GestureReport {
+  /** `navigator.webdriver` at the click. */
+  webdriver?: boolean;
+  /** Milliseconds from page load to the click (`performance.now()` in the click handler). */
+  gestureMs?: number;
+}
 
 /** Options of `openLink`. */
 export interface OpenLinkOptions extends RequestOptions {
@@ -20,6 +40,19 @@ export interface OpenLinkOptions extends RequestOptions {
   onProgress?: (stage: OpenStage) => void;
   /** Aborts the proof-of-work solve (before anything is spent). */
   signal?: AbortSignal;
+  /** The page's report of the click; sent with the challenge request. */
+  gesture?: GestureReport;
+  /**
+   * Asked when the server wants a second confirmation (friction "confirm"), before the proof of work starts.
+   * A page shows a confirmation and resolves on a second, trusted click; a CLI, run on purpose, may resolve true.
+   * Without it such an open stops with ConfirmationDeclinedError, spending nothing.
+   */
+  confirm?: () => Promise<boolean>;
+  /**
+   * The device key the session is bound to. Made here (a fresh non-extractable ECDSA P-256 pair) when not given:
+   * every open through this library binds its session to the device that made it.
+   */
+  deviceKey?: DeviceKey;
 }
 
 /**
@@ -53,14 +86,21 @@ export async function openLink(url: string, opts: OpenLinkOptions = {}): Promise
   const api = `${link.server}/api/v1/links/${link.id}`;
 
   opts.onProgress?.("checking");
+  // Made while the check is in flight; the open is already a person's deliberate act when this runs.
+  const device = opts.deviceKey !== undefined ? Promise.resolve(opts.deviceKey) : createDeviceKey();
+  // A failure of the key pair surfaces at the session step; do not let it go unhandled meanwhile.
+  device.catch(() => undefined);
   await checkParsedLink(fetchFn, api, link.key);
 
+  const challenge = await fetchChallenge(fetchFn, api, opts.gesture);
+  if (challenge.friction === "confirm" && !(await opts.confirm?.())) throw new ConfirmationDeclinedError();
   opts.onProgress?.("solving");
-  const pow = await solvePow(fetchFn, api, opts);
+  const pow = await solvePow(challenge.challenge, opts);
+  const deviceKey = await device;
 
   opts.onProgress?.("opening");
-  const session = await mintSession(fetchFn, api, pow);
-  const released = await consume(fetchFn, api, session);
+  const session = await mintSession(fetchFn, api, pow, deviceKey, challenge.friction === "confirm");
+  const released = await consume(fetchFn, api, session, await deviceKey.signSession(session), deviceKey);
 
   if (released.kind === "content") return { kind: "text", text: released.text };
   // Only an inconsistent server releases a ciphertext for a link it called server-encrypted.
@@ -109,10 +149,25 @@ async function checkParsedLink(fetchFn: FetchFunction, api: string, key: string 
   return { expiresAt: typeof info.expires_at === "string" ? info.expires_at : "", encryption: info.encryption };
 }
 
-async function solvePow(fetchFn: FetchFunction, api: string, opts: OpenLinkOptions): Promise<string> {
-  const body = await readJsonObject(await sendApiRequest(fetchFn, `${api}/challenge`, { headers: { accept: "application/json" } }), "challenge");
+type Friction = "none" | "raised" | "confirm";
+
+/** Fetches a challenge, passing the page's report of the click as query parameters (docs/protocol.md). */
+async function fetchChallenge(fetchFn: FetchFunction, api: string, gesture: GestureReport | undefined): Promise<{ challenge: Challenge; friction: Friction }> {
+  const query = new URLSearchParams();
+  if (gesture?.webdriver !== undefined) query.set("webdriver", String(gesture.webdriver));
+  if (gesture?.gestureMs !== undefined && Number.isFinite(gesture.gestureMs)) {
+    query.set("gesture_ms", String(Math.min(999_999_999, Math.max(0, Math.round(gesture.gestureMs)))));
+  }
+  const search = query.toString();
+  const url = `${api}/challenge${search === "" ? "" : `?${search}`}`;
+  const body = await readJsonObject(await sendApiRequest(fetchFn, url, { headers: { accept: "application/json" } }), "challenge");
   if (typeof body.parameters !== "object" || body.parameters === null) throw unexpectedAnswer("challenge");
-  const challenge = body as unknown as Challenge;
+  const friction: Friction = body.friction === "raised" || body.friction === "confirm" ? body.friction : "none";
+  const { friction: _friction, ...challenge } = body;
+  return { challenge: challenge as unknown as Challenge, friction };
+}
+
+async function solvePow(challenge: Challenge, opts: OpenLinkOptions): Promise<string> {
   const controller = new AbortController();
   opts.signal?.addEventListener("abort", () => controller.abort(), { once: true });
   let solution;
@@ -129,20 +184,31 @@ async function solvePow(fetchFn: FetchFunction, api: string, opts: OpenLinkOptio
   return toBase64(new TextEncoder().encode(JSON.stringify({ challenge, solution })));
 }
 
-async function mintSession(fetchFn: FetchFunction, api: string, pow: string): Promise<string> {
-  const answer = await readJsonObject(await sendApiRequest(fetchFn, `${api}/session`, jsonInit("POST", { pow })), "session");
+async function mintSession(fetchFn: FetchFunction, api: string, pow: string, device: DeviceKey, confirmed: boolean): Promise<string> {
+  const body: { pow: string; device_key: string; confirm?: true } = { pow, device_key: device.publicKey };
+  if (confirmed) body.confirm = true;
+  const answer = await readJsonObject(await sendApiRequest(fetchFn, `${api}/session`, jsonInit("POST", body)), "session");
   if (typeof answer.session !== "string" || answer.session === "") throw unexpectedAnswer("session");
   return answer.session;
 }
 
 type Released = { kind: "content"; text: string } | { kind: "envelope"; envelope: Uint8Array };
 
-async function consume(fetchFn: FetchFunction, api: string, session: string): Promise<Released> {
+async function consume(fetchFn: FetchFunction, api: string, session: string, signature: string, device: DeviceKey): Promise<Released> {
   const response = await sendApiRequest(
     fetchFn,
     `${api}/consume`,
     // `{}` rather than no body: a JSON content type with an empty body is a 400 in Fastify.
-    jsonInit("POST", {}, { authorization: `Session ${session}`, accept: "application/json, application/octet-stream" }),
+    jsonInit(
+      "POST",
+      {},
+      {
+        authorization: `Session ${session}`,
+        accept: "application/json, application/octet-stream",
+        [DEVICE_KEY_HEADER]: device.publicKey,
+        [DEVICE_SIGNATURE_HEADER]: signature,
+      },
+    ),
   );
   // CONTRACT.md allows files to be released as a raw octet stream instead of JSON.
   if ((response.headers.get("content-type") ?? "").startsWith("application/octet-stream")) {

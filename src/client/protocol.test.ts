@@ -2,9 +2,18 @@ import { createChallenge, verifySolution } from "altcha-lib";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { describe, expect, it } from "vitest";
 import { fromBase64Url, toBase64Url } from "../core/base64url.js";
+import { deviceProofMessage } from "../core/device-proof.js";
+import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../crypto/device-key.js";
 import { decryptEnvelope, encryptBytes, encryptText, generateLinkKey } from "../crypto/client-layer.js";
 import { createLink } from "./create-link.js";
-import { DecryptionError, LinkKeyMissingError, OncelinkApiError, UnavailableError, UnsupportedRequirementError } from "./errors.js";
+import {
+  ConfirmationDeclinedError,
+  DecryptionError,
+  LinkKeyMissingError,
+  OncelinkApiError,
+  UnavailableError,
+  UnsupportedRequirementError,
+} from "./errors.js";
 import { getStatus, revokeLink } from "./manage-link.js";
 import { openLink, type OpenStage } from "./open-link.js";
 
@@ -20,6 +29,7 @@ const HMAC_SECRET = "test-secret";
 interface Recorded {
   method: string;
   path: string;
+  search: string;
   headers: Record<string, string>;
   body: string;
 }
@@ -29,6 +39,7 @@ interface FakeLink {
   release: () => Response;
   requires?: Record<string, unknown>;
   sessionError?: { status: number; code: string };
+  friction?: "none" | "raised" | "confirm";
 }
 
 function json(status: number, body: unknown): Response {
@@ -37,11 +48,13 @@ function json(status: number, body: unknown): Response {
 
 function fakeServer(link: FakeLink | null) {
   const requests: Recorded[] = [];
+  // The session's device binding, as the real server keeps it inside the signed token.
+  let binding: Uint8Array | null = null;
   const fetchFn: typeof fetch = async (input, init) => {
     const url = new URL(String(input));
     const headers = Object.fromEntries(new Headers(init?.headers).entries());
     const body = typeof init?.body === "string" ? init.body : "";
-    requests.push({ method: init?.method ?? "GET", path: url.pathname, headers, body });
+    requests.push({ method: init?.method ?? "GET", path: url.pathname, search: url.search, headers, body });
     const base = `/api/v1/links/${ID}`;
     if (link === null) return json(404, { error: "UNAVAILABLE", message: "This link is no longer available." });
     const route = `${init?.method ?? "GET"} ${url.pathname}`;
@@ -57,11 +70,15 @@ function fakeServer(link: FakeLink | null) {
         hmacSignatureSecret: HMAC_SECRET,
         expiresAt: Math.floor(Date.now() / 1000) + 60,
       });
-      return json(200, challenge);
+      return json(200, { ...challenge, friction: link.friction ?? "none" });
     }
     if (route === `POST ${base}/session`) {
       if (link.sessionError) return json(link.sessionError.status, { error: link.sessionError.code, message: "nope" });
-      const { pow } = JSON.parse(body) as { pow: string };
+      const { pow, device_key: deviceKey, confirm } = JSON.parse(body) as { pow: string; device_key?: string; confirm?: boolean };
+      if (link.friction === "confirm" && confirm !== true) return json(428, { error: "CONFIRMATION_REQUIRED", message: "confirm" });
+      const parsedKey = deviceKey === undefined ? null : parseDevicePublicKey(deviceKey);
+      if (parsedKey === null) return json(400, { error: "DEVICE_KEY_INVALID", message: "no device key" });
+      binding = deviceBinding(parsedKey.raw);
       const payload = JSON.parse(Buffer.from(pow, "base64").toString("utf8"));
       const result = await verifySolution({ ...payload, deriveKey: deriveKeyNode, hmacSignatureSecret: HMAC_SECRET });
       if (!result.verified) return json(400, { error: "POW_INVALID", message: "bad pow" });
@@ -69,6 +86,13 @@ function fakeServer(link: FakeLink | null) {
     }
     if (route === `POST ${base}/consume`) {
       if (headers.authorization !== `Session ${SESSION}`) return json(401, { error: "SESSION_INVALID", message: "no" });
+      const signed = verifyDeviceProof(
+        binding!,
+        headers["oncelink-device-key"],
+        headers["oncelink-device-signature"],
+        deviceProofMessage(SESSION),
+      );
+      if (!signed) return json(401, { error: "SESSION_INVALID", message: "not this device" });
       return link.release();
     }
     return json(404, { error: "NOT_FOUND", message: "Nothing is here." });
@@ -100,6 +124,46 @@ describe("openLink", () => {
     ]);
     expect(stages).toEqual(["checking", "solving", "opening", "decrypting"]);
     expect(neverSent(requests, key)).toBe(true);
+  });
+
+  it("binds the session to a key made for this open and signs the consume with it", async () => {
+    const key = generateLinkKey();
+    const { fetchFn, requests } = fakeServer({ encryption: "client", release: releaseEnvelope(await encryptText("bound", key)) });
+    await expect(openLink(`${SERVER}/l/${ID}#${key}`, { fetch: fetchFn, deriveKey: deriveKeyNode })).resolves.toEqual({ kind: "text", text: "bound" });
+    const session = JSON.parse(requests[2]!.body) as Record<string, unknown>;
+    expect(Object.keys(session).sort()).toEqual(["device_key", "pow"]);
+    expect(requests[3]!.headers["oncelink-device-key"]).toBe(session.device_key);
+    expect(requests[3]!.headers["oncelink-device-signature"]).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    // Every open makes its own key pair.
+    const again = fakeServer({ encryption: "client", release: releaseEnvelope(await encryptText("bound", key)) });
+    await openLink(`${SERVER}/l/${ID}#${key}`, { fetch: again.fetchFn, deriveKey: deriveKeyNode });
+    expect((JSON.parse(again.requests[2]!.body) as Record<string, unknown>).device_key).not.toBe(session.device_key);
+  });
+
+  it("reports the click to the challenge request", async () => {
+    const key = generateLinkKey();
+    const { fetchFn, requests } = fakeServer({ encryption: "client", release: releaseEnvelope(await encryptText("x", key)) });
+    await openLink(`${SERVER}/l/${ID}#${key}`, { fetch: fetchFn, deriveKey: deriveKeyNode, gesture: { webdriver: false, gestureMs: 1234.6 } });
+    expect(requests[1]!.search).toBe("?webdriver=false&gesture_ms=1235");
+    expect(requests[0]!.search).toBe("");
+  });
+
+  it("asks for the second confirmation before solving, and spends nothing when it is declined", async () => {
+    const key = generateLinkKey();
+    const stages: OpenStage[] = [];
+    const { fetchFn, requests } = fakeServer({ encryption: "client", friction: "confirm", release: releaseEnvelope(await encryptText("x", key)) });
+    const url = `${SERVER}/l/${ID}#${key}`;
+    let asked = 0;
+    const declined = openLink(url, { fetch: fetchFn, deriveKey: deriveKeyNode, onProgress: (s) => stages.push(s), confirm: async () => (asked++, false) });
+    await expect(declined).rejects.toBeInstanceOf(ConfirmationDeclinedError);
+    await expect(openLink(url, { fetch: fetchFn, deriveKey: deriveKeyNode })).rejects.toBeInstanceOf(ConfirmationDeclinedError);
+    expect(asked).toBe(1);
+    expect(stages).toEqual(["checking"]);
+    expect(requests.some((r) => r.method === "POST")).toBe(false);
+
+    const confirmed = await openLink(url, { fetch: fetchFn, deriveKey: deriveKeyNode, confirm: async () => true });
+    expect(confirmed).toEqual({ kind: "text", text: "x" });
+    expect(JSON.parse(requests.find((r) => r.path.endsWith("/session"))!.body)).toMatchObject({ confirm: true });
   });
 
   it("solves with the default WebCrypto deriveKey too (what browsers use)", async () => {
@@ -218,7 +282,13 @@ describe("getStatus and revokeLink", () => {
     const fetchFn: typeof fetch = async (input, init) => {
       requests.push({ method: init?.method ?? "GET", path: new URL(String(input)).pathname, auth: new Headers(init?.headers).get("authorization") });
       if (init?.method === "DELETE") return new Response(null, { status: 204 });
-      return json(200, { state: "consumed", created_at: "2030-01-01T00:00:00.000Z", expires_at: "2030-01-02T00:00:00.000Z", consumed_at: "2030-01-01T01:00:00.000Z" });
+      return json(200, {
+        state: "consumed",
+        created_at: "2030-01-01T00:00:00.000Z",
+        expires_at: "2030-01-02T00:00:00.000Z",
+        consumed_at: "2030-01-01T01:00:00.000Z",
+        events: [{ kind: "chat-preview", at: "2030-01-01T00:10:00.000Z" }, { kind: 7 }, { kind: "mail-scanner", at: "2030-01-01T00:20:00.000Z" }],
+      });
     };
     const manageUrl = `${SERVER}/m/${ID}#${MANAGE_TOKEN}`;
     await expect(getStatus(manageUrl, { fetch: fetchFn })).resolves.toEqual({
@@ -226,6 +296,10 @@ describe("getStatus and revokeLink", () => {
       createdAt: "2030-01-01T00:00:00.000Z",
       expiresAt: "2030-01-02T00:00:00.000Z",
       consumedAt: "2030-01-01T01:00:00.000Z",
+      events: [
+        { kind: "chat-preview", at: "2030-01-01T00:10:00.000Z" },
+        { kind: "mail-scanner", at: "2030-01-01T00:20:00.000Z" },
+      ],
     });
     await revokeLink(manageUrl, { fetch: fetchFn });
     expect(requests).toEqual([

@@ -14,6 +14,8 @@ export const ERRORS = {
   POW_INVALID: { status: 400, message: "The proof of work is missing, wrong or expired." },
   POW_REPLAYED: { status: 409, message: "That proof of work was already used. Start again." },
   SESSION_INVALID: { status: 401, message: "The session is missing, expired or already used." },
+  DEVICE_KEY_INVALID: { status: 400, message: "The device key is not a P-256 public key in raw base64url form." },
+  CONFIRMATION_REQUIRED: { status: 428, message: "This open needs a second confirmation. Send it with \"confirm\": true." },
   METHOD_NOT_ALLOWED: { status: 405, message: "This method is not allowed here." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send JSON." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request is larger than this server accepts." },

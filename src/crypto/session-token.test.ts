@@ -40,6 +40,16 @@ describe("session tokens", () => {
     for (let n = 0; n < token.length; n++) expect(verifySessionToken(key, token.slice(0, n), linkA, now)).toBeNull();
   });
 
+  it("cannot be stripped of its device binding (bound and unbound tokens are told apart under the MAC)", () => {
+    const token = mintSessionToken(key, linkA, { expiresAt: now + 60_000, binding: randomBytes(32) }, random);
+    const bytes = Buffer.from(token, "base64url");
+    const header = bytes.subarray(0, 24);
+    header[23] = 0;
+    // The same body and MAC without the binding: the MAC no longer matches.
+    const stripped = Buffer.concat([header, bytes.subarray(bytes.length - 16)]).toString("base64url");
+    expect(verifySessionToken(key, stripped, linkA, now)).toBeNull();
+  });
+
   it("cannot extend its own expiry (the expiry is under the MAC)", () => {
     const token = mintSessionToken(key, linkA, { expiresAt: now + 1000, binding: null }, random);
     const bytes = Buffer.from(token, "base64url");

@@ -2,15 +2,18 @@ import { fileURLToPath } from "node:url";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
 import type { FastifyBaseLogger } from "fastify";
+import { DeviceKeyCache } from "../crypto/device-key.js";
 import { deriveSubkey } from "../crypto/server-layer.js";
 import type { AppDeps, RouteDeps } from "./deps.js";
 import { handleError, sendError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { createPowService } from "./pow.js";
+import { loadPreviewerRegistry } from "./previewers.js";
 import { registerLinkRoutes } from "./routes/links.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerPageRoutes, sendUnavailablePage } from "./routes/pages.js";
 import { NO_STORE_HEADERS, baseHeaders } from "./security-headers.js";
+import { createLinkVisits } from "./visits.js";
 
 export interface AppOptions {
   logger: FastifyBaseLogger;
@@ -35,6 +38,8 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     return503OnClosing: true,
   });
   const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
+  // Read once at start: a bad ONCELINK_PREVIEWERS_FILE stops the start with a ConfigError naming it.
+  const previewers = loadPreviewerRegistry(deps.config.previewersFile);
   const routeDeps: RouteDeps = {
     ...deps,
     metrics,
@@ -45,6 +50,9 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     }),
     logKey: deriveSubkey(deps.keyring, "log-tag"),
     sessionKey: deriveSubkey(deps.keyring, "session"),
+    previewers,
+    visits: createLinkVisits({ store: deps.store, metrics, registry: previewers, now: deps.now, log: app.log }),
+    deviceKeys: new DeviceKeyCache(),
   };
 
   await app.register(swagger, {
@@ -89,6 +97,11 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
   registerLinkRoutes(app, routeDeps);
   registerPageRoutes(app, {
     assetDir: opts.assetDir ?? fileURLToPath(new URL("../assets", import.meta.url)),
+    visits: routeDeps.visits,
+    settings: {
+      clipboardClearSeconds: deps.config.clipboardClearSeconds,
+      ttl: { min: deps.config.minTtlSeconds, max: deps.config.maxTtlSeconds, default: deps.config.defaultTtlSeconds },
+    },
   });
   registerOpsRoutes(app, routeDeps);
 

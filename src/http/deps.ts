@@ -1,9 +1,12 @@
 import type { Config } from "../config.js";
+import type { PreviewerRegistry } from "../core/classify.js";
 import type { RandomBytes } from "../core/ids.js";
+import type { DeviceKeyCache } from "../crypto/device-key.js";
 import type { Keyring } from "../crypto/keyring.js";
 import type { LinkStore } from "../store/link-store.js";
 import type { Metrics } from "./metrics.js";
 import type { PowService } from "./pow.js";
+import type { LinkVisits } from "./visits.js";
 
 /** What the HTTP layer is given; built for real only in main.ts, and for tests in test helpers. */
 export interface AppDeps {
@@ -23,4 +26,10 @@ export interface RouteDeps extends AppDeps {
   logKey: Uint8Array;
   /** Key that signs session tokens. */
   sessionKey: Uint8Array;
+  /** Previewer and scanner signatures (built-in list plus ONCELINK_PREVIEWERS_FILE). */
+  previewers: PreviewerRegistry;
+  /** Classification and event recording of recipient-page requests. */
+  visits: LinkVisits;
+  /** Device keys imported at the session step, kept for the consume on this node. */
+  deviceKeys: DeviceKeyCache;
 }

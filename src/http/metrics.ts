@@ -11,6 +11,12 @@ export interface Metrics {
   linksRevoked: Counter;
   sessionsMinted: Counter;
   powRejected: Counter;
+  /** Automated visits to recipient pages by class (chat-preview, mail-scanner, prefetch, ...): never by link. */
+  visits: Counter<"class">;
+  visitEventsDropped: Counter;
+  challengesIssued: Counter<"friction">;
+  sessionsBound: Counter;
+  deviceProofRejected: Counter;
 }
 
 /** A fresh registry per app, so several apps (tests, nodes in one process) never share counters. */
@@ -44,5 +50,28 @@ export function createMetrics(opts: { defaultMetrics: boolean }): Metrics {
     linksRevoked: new Counter({ name: "oncelink_links_revoked_total", help: "Links revoked by their sender", registers }),
     sessionsMinted: new Counter({ name: "oncelink_sessions_minted_total", help: "Open sessions minted", registers }),
     powRejected: new Counter({ name: "oncelink_pow_rejected_total", help: "Proofs of work rejected", registers }),
+    visits: new Counter({
+      name: "oncelink_automated_visits_total",
+      help: "Requests for recipient pages classified as automated, by class (never by link)",
+      labelNames: ["class"],
+      registers,
+    }),
+    visitEventsDropped: new Counter({
+      name: "oncelink_visit_events_dropped_total",
+      help: "Automated visits not written to a link's event log because too many writes were pending",
+      registers,
+    }),
+    challengesIssued: new Counter({
+      name: "oncelink_challenges_issued_total",
+      help: "Proof-of-work challenges issued, by friction level",
+      labelNames: ["friction"],
+      registers,
+    }),
+    sessionsBound: new Counter({ name: "oncelink_sessions_device_bound_total", help: "Sessions bound to a device key", registers }),
+    deviceProofRejected: new Counter({
+      name: "oncelink_device_proof_rejected_total",
+      help: "Consumes of a device-bound session without a valid device signature",
+      registers,
+    }),
   };
 }

@@ -2,18 +2,31 @@ import { randomInt } from "node:crypto";
 import { createChallenge, type Challenge, type ChallengeParameters, type Solution } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { toBase64Url } from "../core/base64url.js";
+import { powMaxNumber, type FrictionLevel } from "../core/friction.js";
 import { hmacSha256, safeEqual, sha256 } from "../crypto/hash.js";
 
 /** Issues and checks ALTCHA v2 proof-of-work challenges bound to one link. */
 export interface PowService {
-  /** A new signed challenge for the link with this id hash. */
-  issue(linkIdHash: Uint8Array, now: number): Promise<Challenge>;
   /**
-   * Checks a payload for the link; on success returns the challenge's single-use hash and its expiry
-   * (the caller records it atomically with the session), otherwise null.
+   * A new signed challenge for the link with this id hash. Above friction "none" the work is RAISED_POW_FACTOR
+   * times larger; the level is signed into the challenge (`data.f`), so the session step knows what it asked for.
    */
-  verify(payload: unknown, linkIdHash: Uint8Array, now: number): Promise<{ challengeHash: Uint8Array; expiresAt: number } | null>;
+  issue(linkIdHash: Uint8Array, now: number, friction?: FrictionLevel): Promise<Challenge>;
+  /**
+   * Checks a payload for the link; on success returns the challenge's single-use hash, its expiry (the caller
+   * records it atomically with the session) and the friction level it was issued at, otherwise null.
+   */
+  verify(payload: unknown, linkIdHash: Uint8Array, now: number): Promise<VerifiedPow | null>;
 }
+
+/** A proof of work that checked out. */
+export interface VerifiedPow {
+  challengeHash: Uint8Array;
+  expiresAt: number;
+  friction: FrictionLevel;
+}
+
+const FRICTION_LEVELS: ReadonlySet<string> = new Set<FrictionLevel>(["none", "raised", "confirm"]);
 
 interface Payload {
   challenge: Challenge;
@@ -89,14 +102,14 @@ export function createPowService(opts: { hmacKey: Uint8Array; maxNumber: number;
   const sign = (parameters: ChallengeParameters) => hmacSha256(signKey, canonicalJson(parameters)).toString("hex");
 
   return {
-    async issue(linkIdHash, now) {
+    async issue(linkIdHash, now, friction = "none") {
       const { parameters } = await createChallenge({
         algorithm: "SHA-256",
         cost: 1,
-        counter: randomInt(0, opts.maxNumber + 1),
+        counter: randomInt(0, powMaxNumber(opts.maxNumber, friction) + 1),
         deriveKey,
         expiresAt: Math.floor(now / 1000) + opts.ttlSeconds,
-        data: { l: bindTag(linkIdHash) },
+        data: { l: bindTag(linkIdHash), f: friction },
       });
       const canonical = JSON.parse(canonicalJson(parameters)) as ChallengeParameters;
       return { parameters: canonical, signature: sign(canonical) };
@@ -121,7 +134,9 @@ export function createPowService(opts: { hmacKey: Uint8Array; maxNumber: number;
       const prefix = Buffer.from(parameters.keyPrefix, "hex");
       if (!safeEqual(key, Buffer.from(parsed.solution.derivedKey, "hex"))) return null;
       if (!safeEqual(key.subarray(0, prefix.length), prefix)) return null;
-      return { challengeHash: sha256(signature), expiresAt };
+      const f = parameters.data?.f;
+      const level: FrictionLevel = typeof f === "string" && FRICTION_LEVELS.has(f) ? (f as FrictionLevel) : "none";
+      return { challengeHash: sha256(signature), expiresAt, friction: level };
     },
   };
 }

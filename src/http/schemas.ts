@@ -16,6 +16,12 @@ export const CreateLinkBody = Type.Object(
       Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "base64url client-layer envelope (client-encrypted mode)." }),
     ),
     ttl: Type.Optional(Type.Integer({ minimum: 1, description: "Lifetime in seconds (default 24 h)." })),
+    preview: Type.Optional(
+      Type.Union([Type.Literal("card"), Type.Literal("none")], {
+        description:
+          'What known link previewers (chat apps, mail scanners) get: "card" (default), a generic card that says only "a private one-time link"; "none", the plain page with no card.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -34,8 +40,25 @@ export const LinkInfoResponse = Type.Object({
   requires: Type.Object({ pow: Type.Boolean() }),
 });
 
+export const ChallengeQuery = Type.Object(
+  {
+    webdriver: Type.Optional(
+      Type.Union([Type.Literal("true"), Type.Literal("false")], { description: "The page's navigator.webdriver at the click." }),
+    ),
+    gesture_ms: Type.Optional(
+      Type.String({ pattern: "^[0-9]{1,9}$", description: "Milliseconds from page load to the click that started the open." }),
+    ),
+  },
+  { description: "Signals about the click, reported by the page; they can only raise the friction." },
+);
+
 export const ChallengeResponse = Type.Object(
   {
+    friction: Type.Optional(
+      Type.Union([Type.Literal("none"), Type.Literal("raised"), Type.Literal("confirm")], {
+        description: 'How hard this challenge is; "confirm": the session step also needs "confirm": true (after a second click).',
+      }),
+    ),
     parameters: Type.Object(
       {
         algorithm: Type.String(),
@@ -59,11 +82,35 @@ export const SessionBody = Type.Object(
     pow: Type.Union([Type.String({ maxLength: 8192 }), Type.Object({}, { additionalProperties: true })], {
       description: "ALTCHA payload: base64 of JSON {challenge, solution}, or that object.",
     }),
+    device_key: Type.Optional(
+      Type.String({
+        maxLength: 128,
+        description:
+          "The device's ECDSA P-256 public key, raw uncompressed point (65 bytes) in base64url. Binds the session: the consume must then be signed with the private key.",
+      }),
+    ),
+    confirm: Type.Optional(Type.Boolean({ description: 'The second confirmation a "confirm"-friction challenge asks for.' })),
   },
   { additionalProperties: false },
 );
 
 export const SessionResponse = Type.Object({ session: Type.String(), expires_in: Type.Integer() });
+
+export const ConsumeHeaders = Type.Object(
+  {
+    "oncelink-device-key": Type.Optional(
+      Type.String({ maxLength: 128, description: "For a device-bound session: the device_key sent to the session step." }),
+    ),
+    "oncelink-device-signature": Type.Optional(
+      Type.String({
+        maxLength: 128,
+        description:
+          'For a device-bound session: base64url ECDSA P-256/SHA-256 signature (IEEE P1363, 64 bytes) over "oncelink/consume/v1\\n" + the session token.',
+      }),
+    ),
+  },
+  { description: "Authorization: Session TOKEN (or the session cookie), plus the device proof of a bound session." },
+);
 
 // One object with two optional fields rather than a union: fast-json-stringify picks a union branch by running a
 // validator on every response, on the hottest route. Exactly one of the two is ever present.
@@ -80,6 +127,16 @@ export const StatusResponse = Type.Object({
   created_at: Type.String({ format: "date-time" }),
   expires_at: Type.String({ format: "date-time" }),
   consumed_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  events: Type.Array(
+    Type.Object(
+      {
+        kind: Type.String({ description: "chat-preview, mail-scanner, office-app, prefetch, probe or automated" }),
+        at: Type.String({ format: "date-time" }),
+      },
+      { additionalProperties: false },
+    ),
+    { description: "Automated visits seen on the link, oldest first (class and time only; at most 100)." },
+  ),
 });
 
 /** Standard error responses, referenced by each route. */

@@ -12,6 +12,10 @@ const PAGE_CSP = [
   "form-action 'self'",
   "base-uri 'none'",
   "frame-ancestors 'none'",
+  // Trusted Types: no page script may hand a string to an HTML or script sink (innerHTML, eval, script.src...),
+  // and none may create a policy that would let it. Our bundles build the DOM with text and element calls only.
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
 ].join("; ");
 
 /** Headers on every response, JSON included: no sniffing, no referrer, no framing, no cross-origin reads. */

@@ -11,20 +11,30 @@ export const COMMON_IDS = {
   error: "error",
   unavailableView: "view-unavailable",
   unavailableHeading: "unavailable-heading",
+  /** The language switcher; scripts hide it while switching would lose what the page shows only once. */
+  languageNav: "language-nav",
 } as const;
 
 /** Ids of the create page. */
 export const CREATE_IDS = {
   formView: "view-form",
   form: "create-form",
+  replacementNote: "replacement-note",
   secret: "secret",
   ttl: "ttl",
+  ttlCustom: "ttl-custom",
+  ttlRange: "ttl-range",
+  ttlAmount: "ttl-amount",
+  ttlUnit: "ttl-unit",
   submit: "create-submit",
   resultView: "view-result",
   resultHeading: "result-heading",
   link: "recipient-link",
   copyLink: "copy-link",
   expires: "expires",
+  qrToggle: "qr-toggle",
+  qrPanel: "qr-panel",
+  qrImage: "qr-image",
   note: "recipient-note",
   copyNote: "copy-note",
   manage: "manage-link",
@@ -45,6 +55,11 @@ export const OPEN_IDS = {
   textBlock: "revealed-text",
   secret: "secret",
   copySecret: "copy-secret",
+  downloadText: "download-text",
+  clipboardHint: "clipboard-hint",
+  hideSecret: "hide-secret",
+  doneView: "view-done",
+  doneHeading: "done-heading",
   problemView: "view-problem",
   problemHeading: "problem-heading",
   problemBody: "problem-body",
@@ -70,4 +85,5 @@ export const MANAGE_IDS = {
   confirmHeading: "confirm-heading",
   confirmYes: "confirm-yes",
   confirmNo: "confirm-no",
+  replace: "replace-link",
 } as const;

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { en, type MessageKey } from "./i18n/en.js";
+import { SUPPORTED_LOCALES } from "./i18n/index.js";
 import { COMMON_IDS, CREATE_IDS, MANAGE_IDS, OPEN_IDS } from "./page-ids.js";
 import {
   escapeHtml,
@@ -119,16 +120,58 @@ describe("renderPage", () => {
     expect(messages["open.reveal"]).toBe("Reveal");
   });
 
-  it("offers the four lifetimes with one day preselected", () => {
-    const html = renderPage("create", { locale: "en" });
-    const options = [...html.matchAll(/<option value="(\d+)"( selected)?>([^<]+)<\/option>/g)];
-    expect(options.map((o) => [o[1], o[3]])).toEqual([
-      ["3600", "1 hour"],
-      ["86400", "1 day"],
-      ["604800", "7 days"],
-      ["2592000", "30 days"],
+  /** The options of the lifetime select: [value, text, selected]. */
+  function lifetimeOptions(html: string): Array<[string, string, boolean]> {
+    const select = /<select id="ttl"[^>]*>([\s\S]*?)<\/select>/.exec(html)?.[1] ?? "";
+    return [...select.matchAll(/<option value="(\w+)"( selected)?>([^<]+)<\/option>/g)].map((o) => [o[1]!, o[3]!, !!o[2]]);
+  }
+
+  it("offers the four lifetimes with one day preselected, and a custom one", () => {
+    expect(lifetimeOptions(renderPage("create", { locale: "en" }))).toEqual([
+      ["3600", "1 hour", false],
+      ["86400", "1 day", true],
+      ["604800", "7 days", false],
+      ["2592000", "30 days", false],
+      ["custom", "Custom…", false],
     ]);
-    expect(options.filter((o) => o[2]).map((o) => o[1])).toEqual(["86400"]);
+  });
+
+  it("keeps the lifetimes inside the server's limits and preselects its default", () => {
+    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 } };
+    const html = renderPage("create", { locale: "en", settings });
+    expect(lifetimeOptions(html)).toEqual([
+      ["3600", "1 hour", false],
+      ["7200", "2 hours", true],
+      ["86400", "1 day", false],
+      ["604800", "7 days", false],
+      ["custom", "Custom…", false],
+    ]);
+    expect(html).toContain("Between 5 minutes and 7 days.");
+    expect(i18nBlock(html)).toMatchObject({ settings });
+  });
+
+  it("tells the recipient how long a copied secret stays on the clipboard, as configured", () => {
+    const hint = (seconds: number, locale = "en") =>
+      /<p id="clipboard-hint"[^>]*>([^<]*)<\/p>/.exec(
+        renderPage("open", { locale, settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 } } }),
+      )?.[1];
+    expect(hint(60)).toBe("A copy stays on the clipboard for 1 minute; then this page clears it, as long as the page is still open.");
+    expect(hint(90)).toContain("90 seconds");
+    expect(hint(120, "de")).toContain("2 Minuten");
+    expect(hint(0), "no promise when clearing is off").toBeUndefined();
+  });
+
+  it.each(SUPPORTED_LOCALES)("%s: every page in that language, with a switcher to all the others", (locale) => {
+    for (const page of PAGES) {
+      const html = renderPage(page, { locale });
+      expect(html).toContain(`<html lang="${locale}">`);
+      const nav = /<nav id="language-nav"[^>]*>([\s\S]*?)<\/nav>/.exec(html)?.[1] ?? "";
+      const links = [...nav.matchAll(/<a href="\?lang=(\w+)" lang="(\w+)" hreflang="(\w+)"( aria-current="true")?>/g)];
+      expect(links.map((l) => l[1])).toEqual([...SUPPORTED_LOCALES]);
+      expect(links.filter((l) => l[4]).map((l) => l[1])).toEqual([locale]);
+      expect(i18nBlock(html).locale).toBe(locale);
+    }
+    expect(renderUnavailablePage({ locale })).toContain(`<html lang="${locale}">`);
   });
 
   it("disables the create button until the script runs, so no plaintext can be submitted without encryption", () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -9,14 +9,30 @@ import { deriveKey } from "altcha-lib/algorithms/sha";
 import { loadConfig, type Config } from "../../src/config.js";
 import { loadKeyring } from "../../src/crypto/keyring.js";
 import { createApp } from "../../src/http/app.js";
-import { openSqliteStore, type SqliteLinkStore } from "../../src/store/sqlite.js";
+import type { LinkStore } from "../../src/store/link-store.js";
+import { openPostgresStore } from "../../src/store/postgres.js";
+import { openSqliteStore } from "../../src/store/sqlite.js";
+import { clusterDiskBytes, createTestSchema, testDatabaseUrl, testStore, type TestStore } from "./postgres.js";
 import { LOG_DIR, recordSecrets } from "./secrets.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
+/** A link's row as stored: its state, and whether the sealed content and wrapped key are still there. */
+export interface StoredRow {
+  state: string;
+  sealed: Buffer | null;
+  wrapped_key: Buffer | null;
+}
+
 export interface TestApp {
   app: FastifyInstance;
-  store: SqliteLinkStore;
+  store: LinkStore;
+  /** Which adapter `store` is (the test file's choice, see `useStore`). */
+  backend: TestStore;
+  /** The link's row read straight from the table, bypassing the store's interface; undefined if there is none. */
+  storedRow(idHash: Uint8Array): Promise<StoredRow | undefined>;
+  /** The bytes the store has on disk, flushed first (WAL checkpoint); null if they cannot be reached from here. */
+  diskBytes(): Promise<Buffer[] | null>;
   config: Config;
   dataDir: string;
   /** The app's clock; move it forward to test expiry. */
@@ -25,14 +41,17 @@ export interface TestApp {
 }
 
 /**
- * A real app on a real SQLite file in a temp dir, driven through `app.inject()`. Its log goes to `.test-logs/`
+ * A real app on a real SQLite file in a temp dir (or, in a file that called `useStore("postgres")`, on a fresh schema
+ * of the test PostgreSQL cluster), driven through `app.inject()`. Its log goes to `.test-logs/`
  * for the log scan; the clock is controllable.
  */
 export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), "oncelink-inject-"));
   const config = loadConfig({ DATA_DIR: dataDir, POW_MAX_NUMBER: "200", PUBLIC_URL: "http://127.0.0.1:8080", ...env });
   const { keyring } = loadKeyring({ file: config.keysFile });
-  const store = await openSqliteStore({ file: join(dataDir, "oncelink.db") });
+  const backend = testStore();
+  const opened = backend === "postgres" ? await openPostgresBacked() : await openSqliteBacked(dataDir);
+  const store = opened.store;
   const clock = { now: Date.now() };
   const logger = pino(
     { level: "info" },
@@ -46,13 +65,57 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
   return {
     app,
     store,
+    backend,
+    storedRow: opened.storedRow,
+    diskBytes: opened.diskBytes,
     config,
     dataDir,
     clock,
     async close() {
       await app.close();
       await store.close();
+      await opened.cleanup();
     },
+  };
+}
+
+type OpenedStore = Pick<TestApp, "store" | "storedRow" | "diskBytes"> & { cleanup(): Promise<void> };
+
+async function openSqliteBacked(dataDir: string): Promise<OpenedStore> {
+  const file = join(dataDir, "oncelink.db");
+  const store = await openSqliteStore({ file });
+  const row = store.db.prepare("SELECT state, sealed, wrapped_key FROM links WHERE id_hash = ?");
+  return {
+    store,
+    storedRow: async (idHash) => row.get(Buffer.from(idHash)) as StoredRow | undefined,
+    async diskBytes() {
+      store.db.pragma("wal_checkpoint(TRUNCATE)");
+      const files: Buffer[] = [];
+      for (const f of [file, `${file}-wal`]) {
+        try {
+          files.push(readFileSync(f));
+        } catch {
+          // no WAL file after a truncating checkpoint
+        }
+      }
+      return files;
+    },
+    cleanup: async () => undefined,
+  };
+}
+
+async function openPostgresBacked(): Promise<OpenedStore> {
+  const databaseUrl = await testDatabaseUrl();
+  const schema = await createTestSchema(databaseUrl);
+  const store = await openPostgresStore({ connectionString: schema.url });
+  return {
+    store,
+    async storedRow(idHash) {
+      const { rows } = await store.pool.query<StoredRow>("SELECT state, sealed, wrapped_key FROM links WHERE id_hash = $1", [Buffer.from(idHash)]);
+      return rows[0];
+    },
+    diskBytes: () => clusterDiskBytes(databaseUrl),
+    cleanup: () => schema.drop(),
   };
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, openSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createTestSchema, testDatabaseUrl, testStore } from "./postgres.js";
 import { LOG_DIR } from "./secrets.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -31,9 +32,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** PostgreSQL schema of each DATA_DIR, so a server restarted on the same DATA_DIR finds the same database. */
+const schemaOfDataDir = new Map<string, string>();
+
+/** DATABASE_URL for a server of this test file: none for SQLite, else the schema that belongs to `dataDir`. */
+async function databaseEnv(dataDir: string): Promise<Record<string, string>> {
+  if (testStore() !== "postgres") return {};
+  let url = schemaOfDataDir.get(dataDir);
+  if (url === undefined) {
+    url = (await createTestSchema(await testDatabaseUrl())).url;
+    schemaOfDataDir.set(dataDir, url);
+  }
+  return { DATABASE_URL: url };
+}
+
 /**
  * Starts the real server (`node bin/oncelink.js serve`, built by `npm test` beforehand) on a free port with a
- * fresh DATA_DIR unless one is given; its output goes to `.test-logs/` for the log scan.
+ * fresh DATA_DIR unless one is given; its output goes to `.test-logs/` for the log scan. In a test file that called
+ * `useStore("postgres")` the server runs on PostgreSQL (one schema per DATA_DIR) unless `env` sets DATABASE_URL.
  */
 export async function startServer(opts: { env?: Record<string, string>; dataDir?: string; name?: string } = {}): Promise<RunningServer> {
   const port = await freePort();
@@ -48,6 +64,7 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
       HOST: "127.0.0.1",
       DATA_DIR: dataDir,
       PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...(await databaseEnv(dataDir)),
       ...opts.env,
     },
     stdio: ["ignore", out, out],

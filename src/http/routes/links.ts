@@ -2,16 +2,23 @@ import { parseCookie, stringifySetCookie } from "cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Static, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { fromBase64Url, toBase64Url } from "../../core/base64url.js";
+import { readSignals } from "../../core/classify.js";
+import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, deviceProofMessage } from "../../core/device-proof.js";
+import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
 import { effectiveState, resolveTtl, type LinkMeta } from "../../core/link.js";
+import { policyText } from "../../core/link-policy.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
+import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../../crypto/device-key.js";
 import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
 import { openContent, sealContent } from "../../crypto/server-layer.js";
 import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from "../../crypto/session-token.js";
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
 import {
+  ChallengeQuery,
   ChallengeResponse,
+  ConsumeHeaders,
   ConsumeResponse,
   CreateLinkBody,
   CreateLinkResponse,
@@ -40,6 +47,12 @@ function sessionCookie(request: FastifyRequest): string | undefined {
   return header === undefined ? undefined : parseCookie(header)[SESSION_COOKIE];
 }
 
+/** A single-valued request header, or undefined (a repeated header is refused rather than guessed at). */
+function singleHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === "string" ? value : undefined;
+}
+
 /** The session token of a consume: the Authorization header, else the cookie the session step set. */
 function sessionToken(request: FastifyRequest): string | null {
   const token = authorization(request, "Session") ?? sessionCookie(request) ?? null;
@@ -49,7 +62,7 @@ function sessionToken(request: FastifyRequest): string | null {
 /** Registers the link API: create, the non-consuming open steps, the consume, and the sender's status/revoke. */
 export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { config, store, keyring, metrics, pow } = deps;
+  const { config, store, keyring, metrics, pow, previewers, deviceKeys } = deps;
   const cookieSecure = config.publicUrl.startsWith("https:");
 
   /** Loads a link for the sender if the manage token matches; otherwise null (answered like an unknown id). */
@@ -89,7 +102,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       },
     },
     async (request, reply) => {
-      const { content, ciphertext, ttl } = request.body;
+      const { content, ciphertext, ttl, preview } = request.body;
       if ((content === undefined) === (ciphertext === undefined)) return sendError(reply, "CONTENT_MISSING");
       let plaintext: Uint8Array;
       if (content !== undefined) {
@@ -122,7 +135,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         keyVersion: sealed.keyVersion,
         wrappedKey: sealed.wrappedKey,
         sealed: sealed.sealed,
-        policy: "{}",
+        policy: policyText({ preview }),
         createdAt: now,
         expiresAt,
       });
@@ -163,17 +176,26 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
     "/api/v1/links/:id/challenge",
     {
       schema: {
-        summary: "A proof-of-work challenge bound to this link (non-consuming)",
+        summary: "A proof-of-work challenge bound to this link (non-consuming); its difficulty follows the friction decision",
         tags: ["open"],
         params: LinkParams,
-        response: { 200: ChallengeResponse, ...errors(404) },
+        querystring: ChallengeQuery,
+        response: { 200: ChallengeResponse, ...errors(400, 404) },
       },
     },
     async (request, reply) => {
       const link = await freshLink(request.params.id);
       if (!link) return unavailable(reply);
-      const challenge = await pow.issue(link.idHash, deps.now());
-      return challenge as Static<typeof ChallengeResponse>;
+      const { webdriver, gesture_ms: gestureMs } = request.query;
+      // The request's own headers (server-observed) and the page's report of the click (self-reported): both can
+      // only make the challenge harder or add a confirmation, never refuse it.
+      const friction = decideFriction(readSignals(request.method, request.headers, previewers), {
+        webdriver: webdriver === undefined ? null : webdriver === "true",
+        gestureMs: gestureMs === undefined ? null : Number(gestureMs),
+      });
+      metrics.challengesIssued.inc({ friction: friction.level });
+      const challenge = await pow.issue(link.idHash, deps.now(), friction.level);
+      return { ...challenge, friction: friction.level } as Static<typeof ChallengeResponse>;
     },
   );
 
@@ -185,7 +207,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         tags: ["open"],
         params: LinkParams,
         body: SessionBody,
-        response: { 201: SessionResponse, ...errors(400, 404, 409) },
+        response: { 201: SessionResponse, ...errors(400, 404, 409, 428) },
       },
     },
     async (request, reply) => {
@@ -193,17 +215,28 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (!isSecretShape(id)) return unavailable(reply);
       const idHash = sha256(id);
       const now = deps.now();
-      const proof = await pow.verify(request.body.pow, idHash, now);
+      const { pow: payload, device_key: deviceKeyText, confirm } = request.body;
+      const proof = await pow.verify(payload, idHash, now);
       if (!proof) {
         metrics.powRejected.inc();
         return sendError(reply, "POW_INVALID");
       }
+      // Both checked before the challenge is redeemed, so the same proof can be sent again: after the second click,
+      // or with a well-formed key. The key is imported only behind a valid proof (an import costs ~0.15 ms).
+      if (proof.friction === "confirm" && confirm !== true) return sendError(reply, "CONFIRMATION_REQUIRED");
+      const deviceKey = deviceKeyText === undefined ? null : parseDevicePublicKey(deviceKeyText);
+      if (deviceKeyText !== undefined && deviceKey === null) return sendError(reply, "DEVICE_KEY_INVALID");
       const result = await store.redeemChallenge(proof.challengeHash, proof.expiresAt, idHash, now);
       if (result === "challenge-used") return sendError(reply, "POW_REPLAYED");
       if (result === "unavailable") return unavailable(reply);
       const expiresAt = now + config.sessionTtlSeconds * 1000;
-      const token = mintSessionToken(deps.sessionKey, idHash, { expiresAt, binding: null }, deps.random);
+      const binding = deviceKey === null ? null : deviceBinding(deviceKey.raw);
+      const token = mintSessionToken(deps.sessionKey, idHash, { expiresAt, binding }, deps.random);
       metrics.sessionsMinted.inc();
+      if (binding !== null && deviceKey !== null) {
+        metrics.sessionsBound.inc();
+        deviceKeys.put(binding, deviceKey.key, expiresAt);
+      }
       reply.header(
         "set-cookie",
         stringifySetCookie({
@@ -227,6 +260,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         summary: "Redeem a session: the one atomic FRESH -> CONSUMED step; releases the content once",
         tags: ["open"],
         params: LinkParams,
+        headers: ConsumeHeaders,
         response: { 200: ConsumeResponse, ...errors(401, 404) },
       },
     },
@@ -236,7 +270,21 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const token = sessionToken(request);
       const idHash = sha256(id);
       const now = deps.now();
-      if (token === null || verifySessionToken(deps.sessionKey, token, idHash, now) === null) {
+      const claims = token === null ? null : verifySessionToken(deps.sessionKey, token, idHash, now);
+      if (token === null || claims === null) return sendError(reply, "SESSION_INVALID");
+      // A device-bound session opens only with a signature from the device's private key: a token copied to
+      // another client is worthless there, and the link stays fresh. One ECDSA P-256 verify (node:crypto).
+      if (
+        claims.binding !== null &&
+        !verifyDeviceProof(
+          claims.binding,
+          singleHeader(request, DEVICE_KEY_HEADER),
+          singleHeader(request, DEVICE_SIGNATURE_HEADER),
+          deviceProofMessage(token),
+          deviceKeys.take(claims.binding, now),
+        )
+      ) {
+        metrics.deviceProofRejected.inc();
         return sendError(reply, "SESSION_INVALID");
       }
       if (request.headers.cookie !== undefined) {
@@ -272,11 +320,13 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (!auth) return unavailable(reply);
       const { meta } = auth;
       const state = effectiveState(meta, deps.now());
+      const events = await store.listEvents(auth.idHash);
       return {
         state,
         created_at: iso(meta.createdAt),
         expires_at: iso(meta.expiresAt),
         consumed_at: state === "consumed" && meta.endedAt !== null ? iso(meta.endedAt) : null,
+        events: events.map((event) => ({ kind: event.kind, at: iso(event.at) })),
       };
     },
   );

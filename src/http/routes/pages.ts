@@ -2,9 +2,12 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { extname, join } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { pickLocale } from "../../web/i18n/index.js";
+import { chosenLocale, localeCookie, pickLocale } from "../../web/i18n/index.js";
+import type { PageSettings } from "../../web/page-settings.js";
 import { renderPage, renderUnavailablePage } from "../../web/render.js";
+import { createPreviewCardCache } from "../preview-card.js";
 import { PAGE_HEADERS } from "../security-headers.js";
+import type { LinkVisits } from "../visits.js";
 
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
@@ -36,17 +39,30 @@ function loadAssets(dir: string): Map<string, Asset> {
 
 const PAGE_SCHEMA = { hide: true } as const;
 
+/**
+ * The page's locale: the language switcher's `?lang=` (remembered in a cookie from then on), else that cookie,
+ * else Accept-Language.
+ */
+function pageLocale(request: FastifyRequest, reply: FastifyReply): string {
+  const chosen = chosenLocale((request.query as Record<string, unknown> | undefined)?.lang, request.headers.cookie);
+  if (chosen?.fromQuery) reply.header("set-cookie", localeCookie(chosen.locale, { secure: request.protocol === "https" }));
+  return pickLocale(request.headers["accept-language"], chosen?.locale);
+}
+
 /** Registers the HTML pages and their static assets. The link pages never look anything up. */
-export function registerPageRoutes(app: FastifyInstance, opts: { assetDir: string }): void {
+export function registerPageRoutes(
+  app: FastifyInstance,
+  opts: { assetDir: string; settings?: PageSettings; visits: LinkVisits },
+): void {
   const assets = loadAssets(opts.assetDir);
   const cache = new Map<string, string>();
   // Pages are static per locale, so they are rendered once and served from memory.
-  const page = (name: "create" | "open" | "manage" | "unavailable", request: FastifyRequest): string => {
-    const locale = pickLocale(request.headers["accept-language"]);
+  const page = (name: "create" | "open" | "manage" | "unavailable", request: FastifyRequest, reply: FastifyReply): string => {
+    const locale = pageLocale(request, reply);
     const key = `${name}:${locale}`;
     let html = cache.get(key);
     if (html === undefined) {
-      html = name === "unavailable" ? renderUnavailablePage({ locale }) : renderPage(name, { locale });
+      html = name === "unavailable" ? renderUnavailablePage({ locale }) : renderPage(name, { locale, settings: opts.settings });
       cache.set(key, html);
     }
     return html;
@@ -54,17 +70,25 @@ export function registerPageRoutes(app: FastifyInstance, opts: { assetDir: strin
   const html = (reply: FastifyReply, body: string, status = 200) =>
     reply.code(status).headers(PAGE_HEADERS).type("text/html; charset=utf-8").send(body);
 
-  app.get("/", { schema: PAGE_SCHEMA }, async (request, reply) => html(reply, page("create", request)));
-  app.get("/l/:id", { schema: PAGE_SCHEMA }, async (request, reply) => html(reply, page("open", request)));
-  app.get("/m/:id", { schema: PAGE_SCHEMA }, async (request, reply) => html(reply, page("manage", request)));
+  app.get("/", { schema: PAGE_SCHEMA }, async (request, reply) => html(reply, page("create", request, reply)));
+  const previewCard = createPreviewCardCache();
+  // Known previewers get the same page with a generic preview card in its head: a person taken for one can still
+  // open the link from it. Nothing here changes state; automated visits are recorded on the link.
+  app.get<{ Params: { id: string } }>("/l/:id", { schema: PAGE_SCHEMA }, async (request, reply) => {
+    const visit = await opts.visits.observe(request, request.params.id);
+    const body = page("open", request, reply);
+    return html(reply, visit.card ? previewCard(body, pageLocale(request, reply)) : body);
+  });
+  app.get("/m/:id", { schema: PAGE_SCHEMA }, async (request, reply) => html(reply, page("manage", request, reply)));
   // Office suites and gateways probe links with OPTIONS before fetching them; answer without touching state.
-  app.options("/l/:id", { schema: PAGE_SCHEMA }, async (_request, reply) =>
-    reply.code(204).header("allow", "GET, HEAD, OPTIONS").send(),
-  );
+  app.options<{ Params: { id: string } }>("/l/:id", { schema: PAGE_SCHEMA }, async (request, reply) => {
+    await opts.visits.observe(request, request.params.id);
+    return reply.code(204).header("allow", "GET, HEAD, OPTIONS").send();
+  });
 
   app.get<{ Params: { name: string } }>("/assets/:name", { schema: PAGE_SCHEMA }, async (request, reply) => {
     const asset = assets.get(request.params.name);
-    if (!asset) return html(reply, page("unavailable", request), 404);
+    if (!asset) return html(reply, page("unavailable", request, reply), 404);
     reply.header("cache-control", "public, max-age=300").header("etag", asset.etag);
     if (request.headers["if-none-match"] === asset.etag) return reply.code(304).send();
     return reply.type(asset.type).send(asset.body);
@@ -81,5 +105,5 @@ export function sendUnavailablePage(request: FastifyRequest, reply: FastifyReply
     .code(404)
     .headers(PAGE_HEADERS)
     .type("text/html; charset=utf-8")
-    .send(renderUnavailablePage({ locale: pickLocale(request.headers["accept-language"]) }));
+    .send(renderUnavailablePage({ locale: pageLocale(request, reply) }));
 }

@@ -2,34 +2,61 @@
 // The plaintext lives only in the textarea and in memory while encrypting; it is never written to storage,
 // the URL or the title, and the textarea is emptied as soon as the link exists.
 import { createLink } from "../../client/index.js";
-import { formatDateTime } from "../i18n/format.js";
+import { formatDateTime, formatDuration } from "../i18n/format.js";
 import { copyField } from "../lib/clipboard.js";
 import { announce, announceError, byId, showView, wireSkipLink } from "../lib/dom.js";
 import { errorText } from "../lib/error-text.js";
+import { setLanguageSwitchVisible, wireLanguageSwitch } from "../lib/language.js";
 import { loadPageMessages } from "../lib/messages.js";
+import { qrCodeSvg } from "../lib/qr.js";
 import { CREATE_IDS as IDS } from "../page-ids.js";
-import { DEFAULT_TTL, TTL_CHOICES } from "../ttl-choices.js";
+import { customTtl, splitTtl, ttlPresets } from "../ttl-choices.js";
 
-const { locale, t } = loadPageMessages();
+const { locale, t, settings } = loadPageMessages();
+const limits = settings.ttl;
 
 const formView = byId(IDS.formView, HTMLElement);
 const form = byId(IDS.form, HTMLFormElement);
 const secret = byId(IDS.secret, HTMLTextAreaElement);
 const ttl = byId(IDS.ttl, HTMLSelectElement);
+const ttlCustom = byId(IDS.ttlCustom, HTMLFieldSetElement);
+const ttlAmount = byId(IDS.ttlAmount, HTMLInputElement);
+const ttlUnit = byId(IDS.ttlUnit, HTMLSelectElement);
 const submit = byId(IDS.submit, HTMLButtonElement);
 const resultView = byId(IDS.resultView, HTMLElement);
 const resultHeading = byId(IDS.resultHeading, HTMLElement);
 const link = byId(IDS.link, HTMLInputElement);
 const expires = byId(IDS.expires, HTMLElement);
+const qrToggle = byId(IDS.qrToggle, HTMLButtonElement);
+const qrPanel = byId(IDS.qrPanel, HTMLElement);
+const qrImage = byId(IDS.qrImage, HTMLElement);
 const note = byId(IDS.note, HTMLTextAreaElement);
 const manage = byId(IDS.manage, HTMLInputElement);
 const views = [formView, resultView];
 
 let busy = false;
 
-function selectedTtl(): number {
-  const value = Number(ttl.value);
-  return TTL_CHOICES.includes(value) ? value : DEFAULT_TTL;
+/** The lifetime chosen, or null (with the error shown) when the custom value is not acceptable. */
+function chosenTtl(): number | null {
+  if (ttl.value !== "custom") {
+    const preset = Number(ttl.value);
+    // Whatever the DOM was tampered into saying, only an offered preset goes out.
+    return ttlPresets(limits).includes(preset) ? preset : limits.default;
+  }
+  const seconds = customTtl(ttlAmount.value, Number(ttlUnit.value), limits);
+  if (seconds === null) {
+    ttlAmount.setAttribute("aria-invalid", "true");
+    announceError(t("create.error.ttlRange", { min: formatDuration(limits.min, locale), max: formatDuration(limits.max, locale) }));
+    ttlAmount.focus();
+    return null;
+  }
+  ttlAmount.removeAttribute("aria-invalid");
+  return seconds;
+}
+
+function syncCustomTtl(): void {
+  ttlCustom.hidden = ttl.value !== "custom";
+  if (ttlCustom.hidden) ttlAmount.removeAttribute("aria-invalid");
 }
 
 async function onSubmit(event: SubmitEvent): Promise<void> {
@@ -43,16 +70,21 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     return;
   }
   secret.removeAttribute("aria-invalid");
+  const lifetime = chosenTtl();
+  if (lifetime === null) return;
   busy = true;
   submit.disabled = true;
   announce(t("create.working"));
   try {
-    const created = await createLink({ server: location.origin, text, ttl: selectedTtl() });
+    const created = await createLink({ server: location.origin, text, ttl: lifetime });
     secret.value = "";
     link.value = created.url;
     manage.value = created.manageUrl;
+    note.value = t("create.result.note.text", { link: created.url });
     expires.textContent = t("create.result.expires", { time: formatDateTime(created.expiresAt, locale) });
     announce("");
+    // Switching language now would reload the page and lose links that are shown only once.
+    setLanguageSwitchVisible(false);
     showView(views, resultView, resultHeading);
   } catch (err) {
     // Keep the text on failure so the sender can retry without pasting the secret again.
@@ -69,12 +101,22 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
   }
 }
 
+function setQrVisible(visible: boolean): void {
+  if (visible) qrImage.replaceChildren(qrCodeSvg(link.value, t("create.result.qr.label")));
+  else qrImage.replaceChildren();
+  qrPanel.hidden = !visible;
+  qrToggle.textContent = t(visible ? "create.result.qr.hide" : "create.result.qr.show");
+}
+
 /** Forgets the links shown (they are secrets too) and returns to the empty form. */
 function resetToForm(focus: boolean): void {
   link.value = "";
   manage.value = "";
+  note.value = "";
   expires.textContent = "";
+  setQrVisible(false);
   announce("");
+  setLanguageSwitchVisible(true);
   showView(views, formView, focus ? secret : undefined);
 }
 
@@ -83,12 +125,37 @@ async function onCopy(field: HTMLInputElement | HTMLTextAreaElement): Promise<vo
   else announceError(t("common.copyFailed"));
 }
 
+/**
+ * The manage page's "make a replacement link" opens `/?ttl=SECONDS&replace=1`: the same lifetime is preselected
+ * and a note says what is going on. Nothing else carries over; the sender types the secret again.
+ */
+function applyReplacementParams(): void {
+  const params = new URLSearchParams(location.search);
+  if (params.get("replace") === "1") byId(IDS.replacementNote, HTMLElement).hidden = false;
+  const wanted = Number(params.get("ttl"));
+  if (!Number.isInteger(wanted) || wanted < limits.min || wanted > limits.max) return;
+  if (ttlPresets(limits).includes(wanted)) {
+    ttl.value = String(wanted);
+    return;
+  }
+  const split = splitTtl(wanted);
+  if (split === null) return;
+  ttl.value = "custom";
+  ttlAmount.value = String(split.amount);
+  ttlUnit.value = String(split.unit);
+}
+
 wireSkipLink();
+wireLanguageSwitch(() => "");
+applyReplacementParams();
+syncCustomTtl();
+ttl.addEventListener("change", syncCustomTtl);
 form.addEventListener("submit", (event) => void onSubmit(event));
 byId(IDS.again, HTMLButtonElement).addEventListener("click", () => resetToForm(true));
 byId(IDS.copyLink, HTMLButtonElement).addEventListener("click", () => void onCopy(link));
 byId(IDS.copyNote, HTMLButtonElement).addEventListener("click", () => void onCopy(note));
 byId(IDS.copyManage, HTMLButtonElement).addEventListener("click", () => void onCopy(manage));
+qrToggle.addEventListener("click", () => setQrVisible(qrPanel.hidden));
 // Leaving the page drops the secret and the links, so the back/forward cache cannot bring them back.
 window.addEventListener("pagehide", () => {
   secret.value = "";

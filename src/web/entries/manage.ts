@@ -2,10 +2,12 @@
 // bookmark this page); the client library sends it as a Bearer header, so it never reaches a server log as a URL.
 import { getStatus, InvalidLinkError, revokeLink, UnavailableError, type LinkStatus } from "../../client/index.js";
 import type { MessageKey } from "../i18n/en.js";
-import { formatDateTime } from "../i18n/format.js";
+import { formatDateTime, formatRelativeTime } from "../i18n/format.js";
 import { announce, announceError, byId, setTitle, showView, wireSkipLink } from "../lib/dom.js";
 import { errorText } from "../lib/error-text.js";
+import { wireLanguageSwitch } from "../lib/language.js";
 import { loadPageMessages } from "../lib/messages.js";
+import { showVisits } from "../lib/visit-summary.js";
 import { COMMON_IDS, MANAGE_IDS as IDS } from "../page-ids.js";
 
 const { locale, t } = loadPageMessages();
@@ -28,6 +30,7 @@ const confirm = byId(IDS.confirm, HTMLElement);
 const confirmHeading = byId(IDS.confirmHeading, HTMLElement);
 const confirmYes = byId(IDS.confirmYes, HTMLButtonElement);
 const confirmNo = byId(IDS.confirmNo, HTMLButtonElement);
+const replace = byId(IDS.replace, HTMLAnchorElement);
 
 const STATE_TEXT: Record<LinkStatus["state"], MessageKey> = {
   fresh: "manage.state.fresh",
@@ -46,14 +49,29 @@ function showUnavailable(moveFocus: boolean): void {
 function render(status: LinkStatus): void {
   stateField.textContent = t(STATE_TEXT[status.state]);
   createdField.textContent = formatDateTime(status.createdAt, locale);
-  expiresField.textContent = formatDateTime(status.expiresAt, locale);
+  const expiresAt = formatDateTime(status.expiresAt, locale);
+  expiresField.textContent =
+    status.state === "fresh"
+      ? t("manage.expiresIn", { time: expiresAt, relative: formatRelativeTime(status.expiresAt, Date.now(), locale) })
+      : expiresAt;
   // consumed_at also marks the end of a revoked or expired link; only an opened link has an "opened on" time.
   const opened = status.state === "consumed" && status.consumedAt !== null;
   consumedField.textContent = opened ? formatDateTime(status.consumedAt ?? "", locale) : "";
   consumedRow.hidden = !opened;
   revoke.hidden = status.state !== "fresh";
+  // "Looked at by a chat preview twice; still unopened": previews and scanners seen, none of which opened it.
+  showVisits(statusView, status, t);
+  replace.href = replacementHref(status);
   if (revoke.hidden) closeConfirm(false);
   setTitle(t("manage.title"));
+}
+
+/** The create page, preset to this link's lifetime; the sender types the secret again (nothing is reissued). */
+function replacementHref(status: LinkStatus): string {
+  const lifetime = Math.round((Date.parse(status.expiresAt) - Date.parse(status.createdAt)) / 1000);
+  const params = new URLSearchParams({ replace: "1" });
+  if (Number.isInteger(lifetime) && lifetime > 0) params.set("ttl", String(lifetime));
+  return `/?${params.toString()}`;
 }
 
 /** Loads the status; `moveFocus` when the person asked for it, so the result is read out. */
@@ -111,6 +129,7 @@ async function onRefresh(): Promise<void> {
 }
 
 wireSkipLink();
+wireLanguageSwitch(() => location.hash);
 refresh.addEventListener("click", () => void onRefresh());
 revoke.addEventListener("click", openConfirm);
 confirmNo.addEventListener("click", () => closeConfirm(true));

@@ -2,33 +2,40 @@
 // whether the link is still fresh. Proof of work, session and consume start on the person's click, never earlier,
 // because mail scanners and chat unfurlers load pages (and run scripts) but do not click.
 import {
+  ConfirmationDeclinedError,
   DecryptionError,
   LinkKeyMissingError,
   OncelinkApiError,
   openLink,
   parseLinkUrl,
   UnavailableError,
+  type GestureReport,
   type OpenedContent,
   type OpenStage,
 } from "../../client/index.js";
 import type { MessageKey } from "../i18n/en.js";
-import { formatBytes } from "../i18n/format.js";
-import { copyField } from "../lib/clipboard.js";
+import { formatBytes, formatDuration } from "../i18n/format.js";
+import { copyField, createClipboardClearer } from "../lib/clipboard.js";
 import { announce, announceError, byId, setTitle, showView, wireSkipLink } from "../lib/dom.js";
+import { downloadBlob } from "../lib/download.js";
 import { errorText } from "../lib/error-text.js";
+import { setLanguageSwitchVisible, wireLanguageSwitch } from "../lib/language.js";
 import { checkLink } from "../lib/link-check.js";
 import { loadPageMessages } from "../lib/messages.js";
+import { deriveKeyInPage } from "../lib/pow-hash.js";
+import { askSecondConfirmation } from "../lib/second-confirmation.js";
 import { COMMON_IDS, OPEN_IDS as IDS } from "../page-ids.js";
 
-const { locale, t } = loadPageMessages();
+const { locale, t, settings } = loadPageMessages();
 
 const checkingView = byId(IDS.checkingView, HTMLElement);
 const freshView = byId(IDS.freshView, HTMLElement);
 const incompleteView = byId(IDS.incompleteView, HTMLElement);
 const revealedView = byId(IDS.revealedView, HTMLElement);
 const problemView = byId(IDS.problemView, HTMLElement);
+const doneView = byId(IDS.doneView, HTMLElement);
 const unavailableView = byId(COMMON_IDS.unavailableView, HTMLElement);
-const views = [checkingView, freshView, incompleteView, revealedView, problemView, unavailableView];
+const views = [checkingView, freshView, incompleteView, revealedView, doneView, problemView, unavailableView];
 
 const reveal = byId(IDS.reveal, HTMLButtonElement);
 const secretField = byId(IDS.secret, HTMLTextAreaElement);
@@ -61,13 +68,14 @@ function usableUrl(): string | null {
   return parseLinkUrl(linkUrl) !== null ? linkUrl : bare;
 }
 
-type ViewName = "fresh" | "incomplete" | "unavailable" | "revealed" | "problem";
+type ViewName = "fresh" | "incomplete" | "unavailable" | "revealed" | "done" | "problem";
 
 const VIEW_HEADINGS: Record<Exclude<ViewName, "problem">, { view: HTMLElement; heading: string; key: MessageKey }> = {
   fresh: { view: freshView, heading: IDS.freshHeading, key: "open.fresh.heading" },
   incomplete: { view: incompleteView, heading: IDS.incompleteHeading, key: "open.incomplete.heading" },
   unavailable: { view: unavailableView, heading: COMMON_IDS.unavailableHeading, key: "unavailable.heading" },
   revealed: { view: revealedView, heading: IDS.revealedHeading, key: "open.revealed.heading" },
+  done: { view: doneView, heading: IDS.doneHeading, key: "open.done.heading" },
 };
 
 /** Switches view; `moveFocus` after a click so the new state is read out, not on load. */
@@ -110,15 +118,22 @@ const STAGE_TEXT: Record<OpenStage, MessageKey> = {
   decrypting: "open.progress.opening",
 };
 
-async function onReveal(): Promise<void> {
+async function onReveal(gesture: GestureReport): Promise<void> {
   const url = usableUrl();
   if (busy || revealed || url === null) return;
   busy = true;
+  // From here on, reloading the page in another language could cost the person the secret.
+  setLanguageSwitchVisible(false);
   // aria-disabled rather than disabled: a disabled button drops keyboard focus to <body> mid-flow.
   reveal.setAttribute("aria-disabled", "true");
   let stage: OpenStage = "checking";
   try {
+    // openLink makes the device key pair (non-extractable ECDSA P-256) right here, inside the click.
     const content = await openLink(url, {
+      gesture,
+      confirm: () => askSecondConfirmation(freshView, t),
+      // Plain-JS SHA-256: the proof of work costs the person milliseconds instead of seconds (see pow-hash.ts).
+      deriveKey: deriveKeyInPage,
       onProgress: (next) => {
         stage = next;
         announce(t(STAGE_TEXT[next]));
@@ -135,6 +150,7 @@ async function onReveal(): Promise<void> {
   } finally {
     busy = false;
     reveal.removeAttribute("aria-disabled");
+    setLanguageSwitchVisible(!revealed);
   }
 }
 
@@ -146,6 +162,9 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
     show("unavailable", true);
   } else if (err instanceof LinkKeyMissingError) {
     show("incomplete", true);
+  } else if (err instanceof ConfirmationDeclinedError) {
+    announce(t("open.confirm.declined"));
+    reveal.focus();
   } else if (err instanceof DecryptionError) {
     linkUrl = "";
     showProblem("open.problem.decryptHeading", t("open.problem.decryptBody"), false, true);
@@ -189,32 +208,68 @@ function onSaveFile(): void {
   a.click();
 }
 
+const clipboard = createClipboardClearer(settings.clipboardClearSeconds, () =>
+  announce(t("open.revealed.clipboardCleared")),
+);
+
 async function onCopySecret(): Promise<void> {
-  if (await copyField(secretField)) announce(t("common.copied"));
-  else announceError(t("common.copyFailed"));
+  if (!(await copyField(secretField))) {
+    announceError(t("common.copyFailed"));
+    return;
+  }
+  const seconds = settings.clipboardClearSeconds;
+  announce(seconds > 0 ? t("open.revealed.copied", { duration: formatDuration(seconds, locale) }) : t("common.copied"));
+  clipboard.arm();
 }
 
-/** Forgets the content when the page is left, so the back/forward cache cannot show it again. */
-function forgetContent(): void {
-  if (!revealed) return;
+/** "Download as .txt": the text exactly as revealed, UTF-8, made in this browser. */
+function onDownloadText(): void {
+  if (!revealed || secretField.value === "") return;
+  downloadBlob(new Blob([secretField.value], { type: "text/plain;charset=utf-8" }), t("open.revealed.fileName"));
+}
+
+/** Drops the revealed content from the page and its memory (the clipboard countdown keeps running). */
+function dropContent(): void {
   secretField.textContent = "";
   secretField.value = "";
   fileSummary.textContent = "";
   if (fileUrl !== null) URL.revokeObjectURL(fileUrl);
   fileUrl = null;
+}
+
+/** "I have saved it, hide it": the final state, which says the link is disabled and shows nothing of it. */
+function onHideSecret(): void {
+  dropContent();
+  announce("");
+  show("done", true);
+}
+
+/** Forgets the content when the page is left, so the back/forward cache cannot show it again. */
+function forgetContent(): void {
+  if (!revealed) return;
+  dropContent();
   announce("");
   show("unavailable", false);
 }
 
 stripFragment();
 wireSkipLink();
-reveal.addEventListener("click", () => void onReveal());
+// The key left the address bar but the page still needs it after a language switch: pass it along.
+wireLanguageSwitch(() => (revealed || busy ? "" : linkUrl.replace(/^[^#]*/, "")));
+// Only a trusted click (pointer, keyboard, assistive technology) reveals: a script's click() or dispatchEvent, as
+// scanners that run pages do, is ignored. What the page knows about the click goes to the friction decision.
+reveal.addEventListener("click", (event) => {
+  if (!event.isTrusted) return;
+  void onReveal({ webdriver: navigator.webdriver === true, gestureMs: Math.round(performance.now()) });
+});
 problemRetry.addEventListener("click", () => {
   announce(t("open.checking"));
   void runCheck(true);
 });
 byId(IDS.copySecret, HTMLButtonElement).addEventListener("click", () => void onCopySecret());
 saveFile.addEventListener("click", onSaveFile);
+byId(IDS.downloadText, HTMLButtonElement).addEventListener("click", onDownloadText);
+byId(IDS.hideSecret, HTMLButtonElement).addEventListener("click", onHideSecret);
 window.addEventListener("pagehide", forgetContent);
 // Pasting the complete link over an incomplete one changes only the fragment, which does not reload the page.
 window.addEventListener("hashchange", () => {

@@ -44,6 +44,18 @@ export function formatDuration(seconds: number, locale: string): string {
   );
 }
 
+/**
+ * How far a time is from `now`, in the largest unit that fits, spelled out by `Intl.RelativeTimeFormat`,
+ * e.g. "in 23 hours", "vor 5 Minuten", "3 日後". Rounded toward the nearer value of that unit.
+ */
+export function formatRelativeTime(iso: string, now: number, locale: string): string {
+  const then = new Date(iso).getTime();
+  if (Number.isNaN(then)) return "";
+  const diff = Math.round((then - now) / 1000);
+  const unit = DURATION_UNITS.find((u) => Math.abs(diff) >= u.seconds) ?? DURATION_UNITS[3];
+  return new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(Math.round(diff / unit.seconds), unit.unit);
+}
+
 /** A byte count for people, e.g. "1.2 MB" (decimal units, as file managers show them). */
 export function formatBytes(bytes: number, locale: string): string {
   const units = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;

@@ -1,0 +1,77 @@
+/** One schema step. Versions are applied in ascending order, each exactly once, and never edited after release. */
+export interface PostgresMigration {
+  version: number;
+  sql: string;
+}
+
+/**
+ * The PostgreSQL schema history, parallel to the SQLite one (same tables, same guarantees). Append new steps with the
+ * next version; never change a released one, because databases in the field have already recorded it as applied.
+ * Times are milliseconds since the epoch (bigint), as the store's callers pass them.
+ */
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE links (
+        id_hash     bytea   PRIMARY KEY,
+        manage_hash bytea   NOT NULL,
+        kind        text    NOT NULL,
+        state       text    NOT NULL CHECK (state IN ('fresh', 'consumed', 'expired', 'revoked')),
+        key_version integer NULL,
+        wrapped_key bytea   NULL,
+        sealed      bytea   NULL,
+        policy      text    NOT NULL,
+        created_at  bigint  NOT NULL,
+        expires_at  bigint  NOT NULL,
+        ended_at    bigint  NULL,
+        -- Crypto-shredding as a schema guarantee: a link that left FRESH can never again hold content or a key.
+        CONSTRAINT links_ended_hold_nothing CHECK (state = 'fresh' OR (sealed IS NULL AND wrapped_key IS NULL)),
+        -- And the converse: a fresh link always holds what a consume must release.
+        CONSTRAINT links_fresh_hold_content
+          CHECK (state <> 'fresh' OR (sealed IS NOT NULL AND wrapped_key IS NOT NULL AND key_version IS NOT NULL))
+      );
+      -- Sealed content is random bytes: compressing it is wasted work, so store it out of line uncompressed.
+      ALTER TABLE links ALTER COLUMN sealed SET STORAGE EXTERNAL;
+      -- Consumed rows leave dead versions holding the old ciphertext until VACUUM: have autovacuum come early.
+      ALTER TABLE links SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 200);
+      CREATE INDEX links_fresh_expires ON links (expires_at) WHERE state = 'fresh';
+      CREATE INDEX links_ended ON links (ended_at) WHERE ended_at IS NOT NULL;
+
+      CREATE TABLE used_challenges (
+        challenge_hash bytea  PRIMARY KEY,
+        expires_at     bigint NOT NULL
+      );
+      CREATE INDEX used_challenges_expires ON used_challenges (expires_at);
+    `,
+  },
+  {
+    version: 2,
+    sql: `
+      -- What happened to a link (a previewer looked, a scanner fetched): classes and times only. Append-only and
+      -- tamper-evident: chain = SHA-256(previous chain || seq || kind || at).
+      CREATE TABLE link_events (
+        id_hash bytea   NOT NULL,
+        seq     integer NOT NULL,
+        kind    text    NOT NULL,
+        at      bigint  NOT NULL,
+        chain   bytea   NOT NULL,
+        PRIMARY KEY (id_hash, seq)
+      );
+    `,
+  },
+  {
+    version: 3,
+    sql: `
+      -- One-way fingerprints (HMAC of a constant under the key) of the keys every node must share, recorded by the
+      -- first node that starts with them: a node configured with other keys refuses to start instead of failing
+      -- later on every link another node created.
+      CREATE TABLE keyring_fingerprints (
+        kind        text    NOT NULL CHECK (kind IN ('master', 'signing')),
+        version     integer NOT NULL,
+        fingerprint bytea   NOT NULL,
+        PRIMARY KEY (kind, version)
+      );
+    `,
+  },
+];

@@ -1,0 +1,402 @@
+import { createHash } from "node:crypto";
+import pg from "pg";
+import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
+import {
+  MAX_EVENTS_PER_LINK,
+  type ChallengeResult,
+  type LinkEvent,
+  type LinkStore,
+  type NewLink,
+  type PurgeResult,
+  type ReleasedContent,
+} from "./link-store.js";
+import { StatementBatcher, type BatchStats } from "./postgres-batch.js";
+import { migratePostgres } from "./postgres-migrate.js";
+
+/** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
+export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** The PostgreSQL adapter: a LinkStore plus its connection pool (for tests and operator commands) and batching counters. */
+export interface PostgresLinkStore extends LinkStore {
+  readonly pool: pg.Pool;
+  /** Counters of the consume batcher. */
+  stats(): BatchStats;
+  /**
+   * Records this node's key fingerprints where none is recorded yet, and returns those that differ from the ones
+   * recorded (by the first node that started with that key kind and version): empty when this node agrees.
+   */
+  checkKeyFingerprints(mine: KeyFingerprint[]): Promise<KeyFingerprint[]>;
+}
+
+/** A one-way fingerprint of one key of the keyring, comparable between nodes. */
+export interface KeyFingerprint {
+  kind: "master" | "signing";
+  version: number;
+  fingerprint: Uint8Array;
+}
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database?...` (libpq-style parameters such as `sslmode` work). */
+  connectionString: string;
+  /** Connections this process keeps at most (default 20): every node of a cluster opens its own pool. */
+  maxConnections?: number;
+  /** Called for errors of idle pooled connections (the pool drops them and reconnects on demand). */
+  onError?: (error: Error) => void;
+}
+
+interface MetaRow {
+  state: LinkState;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  manage_hash: Buffer;
+  kind: ContentKind;
+  policy: string;
+}
+
+/** Binds any Uint8Array as bytea without copying it. */
+function blob(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** SHA-256(previous chain or 32 zero bytes || seq || kind || at): the same chain as the SQLite adapter's. */
+function eventChain(previous: Buffer | null, seq: number, event: LinkEvent): Buffer {
+  return createHash("sha256")
+    .update(previous ?? Buffer.alloc(32))
+    .update(`${seq}\n${event.kind}\n${event.at}`)
+    .digest();
+}
+
+/** bigint columns hold milliseconds since the epoch: well inside a double's exact range, so read them as numbers. */
+function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error("postgres: a bigint column is outside the safe integer range");
+  return value;
+}
+
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.INT8 ? parseInt8 : pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+// Statements are named, so each pooled connection parses and plans them once.
+const SQL = {
+  insertLink: `INSERT INTO links (id_hash, manage_hash, kind, state, key_version, wrapped_key, sealed, policy, created_at, expires_at)
+               VALUES ($1, $2, $3, 'fresh', $4, $5, $6, $7, $8, $9)`,
+  // Creates that arrived together. An id that exists already (or twice in the batch) is skipped, not fatal to the
+  // others: RETURNING tells which rows went in.
+  insertLinks: `INSERT INTO links (id_hash, manage_hash, kind, state, key_version, wrapped_key, sealed, policy, created_at, expires_at)
+                SELECT id_hash, manage_hash, kind, 'fresh', key_version, wrapped_key, sealed, policy, created_at, expires_at
+                FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::integer[], $5::bytea[], $6::bytea[], $7::text[],
+                            $8::bigint[], $9::bigint[])
+                  AS n(id_hash, manage_hash, kind, key_version, wrapped_key, sealed, policy, created_at, expires_at)
+                ON CONFLICT (id_hash) DO NOTHING
+                RETURNING id_hash`,
+  meta: "SELECT state, created_at, expires_at, ended_at, manage_hash, kind, policy FROM links WHERE id_hash = $1",
+  // THE compare-and-set, for every consume that arrived together ($1 ids, $2 each one's "now"). The CTE locks each
+  // row only if it is still fresh and unexpired (a concurrent consume of the same link, from this node or another,
+  // makes the others wait for its commit, then re-check and find 'consumed'); the UPDATE destroys content and key in
+  // the same statement, and RETURNING hands back the old values from the CTE. Rows are locked in id order, so two
+  // batches cannot deadlock each other. READ COMMITTED, one round trip, one commit.
+  consume: `WITH req AS (
+              SELECT DISTINCT ON (id_hash) id_hash, now FROM unnest($1::bytea[], $2::bigint[]) AS r(id_hash, now)
+            ),
+            old AS (
+              SELECT l.id_hash, l.kind, l.key_version, l.wrapped_key, l.sealed, req.now
+              FROM links AS l JOIN req ON l.id_hash = req.id_hash
+              WHERE l.state = 'fresh' AND l.expires_at > req.now
+              ORDER BY l.id_hash
+              FOR NO KEY UPDATE OF l
+            )
+            UPDATE links AS l SET state = 'consumed', ended_at = old.now, sealed = NULL, wrapped_key = NULL
+            FROM old WHERE l.id_hash = old.id_hash AND l.state = 'fresh'
+            RETURNING old.id_hash, old.kind, old.key_version AS "keyVersion", old.wrapped_key AS "wrappedKey", old.sealed`,
+  // One statement: a used, unexpired challenge is refused; a link that is not live refuses without burning it; else
+  // the insert burns it (overwriting a leftover row of an expired challenge). Two racing redemptions meet at the
+  // primary key: the loser's ON CONFLICT finds an unexpired row and inserts nothing.
+  redeemChallenge: `WITH used AS (SELECT 1 FROM used_challenges WHERE challenge_hash = $1 AND expires_at > $4),
+                         live AS (SELECT 1 FROM links WHERE id_hash = $3 AND state = 'fresh' AND expires_at > $4),
+                         burn AS (
+                           INSERT INTO used_challenges (challenge_hash, expires_at)
+                           SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM used) AND EXISTS (SELECT 1 FROM live)
+                           ON CONFLICT (challenge_hash) DO UPDATE SET expires_at = excluded.expires_at
+                             WHERE used_challenges.expires_at <= $4
+                           RETURNING 1
+                         )
+                    SELECT EXISTS (SELECT 1 FROM burn) AS burned, EXISTS (SELECT 1 FROM used) AS used,
+                           EXISTS (SELECT 1 FROM live) AS live`,
+  // Fresh and unexpired: revoked. Fresh but past its expiry: already expired to everyone, so record that and destroy
+  // the content now rather than at the next purge.
+  revoke: `UPDATE links SET state = CASE WHEN expires_at > $2 THEN 'revoked' ELSE 'expired' END,
+                            ended_at = CASE WHEN expires_at > $2 THEN $2 ELSE expires_at END,
+                            sealed = NULL, wrapped_key = NULL
+           WHERE id_hash = $1 AND state = 'fresh'
+           RETURNING state`,
+  expireDue: `UPDATE links SET state = 'expired', ended_at = expires_at, sealed = NULL, wrapped_key = NULL
+              WHERE state = 'fresh' AND expires_at <= $1`,
+  deleteChallenges: "DELETE FROM used_challenges WHERE expires_at <= $1",
+  deleteEndedEvents: `DELETE FROM link_events WHERE id_hash IN
+                        (SELECT id_hash FROM links WHERE ended_at IS NOT NULL AND ended_at < $1)`,
+  deleteEnded: "DELETE FROM links WHERE ended_at IS NOT NULL AND ended_at < $1",
+  // Events of one link are appended one at a time: the link's row lock orders them (it is a no-op for an unknown id).
+  lockLinkForEvent: "SELECT 1 FROM links WHERE id_hash = $1 FOR NO KEY UPDATE",
+  lastEvent: "SELECT seq, chain FROM link_events WHERE id_hash = $1 ORDER BY seq DESC LIMIT 1",
+  insertEvent: "INSERT INTO link_events (id_hash, seq, kind, at, chain) VALUES ($1, $2, $3, $4, $5)",
+  listEvents: "SELECT seq, kind, at, chain FROM link_events WHERE id_hash = $1 ORDER BY seq",
+  recordFingerprints: `INSERT INTO keyring_fingerprints (kind, version, fingerprint)
+                       SELECT * FROM unnest($1::text[], $2::integer[], $3::bytea[]) ON CONFLICT DO NOTHING`,
+  fingerprints: "SELECT kind, version, fingerprint FROM keyring_fingerprints",
+  staleKeys: `SELECT id_hash, key_version, wrapped_key FROM links
+              WHERE wrapped_key IS NOT NULL AND key_version <> $1 AND state = 'fresh' LIMIT $2`,
+  // Conditional on the old wrap: a link consumed or re-wrapped since the SELECT is left alone.
+  updateKeys: `UPDATE links AS l SET key_version = v.new_version, wrapped_key = v.new_key
+               FROM unnest($1::bytea[], $2::integer[], $3::bytea[], $4::integer[], $5::bytea[])
+                 AS v(id_hash, new_version, new_key, old_version, old_key)
+               WHERE l.id_hash = v.id_hash AND l.key_version = v.old_version AND l.wrapped_key = v.old_key
+                 AND l.state = 'fresh'`,
+} as const;
+
+/** Secrets up to this size share a batched INSERT; larger ones are inserted alone. */
+const BATCHED_CREATE_MAX_BYTES = 64 * 1024;
+
+interface ConsumedRow extends ReleasedContent {
+  id_hash: Buffer;
+}
+
+class PostgresStore implements PostgresLinkStore {
+  readonly pool: pg.Pool;
+  readonly #consumes: StatementBatcher<{ id: Buffer; now: number }, ReleasedContent | null>;
+  readonly #creates: StatementBatcher<NewLink, boolean>;
+  #closed = false;
+
+  constructor(pool: pg.Pool, maxConnections: number) {
+    this.pool = pool;
+    const maxInFlight = Math.max(1, Math.min(4, maxConnections));
+    this.#consumes = new StatementBatcher((items) => this.#consumeBatch(items), { maxInFlight, maxBatch: 256 });
+    this.#creates = new StatementBatcher((links) => this.#createBatch(links), { maxInFlight, maxBatch: 64 });
+  }
+
+  stats(): BatchStats {
+    return this.#consumes.stats();
+  }
+
+  #query<R extends pg.QueryResultRow>(name: keyof typeof SQL, values: unknown[], client: pg.Pool | pg.PoolClient = this.pool) {
+    return client.query<R>({ name: `oncelink_${name}`, text: SQL[name], values });
+  }
+
+  async createLink(link: NewLink): Promise<void> {
+    if (link.sealed.byteLength > BATCHED_CREATE_MAX_BYTES) {
+      // A large secret goes alone: batching it would only make one statement of several megabytes.
+      await this.#query("insertLink", [
+        blob(link.idHash), blob(link.manageHash), link.kind, link.keyVersion, blob(link.wrappedKey),
+        blob(link.sealed), link.policy, link.createdAt, link.expiresAt,
+      ]);
+      return;
+    }
+    if (!(await this.#creates.push(link))) throw new Error("postgres: a link with this id exists already");
+  }
+
+  async #createBatch(links: NewLink[]): Promise<boolean[]> {
+    const column = <T>(pick: (l: NewLink) => T): T[] => links.map(pick);
+    const rows = (await this.#query<{ id_hash: Buffer }>("insertLinks", [
+      column((l) => blob(l.idHash)), column((l) => blob(l.manageHash)), column((l) => l.kind), column((l) => l.keyVersion),
+      column((l) => blob(l.wrappedKey)), column((l) => blob(l.sealed)), column((l) => l.policy), column((l) => l.createdAt),
+      column((l) => l.expiresAt),
+    ])).rows;
+    const inserted = new Set(rows.map((r) => r.id_hash.toString("hex")));
+    // Twice in one batch: the first one is the row that went in.
+    return links.map((l) => inserted.delete(blob(l.idHash).toString("hex")));
+  }
+
+  async getLinkMeta(idHash: Uint8Array): Promise<LinkMeta | null> {
+    const row = (await this.#query<MetaRow>("meta", [blob(idHash)])).rows[0];
+    if (!row) return null;
+    return {
+      state: row.state,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      endedAt: row.ended_at,
+      manageHash: row.manage_hash,
+      kind: row.kind,
+      policy: row.policy,
+    };
+  }
+
+  async redeemChallenge(challengeHash: Uint8Array, challengeExpiresAt: number, linkIdHash: Uint8Array, now: number): Promise<ChallengeResult> {
+    const result = await this.#query<{ burned: boolean; used: boolean; live: boolean }>("redeemChallenge", [
+      blob(challengeHash), challengeExpiresAt, blob(linkIdHash), now,
+    ]);
+    const row = result.rows[0]!;
+    if (row.burned) return "ok";
+    if (row.used || row.live) return "challenge-used"; // `live` without `burned`: a concurrent redemption won the race
+    return "unavailable";
+  }
+
+  consume(linkIdHash: Uint8Array, now: number): Promise<ReleasedContent | null> {
+    return this.#consumes.push({ id: blob(linkIdHash), now });
+  }
+
+  async #consumeBatch(items: Array<{ id: Buffer; now: number }>): Promise<Array<ReleasedContent | null>> {
+    const rows = (await this.#query<ConsumedRow>("consume", [items.map((i) => i.id), items.map((i) => i.now)])).rows;
+    const released = new Map<string, ReleasedContent>();
+    for (const { id_hash, ...content } of rows) released.set(id_hash.toString("hex"), content);
+    // The same link asked for twice in one batch: the first caller gets the content, every other one null.
+    return items.map((item) => {
+      const key = item.id.toString("hex");
+      const content = released.get(key) ?? null;
+      released.delete(key);
+      return content;
+    });
+  }
+
+  async recordEvent(idHash: Uint8Array, event: LinkEvent): Promise<void> {
+    const id = blob(idHash);
+    await this.#transaction(async (client) => {
+      if ((await this.#query("lockLinkForEvent", [id], client)).rowCount === 0) return;
+      const last = (await this.#query<{ seq: number; chain: Buffer }>("lastEvent", [id], client)).rows[0];
+      const seq = (last?.seq ?? 0) + 1;
+      if (seq > MAX_EVENTS_PER_LINK) return;
+      await this.#query("insertEvent", [id, seq, event.kind, event.at, eventChain(last?.chain ?? null, seq, event)], client);
+    });
+  }
+
+  async listEvents(idHash: Uint8Array): Promise<LinkEvent[]> {
+    const rows = (await this.#query<{ seq: number; kind: string; at: number; chain: Buffer }>("listEvents", [blob(idHash)])).rows;
+    let previous: Buffer | null = null;
+    return rows.map((row, i) => {
+      if (row.seq !== i + 1 || !eventChain(previous, row.seq, row).equals(row.chain)) {
+        throw new Error("postgres: the event log of a link fails its hash chain");
+      }
+      previous = row.chain;
+      return { kind: row.kind, at: row.at };
+    });
+  }
+
+  async revoke(idHash: Uint8Array, now: number): Promise<boolean> {
+    const rows = (await this.#query<{ state: LinkState }>("revoke", [blob(idHash), now])).rows;
+    return rows[0]?.state === "revoked";
+  }
+
+  async purgeExpired(now: number): Promise<PurgeResult> {
+    return this.#transaction(async (client) => {
+      const expired = (await this.#query("expireDue", [now], client)).rowCount ?? 0;
+      const challenges = (await this.#query("deleteChallenges", [now], client)).rowCount ?? 0;
+      await this.#query("deleteEndedEvents", [now - METADATA_RETENTION_MS], client);
+      await this.#query("deleteEnded", [now - METADATA_RETENTION_MS], client);
+      return { expired, challenges };
+    });
+  }
+
+  async rewrapKeys(
+    currentVersion: number,
+    rewrap: (idHash: Uint8Array, keyVersion: number, wrappedKey: Uint8Array) => { keyVersion: number; wrappedKey: Uint8Array },
+  ): Promise<number> {
+    let total = 0;
+    for (;;) {
+      // Batches of 500: each UPDATE is short, and a consume meanwhile only makes a row drop out of the batch.
+      const rows = (await this.#query<{ id_hash: Buffer; key_version: number; wrapped_key: Buffer }>("staleKeys", [currentVersion, 500])).rows;
+      if (rows.length === 0) return total;
+      const next = rows.map((row) => rewrap(row.id_hash, row.key_version, row.wrapped_key));
+      const result = await this.#query("updateKeys", [
+        rows.map((r) => r.id_hash),
+        next.map((n) => n.keyVersion),
+        next.map((n) => blob(n.wrappedKey)),
+        rows.map((r) => r.key_version),
+        rows.map((r) => r.wrapped_key),
+      ]);
+      total += result.rowCount ?? 0;
+    }
+  }
+
+  async checkKeyFingerprints(mine: KeyFingerprint[]): Promise<KeyFingerprint[]> {
+    await this.#query("recordFingerprints", [mine.map((k) => k.kind), mine.map((k) => k.version), mine.map((k) => blob(k.fingerprint))]);
+    const recorded = (await this.#query<{ kind: string; version: number; fingerprint: Buffer }>("fingerprints", [])).rows;
+    const known = new Map(recorded.map((r) => [`${r.kind}:${r.version}`, r.fingerprint]));
+    return mine.filter((k) => {
+      const theirs = known.get(`${k.kind}:${k.version}`);
+      return theirs !== undefined && !theirs.equals(blob(k.fingerprint));
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([this.#consumes.close(), this.#creates.close()]);
+    await this.pool.end();
+  }
+
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const value = await work(client);
+      await client.query("COMMIT");
+      return value;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than pool it.
+      client.release(broken);
+    }
+  }
+}
+
+/**
+ * The connection string plus `options` that start every session in READ COMMITTED: the consume's compare-and-set is
+ * written for it (the loser of a race re-reads the committed row and gets nothing), and a server default of
+ * SERIALIZABLE would turn those losers into errors. Options already in the URL are kept (later ones win).
+ */
+function withSessionDefaults(connectionString: string): string {
+  const isolation = "-c default_transaction_isolation=read\\ committed";
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return connectionString; // not URL-shaped (a libpq keyword string): pass it through as written
+  }
+  const existing = url.searchParams.get("options");
+  url.searchParams.set("options", existing ? `${existing} ${isolation}` : isolation);
+  return url.toString();
+}
+
+/**
+ * Opens the PostgreSQL store: a connection pool, the schema migrated to the current version (safely, while other
+ * nodes start too), and a refusal to run on a server that acknowledges commits before they are durable
+ * (`synchronous_commit = off` could resurrect a consumed link after a database crash). Every write is one
+ * autocommitted statement or one transaction, so a resolved write has been committed; concurrent consumes share
+ * one statement (see StatementBatcher).
+ * @example
+ * const store = await openPostgresStore({ connectionString: config.databaseUrl });
+ * await store.createLink(link);
+ */
+export async function openPostgresStore(opts: PostgresStoreOptions): Promise<PostgresLinkStore> {
+  const maxConnections = opts.maxConnections ?? 20;
+  const pool = new pg.Pool({
+    connectionString: withSessionDefaults(opts.connectionString),
+    max: maxConnections,
+    connectionTimeoutMillis: 10_000,
+    application_name: "oncelink",
+    types: TYPES,
+  });
+  // Without a listener, an idle connection dropped by the server would crash the process.
+  pool.on("error", (error) => opts.onError?.(error));
+  try {
+    const setting = (await pool.query<{ synchronous_commit: string }>("SHOW synchronous_commit")).rows[0]?.synchronous_commit;
+    if (setting === "off") {
+      throw new Error("postgres: synchronous_commit is off, so a commit can be lost after it was acknowledged; turn it on for the oncelink database or role");
+    }
+    await migratePostgres(pool);
+    return new PostgresStore(pool, maxConnections);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}

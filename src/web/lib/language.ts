@@ -1,0 +1,30 @@
+// The language switcher is a list of plain `?lang=xx` links (they work without script on the unavailable page).
+// Followed as they are, they would drop the URL fragment, which holds the link's key or the manage token; the
+// page scripts route them through here so the fragment comes along.
+import { COMMON_IDS } from "../page-ids.js";
+
+/**
+ * Makes the language links keep the page's fragment. `fragment` returns it (with `#`) or "" — the open page keeps
+ * the key in memory after removing it from the address bar, so it passes its own function.
+ * `location.replace` keeps the switch out of the history: Back returns to where the person came from.
+ */
+export function wireLanguageSwitch(fragment: () => string): void {
+  const nav = document.getElementById(COMMON_IDS.languageNav);
+  nav?.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a") : null;
+    if (link === null || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    const target = new URL(link.href);
+    target.hash = fragment();
+    location.replace(target.href);
+  });
+}
+
+/**
+ * Shows or hides the switcher. Pages hide it while they show something only once (a revealed secret, freshly made
+ * links), because reloading the page in another language would lose it for good.
+ */
+export function setLanguageSwitchVisible(visible: boolean): void {
+  const nav = document.getElementById(COMMON_IDS.languageNav);
+  if (nav) nav.hidden = !visible;
+}

@@ -1,0 +1,65 @@
+// The recipient's page: one document for every link (nothing about the id is in it), with a view per state.
+import { formatDuration, type Catalog } from "../i18n/index.js";
+import { OPEN_IDS as IDS } from "../page-ids.js";
+import type { PageSettings } from "../page-settings.js";
+import { liveRegions, msg, noscript, unavailableSection } from "./html.js";
+
+/** The open page's `<main>` content. */
+export function openMain(c: Catalog, locale: string, settings: PageSettings): string {
+  const m = (key: Parameters<typeof msg>[1], params?: Parameters<typeof msg>[2]): string => msg(c, key, params);
+  const clearAfter = settings.clipboardClearSeconds;
+  return [
+    noscript(c),
+    // Visible until the non-consuming check answers; it is the only view a client without JavaScript sees.
+    `<section id="${IDS.checkingView}" class="view" aria-busy="true">`,
+    `<h1>${m("open.checking")}</h1>`,
+    `</section>`,
+    // No timer runs here: the person may take as long as they need (screen readers, switch access) before Reveal.
+    `<section id="${IDS.freshView}" class="view" aria-labelledby="${IDS.freshHeading}" hidden>`,
+    `<h1 id="${IDS.freshHeading}" tabindex="-1">${m("open.fresh.heading")}</h1>`,
+    `<p>${m("open.fresh.body")}</p>`,
+    `<p class="hint">${m("open.fresh.hint")}</p>`,
+    `<div class="actions"><button type="button" id="${IDS.reveal}" class="primary">${m("open.reveal")}</button></div>`,
+    `</section>`,
+    `<section id="${IDS.incompleteView}" class="view" aria-labelledby="${IDS.incompleteHeading}" hidden>`,
+    `<h1 id="${IDS.incompleteHeading}" tabindex="-1">${m("open.incomplete.heading")}</h1>`,
+    `<p>${m("open.incomplete.body")}</p>`,
+    `</section>`,
+    `<section id="${IDS.revealedView}" class="view stack" aria-labelledby="${IDS.revealedHeading}" hidden>`,
+    `<h1 id="${IDS.revealedHeading}" tabindex="-1">${m("open.revealed.heading")}</h1>`,
+    `<p class="notice">${m("open.revealed.disabled")}</p>`,
+    `<div id="${IDS.textBlock}" class="field" hidden>`,
+    `<label for="${IDS.secret}">${m("open.revealed.secret.label")}</label>`,
+    `<textarea id="${IDS.secret}" class="secret" rows="8" readonly spellcheck="false" autocomplete="off"` +
+      `${clearAfter > 0 ? ` aria-describedby="${IDS.clipboardHint}"` : ""}></textarea>`,
+    clearAfter > 0
+      ? `<p id="${IDS.clipboardHint}" class="hint">${m("open.revealed.clipboardHint", { duration: formatDuration(clearAfter, locale) })}</p>`
+      : "",
+    `<div class="actions">`,
+    `<button type="button" id="${IDS.copySecret}" class="primary">${m("open.revealed.copy")}</button>`,
+    `<button type="button" id="${IDS.downloadText}">${m("open.revealed.download")}</button>`,
+    `</div>`,
+    `</div>`,
+    `<div id="${IDS.fileBlock}" class="field" hidden>`,
+    `<p id="${IDS.fileSummary}"></p>`,
+    `<div class="actions"><button type="button" id="${IDS.saveFile}" class="primary">${m("open.revealed.save")}</button></div>`,
+    `</div>`,
+    `<p class="private">${m("open.revealed.reminder")}</p>`,
+    `<div class="actions"><button type="button" id="${IDS.hideSecret}">${m("open.revealed.hide")}</button></div>`,
+    `</section>`,
+    `<section id="${IDS.doneView}" class="view" aria-labelledby="${IDS.doneHeading}" hidden>`,
+    `<h1 id="${IDS.doneHeading}" tabindex="-1">${m("open.done.heading")}</h1>`,
+    `<p>${m("open.done.body")}</p>`,
+    `</section>`,
+    // Heading and text are filled from the catalog by the script: the same view serves several failures.
+    `<section id="${IDS.problemView}" class="view" aria-labelledby="${IDS.problemHeading}" hidden>`,
+    `<h1 id="${IDS.problemHeading}" tabindex="-1"></h1>`,
+    `<p id="${IDS.problemBody}"></p>`,
+    `<div class="actions"><button type="button" id="${IDS.problemRetry}" hidden>${m("open.problem.retry")}</button></div>`,
+    `</section>`,
+    unavailableSection(c, true),
+    liveRegions(),
+  ]
+    .filter((line) => line !== "")
+    .join("\n");
+}

@@ -1,0 +1,5 @@
+// The HTTP lifecycle suite once more, with the PostgreSQL store behind the app: the same tests, the other adapter.
+import { useStore } from "./helpers/postgres.js";
+
+useStore("postgres");
+await import("./http-lifecycle.test.js");
