@@ -15,6 +15,10 @@ describe("configuration", () => {
     expect(c.maxTtlSeconds).toBe(30 * 86400);
     expect(c.clipboardClearSeconds).toBe(60);
     expect(loadConfig({ CLIPBOARD_CLEAR_SECONDS: "0" }).clipboardClearSeconds).toBe(0);
+    expect(c.rateLimitCreate).toBe(60);
+    expect(c.rateLimitOpen).toBe(120);
+    expect(loadConfig({ RATE_LIMIT_CREATE: "0", RATE_LIMIT_OPEN: "5" })).toMatchObject({ rateLimitCreate: 0, rateLimitOpen: 5 });
+    expect(() => loadConfig({ RATE_LIMIT_OPEN: "-1" })).toThrow(/RATE_LIMIT_OPEN/);
     expect(Object.isFrozen(c)).toBe(true);
   });
 

@@ -27,6 +27,10 @@ export interface Config {
   readonly purgeIntervalSeconds: number;
   /** CLIPBOARD_CLEAR_SECONDS: the reveal page clears a copied secret from the clipboard after this long; 0 never. */
   readonly clipboardClearSeconds: number;
+  /** RATE_LIMIT_CREATE: link creations one client address may make per minute; 0 turns the limit off. */
+  readonly rateLimitCreate: number;
+  /** RATE_LIMIT_OPEN: challenge and session requests (each counted apart) one client address may make per minute; 0 off. */
+  readonly rateLimitOpen: number;
   /** ONCELINK_PREVIEWERS_FILE: extra previewer signatures, checked before the built-in ones; null for none. */
   readonly previewersFile: string | null;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -114,6 +118,8 @@ export function loadConfig(env: Env = process.env): Config {
     challengeTtlSeconds: duration(env, "CHALLENGE_TTL", 600, 30, 3600),
     purgeIntervalSeconds: duration(env, "PURGE_INTERVAL", 60, 1, 3600),
     clipboardClearSeconds: int(env, "CLIPBOARD_CLEAR_SECONDS", 60, 0, 3600),
+    rateLimitCreate: int(env, "RATE_LIMIT_CREATE", 60, 0, 1_000_000),
+    rateLimitOpen: int(env, "RATE_LIMIT_OPEN", 120, 0, 1_000_000),
     previewersFile: env.ONCELINK_PREVIEWERS_FILE ? resolve(env.ONCELINK_PREVIEWERS_FILE) : null,
     logLevel,
   });

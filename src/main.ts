@@ -6,7 +6,7 @@ import { hmacSha256 } from "./crypto/hash.js";
 import { KeyringError, loadKeyring, type Keyring } from "./crypto/keyring.js";
 import { secureRandomBytes } from "./crypto/random.js";
 import { createApp } from "./http/app.js";
-import type { LinkStore } from "./store/link-store.js";
+import type { LinkStore, RateLimitBackend } from "./store/link-store.js";
 import { openPostgresStore, type KeyFingerprint, type PostgresLinkStore } from "./store/postgres.js";
 import { openSqliteStore } from "./store/sqlite.js";
 
@@ -14,7 +14,9 @@ import { openSqliteStore } from "./store/sqlite.js";
  * The keyring and store a configuration names; shared by the server and the operator commands. DATABASE_URL selects
  * PostgreSQL (any number of nodes, each with the same keys), else the embedded SQLite file under DATA_DIR.
  */
-export async function openDependencies(config: Config): Promise<{ keyring: Keyring; generated: boolean; store: LinkStore }> {
+export async function openDependencies(
+  config: Config,
+): Promise<{ keyring: Keyring; generated: boolean; store: LinkStore; rateLimits?: RateLimitBackend }> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { keyring, generated } = loadKeyring({
     file: config.keysFile,
@@ -31,7 +33,8 @@ export async function openDependencies(config: Config): Promise<{ keyring: Keyri
     await store.close();
     throw error;
   }
-  return { keyring, generated, store };
+  // Every node counts rate limits in the same table (a single SQLite node counts in memory).
+  return { keyring, generated, store, rateLimits: store };
 }
 
 /**
@@ -73,7 +76,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     }
     throw err;
   }
-  const { keyring, generated, store } = deps;
+  const { keyring, generated, store, rateLimits } = deps;
   const logger = pino({
     level: config.logLevel,
     base: { service: "oncelink" },
@@ -83,7 +86,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   if (generated) logger.warn({ file: config.keysFile }, "generated a new master keyring (mode 0600); back it up separately from the database");
   await store.purgeExpired(Date.now());
   const app = await createApp(
-    { config, store, keyring, now: () => Date.now(), random: secureRandomBytes },
+    { config, store, keyring, now: () => Date.now(), random: secureRandomBytes, ...(rateLimits ? { rateLimits } : {}) },
     { logger, defaultMetrics: true },
   );
   let closing = false;

@@ -9,6 +9,7 @@ import { handleError, sendError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { createPowService } from "./pow.js";
 import { loadPreviewerRegistry } from "./previewers.js";
+import { registerRateLimit } from "./rate-limit.js";
 import { registerLinkRoutes } from "./routes/links.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerPageRoutes, sendUnavailablePage } from "./routes/pages.js";
@@ -94,6 +95,11 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     return sendUnavailablePage(request, reply);
   });
 
+  await registerRateLimit(app, {
+    subkey: deriveSubkey(deps.keyring, "rate-limit"),
+    now: deps.now,
+    ...(deps.rateLimits ? { backend: deps.rateLimits } : {}),
+  });
   registerLinkRoutes(app, routeDeps);
   registerPageRoutes(app, {
     assetDir: opts.assetDir ?? fileURLToPath(new URL("../assets", import.meta.url)),

@@ -3,7 +3,7 @@ import type { PreviewerRegistry } from "../core/classify.js";
 import type { RandomBytes } from "../core/ids.js";
 import type { DeviceKeyCache } from "../crypto/device-key.js";
 import type { Keyring } from "../crypto/keyring.js";
-import type { LinkStore } from "../store/link-store.js";
+import type { LinkStore, RateLimitBackend } from "../store/link-store.js";
 import type { Metrics } from "./metrics.js";
 import type { PowService } from "./pow.js";
 import type { LinkVisits } from "./visits.js";
@@ -16,6 +16,8 @@ export interface AppDeps {
   /** Milliseconds since the epoch. */
   now: () => number;
   random: RandomBytes;
+  /** Rate-limit counters shared between nodes (the PostgreSQL store); without it each node counts in memory. */
+  rateLimits?: RateLimitBackend;
 }
 
 /** AppDeps plus what createApp derives from them, handed to each route module. */

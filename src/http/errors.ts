@@ -30,6 +30,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (status >= 400 && status < 500) {
     if (status === 413) return sendError(reply, "PAYLOAD_TOO_LARGE");
     if (status === 415) return sendError(reply, "UNSUPPORTED_MEDIA_TYPE");
+    if (status === 429) return sendError(reply, "RATE_LIMITED");
     return reply.code(status).send(errorBody("BAD_REQUEST"));
   }
   request.log.error({ err: { type: error.name, code: error.code, message: error.message, stack: error.stack } }, "unhandled error");

@@ -98,3 +98,20 @@ export interface LinkStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** One counted request against a shared fixed-window rate limit. */
+export interface RateLimitHit {
+  /** Requests counted in the current window, this one included. */
+  count: number;
+  /** When the current window ends (milliseconds since the epoch). */
+  resetAt: number;
+}
+
+/**
+ * A rate-limit counter that every node of a cluster shares (the PostgreSQL store implements it; a single SQLite node
+ * counts in memory instead). Keys are already keyed hashes, never client addresses.
+ */
+export interface RateLimitBackend {
+  /** Counts one request under `key` in a fixed window of `windowMs` starting at its first request; atomic across nodes. */
+  hitRateLimit(key: string, windowMs: number, now: number): Promise<RateLimitHit>;
+}

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import pg from "pg";
 import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
 import {
@@ -8,16 +7,19 @@ import {
   type LinkStore,
   type NewLink,
   type PurgeResult,
+  type RateLimitBackend,
+  type RateLimitHit,
   type ReleasedContent,
 } from "./link-store.js";
 import { StatementBatcher, type BatchStats } from "./postgres-batch.js";
 import { migratePostgres } from "./postgres-migrate.js";
+import { blob, eventChain } from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
 export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** The PostgreSQL adapter: a LinkStore plus its connection pool (for tests and operator commands) and batching counters. */
-export interface PostgresLinkStore extends LinkStore {
+export interface PostgresLinkStore extends LinkStore, RateLimitBackend {
   readonly pool: pg.Pool;
   /** Counters of the consume batcher. */
   stats(): BatchStats;
@@ -52,19 +54,6 @@ interface MetaRow {
   manage_hash: Buffer;
   kind: ContentKind;
   policy: string;
-}
-
-/** Binds any Uint8Array as bytea without copying it. */
-function blob(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** SHA-256(previous chain or 32 zero bytes || seq || kind || at): the same chain as the SQLite adapter's. */
-function eventChain(previous: Buffer | null, seq: number, event: LinkEvent): Buffer {
-  return createHash("sha256")
-    .update(previous ?? Buffer.alloc(32))
-    .update(`${seq}\n${event.kind}\n${event.at}`)
-    .digest();
 }
 
 /** bigint columns hold milliseconds since the epoch: well inside a double's exact range, so read them as numbers. */
@@ -146,6 +135,14 @@ const SQL = {
   recordFingerprints: `INSERT INTO keyring_fingerprints (kind, version, fingerprint)
                        SELECT * FROM unnest($1::text[], $2::integer[], $3::bytea[]) ON CONFLICT DO NOTHING`,
   fingerprints: "SELECT kind, version, fingerprint FROM keyring_fingerprints",
+  // One statement counts a request for every node: a key whose window has ended ($2 is "now") starts a new window
+  // ending at $3, otherwise its count goes up (saturating). Racing nodes meet at the primary key and serialize there.
+  hitRateLimit: `INSERT INTO rate_limits AS r (key, count, expires_at) VALUES ($1, 1, $3)
+                 ON CONFLICT (key) DO UPDATE SET
+                   count = CASE WHEN r.expires_at <= $2 THEN 1 ELSE LEAST(r.count, 2147483646) + 1 END,
+                   expires_at = CASE WHEN r.expires_at <= $2 THEN excluded.expires_at ELSE r.expires_at END
+                 RETURNING count, expires_at`,
+  deleteRateLimits: "DELETE FROM rate_limits WHERE expires_at <= $1",
   staleKeys: `SELECT id_hash, key_version, wrapped_key FROM links
               WHERE wrapped_key IS NOT NULL AND key_version <> $1 AND state = 'fresh' LIMIT $2`,
   // Conditional on the old wrap: a link consumed or re-wrapped since the SELECT is left alone.
@@ -283,6 +280,7 @@ class PostgresStore implements PostgresLinkStore {
       const challenges = (await this.#query("deleteChallenges", [now], client)).rowCount ?? 0;
       await this.#query("deleteEndedEvents", [now - METADATA_RETENTION_MS], client);
       await this.#query("deleteEnded", [now - METADATA_RETENTION_MS], client);
+      await this.#query("deleteRateLimits", [now], client);
       return { expired, challenges };
     });
   }
@@ -306,6 +304,11 @@ class PostgresStore implements PostgresLinkStore {
       ]);
       total += result.rowCount ?? 0;
     }
+  }
+
+  async hitRateLimit(key: string, windowMs: number, now: number): Promise<RateLimitHit> {
+    const row = (await this.#query<{ count: number; expires_at: number }>("hitRateLimit", [key, now, now + windowMs])).rows[0]!;
+    return { count: row.count, resetAt: row.expires_at };
   }
 
   async checkKeyFingerprints(mine: KeyFingerprint[]): Promise<KeyFingerprint[]> {

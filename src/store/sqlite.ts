@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { closeSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
@@ -13,6 +12,7 @@ import {
   type ReleasedContent,
 } from "./link-store.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
+import { blob, eventChain } from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
 export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -46,19 +46,6 @@ interface ContentRow {
   keyVersion: number | null;
   wrappedKey: Buffer | null;
   sealed: Buffer | null;
-}
-
-/** Binds any Uint8Array as a BLOB without copying it. */
-function blob(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** SHA-256(previous chain or 32 zero bytes || seq || kind || at): each entry vouches for every one before it. */
-function eventChain(previous: Buffer | null, seq: number, event: LinkEvent): Buffer {
-  return createHash("sha256")
-    .update(previous ?? Buffer.alloc(32))
-    .update(`${seq}\n${event.kind}\n${event.at}`)
-    .digest();
 }
 
 /** The file holds wrapped keys and link metadata: nobody but the service user should read it (-wal/-shm inherit). */

@@ -9,13 +9,16 @@ import { deriveKey } from "altcha-lib/algorithms/sha";
 import { loadConfig, type Config } from "../../src/config.js";
 import { loadKeyring } from "../../src/crypto/keyring.js";
 import { createApp } from "../../src/http/app.js";
-import type { LinkStore } from "../../src/store/link-store.js";
+import type { LinkStore, RateLimitBackend } from "../../src/store/link-store.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
 import { clusterDiskBytes, createTestSchema, testDatabaseUrl, testStore, type TestStore } from "./postgres.js";
 import { LOG_DIR, recordSecrets } from "./secrets.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** Limits no suite reaches by accident (every injected request comes from one address); rate-limit tests set their own. */
+export const RELAXED_RATE_LIMITS = { RATE_LIMIT_CREATE: "1000000", RATE_LIMIT_OPEN: "1000000" } as const;
 
 /** A link's row as stored: its state, and whether the sealed content and wrapped key are still there. */
 export interface StoredRow {
@@ -47,7 +50,7 @@ export interface TestApp {
  */
 export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), "oncelink-inject-"));
-  const config = loadConfig({ DATA_DIR: dataDir, POW_MAX_NUMBER: "200", PUBLIC_URL: "http://127.0.0.1:8080", ...env });
+  const config = loadConfig({ DATA_DIR: dataDir, POW_MAX_NUMBER: "200", PUBLIC_URL: "http://127.0.0.1:8080", ...RELAXED_RATE_LIMITS, ...env });
   const { keyring } = loadKeyring({ file: config.keysFile });
   const backend = testStore();
   const opened = backend === "postgres" ? await openPostgresBacked() : await openSqliteBacked(dataDir);
@@ -58,7 +61,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     pino.destination({ dest: join(LOG_DIR, `inject-${process.pid}.log`), sync: true, mkdir: true }),
   );
   const app = await createApp(
-    { config, store, keyring, now: () => clock.now, random: (n) => randomBytes(n) },
+    { config, store, keyring, now: () => clock.now, random: (n) => randomBytes(n), ...(opened.rateLimits ? { rateLimits: opened.rateLimits } : {}) },
     { logger, assetDir: join(ROOT, "dist/assets") },
   );
   await app.ready();
@@ -79,7 +82,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
   };
 }
 
-type OpenedStore = Pick<TestApp, "store" | "storedRow" | "diskBytes"> & { cleanup(): Promise<void> };
+type OpenedStore = Pick<TestApp, "store" | "storedRow" | "diskBytes"> & { rateLimits?: RateLimitBackend; cleanup(): Promise<void> };
 
 async function openSqliteBacked(dataDir: string): Promise<OpenedStore> {
   const file = join(dataDir, "oncelink.db");
@@ -110,6 +113,7 @@ async function openPostgresBacked(): Promise<OpenedStore> {
   const store = await openPostgresStore({ connectionString: schema.url });
   return {
     store,
+    rateLimits: store,
     async storedRow(idHash) {
       const { rows } = await store.pool.query<StoredRow>("SELECT state, sealed, wrapped_key FROM links WHERE id_hash = $1", [Buffer.from(idHash)]);
       return rows[0];

@@ -64,6 +64,9 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
       HOST: "127.0.0.1",
       DATA_DIR: dataDir,
       PUBLIC_URL: `http://127.0.0.1:${port}`,
+      // Suites drive many requests from one address: limits they do not test stay out of their way.
+      RATE_LIMIT_CREATE: "1000000",
+      RATE_LIMIT_OPEN: "1000000",
       ...(await databaseEnv(dataDir)),
       ...opts.env,
     },

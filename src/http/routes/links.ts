@@ -14,6 +14,7 @@ import { openContent, sealContent } from "../../crypto/server-layer.js";
 import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from "../../crypto/session-token.js";
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
+import { rateLimitFor } from "../rate-limit.js";
 import {
   ChallengeQuery,
   ChallengeResponse,
@@ -97,8 +98,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         summary: "Create a one-time link",
         tags: ["links"],
         body: CreateLinkBody,
-        response: { 201: CreateLinkResponse, ...errors(400, 413, 415) },
+        response: { 201: CreateLinkResponse, ...errors(400, 413, 415, 429) },
       },
+      config: rateLimitFor(config.rateLimitCreate),
     },
     async (request, reply) => {
       const { content, ciphertext, ttl, preview } = request.body;
@@ -181,8 +183,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         tags: ["open"],
         params: LinkParams,
         querystring: ChallengeQuery,
-        response: { 200: ChallengeResponse, ...errors(400, 404) },
+        response: { 200: ChallengeResponse, ...errors(400, 404, 429) },
       },
+      config: rateLimitFor(config.rateLimitOpen),
     },
     async (request, reply) => {
       const link = await freshLink(request.params.id);
@@ -208,8 +211,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         tags: ["open"],
         params: LinkParams,
         body: SessionBody,
-        response: { 201: SessionResponse, ...errors(400, 404, 409, 428) },
+        response: { 201: SessionResponse, ...errors(400, 404, 409, 428, 429) },
       },
+      config: rateLimitFor(config.rateLimitOpen),
     },
     async (request, reply) => {
       const { id } = request.params;

@@ -74,4 +74,17 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Rate-limit counters shared by every node: one fixed window per key (route plus a keyed, daily-rotating hash
+      -- of the client address, never the address itself), counted by one upsert; ended windows are purged.
+      CREATE TABLE rate_limits (
+        key        text    PRIMARY KEY,
+        count      integer NOT NULL,
+        expires_at bigint  NOT NULL
+      );
+      CREATE INDEX rate_limits_expires ON rate_limits (expires_at);
+    `,
+  },
 ];
