@@ -31,6 +31,8 @@ export interface Config {
   readonly rateLimitCreate: number;
   /** RATE_LIMIT_OPEN: challenge and session requests (each counted apart) one client address may make per minute; 0 off. */
   readonly rateLimitOpen: number;
+  /** PASSPHRASE_MAX_ATTEMPTS: wrong passphrases a link survives; the last one expires it and destroys its content. */
+  readonly passphraseMaxAttempts: number;
   /** ONCELINK_PREVIEWERS_FILE: extra previewer signatures, checked before the built-in ones; null for none. */
   readonly previewersFile: string | null;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
     clipboardClearSeconds: int(env, "CLIPBOARD_CLEAR_SECONDS", 60, 0, 3600),
     rateLimitCreate: int(env, "RATE_LIMIT_CREATE", 60, 0, 1_000_000),
     rateLimitOpen: int(env, "RATE_LIMIT_OPEN", 120, 0, 1_000_000),
+    passphraseMaxAttempts: int(env, "PASSPHRASE_MAX_ATTEMPTS", 5, 1, 100),
     previewersFile: env.ONCELINK_PREVIEWERS_FILE ? resolve(env.ONCELINK_PREVIEWERS_FILE) : null,
     logLevel,
   });

@@ -66,7 +66,7 @@ describe("oncelink usage", () => {
 describe("oncelink create refusals", () => {
   it.each([
     [["--template", "x"], "--template is not supported yet"],
-    [["--passphrase-file", "p"], "--passphrase-file is not supported yet"],
+    [["--passphrase-file", "/nonexistent/oncelink-pass"], "cannot read --passphrase-file"],
     [["--ttl", "soon"], "--ttl must be a duration"],
     [["--ttl", "0"], "--ttl must be a duration"],
     [["--server", "localhost:8080"], "--server must be an http:// or https:// URL"],
@@ -127,8 +127,8 @@ describe("oncelink open/status/revoke refusals", () => {
     expect(readFileSync(out, "utf8")).toBe("keep me");
   });
 
-  it("refuses --passphrase-file and a missing or extra URL", async () => {
-    expectOneLine((await run(["open", LINK, "--passphrase-file", "p"])).stderr, "--passphrase-file is not supported yet");
+  it("refuses an unreadable --passphrase-file and a missing or extra URL", async () => {
+    expectOneLine((await run(["open", LINK, "--passphrase-file", "/nonexistent/oncelink-pass"])).stderr, "cannot read --passphrase-file");
     expectOneLine((await run(["open"])).stderr, "expected exactly one link URL");
     expectOneLine((await run(["open", LINK, LINK])).stderr, "expected exactly one link URL");
   });

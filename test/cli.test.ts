@@ -222,6 +222,38 @@ describe("oncelink create | oncelink open", () => {
   });
 });
 
+describe("oncelink create / open --passphrase-file", () => {
+  it("round-trips with the passphrase; without it or with a wrong one the link stays fresh", async () => {
+    const secret = uniqueText("passphrase protected");
+    const passphrase = `pass ${randomBytes(9).toString("hex")} wörter`;
+    const wrong = `${passphrase}x`;
+    recordSecrets(passphrase, wrong);
+    const passFile = join(workDir, "pass.txt");
+    const wrongFile = join(workDir, "wrong.txt");
+    writeFileSync(passFile, `${passphrase}\n`, { mode: 0o600 });
+    writeFileSync(wrongFile, wrong, { mode: 0o600 });
+    const link = await createViaCli(secret, ["--passphrase-file", passFile]);
+
+    const none = await runCli(["open", link.url]);
+    expect(none.code).toBe(1);
+    expectOneLine(none.stderr);
+    expect(none.stderr).toContain("needs a passphrase");
+
+    const bad = await runCli(["open", link.url, "--passphrase-file", wrongFile]);
+    expect(bad.code).toBe(1);
+    expectOneLine(bad.stderr);
+    expect(bad.stderr).toContain("4 tries left");
+    expect(bad.stderr).not.toContain(wrong);
+    expect(await stateOf(link.manageUrl)).toBe("fresh");
+
+    const good = await runCli(["open", link.url, "--passphrase-file", passFile]);
+    expect(good.stderr).toBe("");
+    expect(good.code).toBe(0);
+    expect(good.stdout.toString("utf8")).toBe(secret);
+    expect(await stateOf(link.manageUrl)).toBe("consumed");
+  });
+});
+
 describe("oncelink open of a server-encrypted link", () => {
   it("opens a link created by a plain API client (no fragment) and prints its text", async () => {
     const secret = uniqueText("server-encrypted ✓");

@@ -5,12 +5,15 @@ import { parseDuration } from "../core/link.js";
 import { parseCommandArgs, rejectUnsupportedFlags, resolveServer } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
 import { guessMediaType } from "./media-type.js";
+import { readPassphraseFile } from "./passphrase-file.js";
 
 /** Usage of `oncelink create`. */
-export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--no-preview] [--json]
+export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--passphrase-file F] [--no-preview] [--json]
   Reads a secret from stdin (or --file), encrypts it on this machine and prints the recipient link on stdout
   and the manage link on stderr. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --no-preview: chat apps and
-  mail scanners get no "private one-time link" preview card. --json prints one JSON object
+  mail scanners get no "private one-time link" preview card. --passphrase-file F: the recipient must also type
+  the passphrase in F (its first line ending is dropped); it is mixed into the encryption key, and five wrong
+  tries destroy the link. --json prints one JSON object
   {url, manage_url, id, expires_at} on stdout instead.`;
 
 /** A secret ready to seal: exact bytes, plus the name and type of a file. */
@@ -40,7 +43,7 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     await writeFully(ctx.stdout, `${CREATE_USAGE}\n`);
     return EXIT_OK;
   }
-  rejectUnsupportedFlags(values, ["template", "passphrase-file"]);
+  rejectUnsupportedFlags(values, ["template"]);
   if (positionals.length > 0) {
     // A secret typed as an argument is already in the shell history; say so instead of accepting it.
     throw new CliError("takes no arguments; pipe the secret into stdin or use --file PATH.");
@@ -48,6 +51,7 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
   const server = resolveServer(values.server, ctx.env);
   const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
 
+  const passphrase = values["passphrase-file"] === undefined ? undefined : await readPassphraseFile(values["passphrase-file"]);
   const input = values.file !== undefined ? await readSecretFile(values.file) : await readSecretFromStdin(ctx);
   const link = await createLink({
     server,
@@ -56,6 +60,7 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     type: input.type,
     ttl,
     preview: values["no-preview"] ? "none" : undefined,
+    passphrase,
   });
 
   if (values.json) {

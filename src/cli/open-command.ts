@@ -2,13 +2,15 @@ import { open, unlink, type FileHandle } from "node:fs/promises";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { openLink, type OpenedContent } from "../client/open-link.js";
 import { parseLinkUrl } from "../client/link-urls.js";
-import { parseCommandArgs, rejectUnsupportedFlags, singlePositional } from "./args.js";
+import { parseCommandArgs, singlePositional } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
+import { readPassphraseFile } from "./passphrase-file.js";
 
 /** Usage of `oncelink open`. */
-export const OPEN_USAGE = `oncelink open URL [--out PATH]
+export const OPEN_USAGE = `oncelink open URL [--out PATH] [--passphrase-file F]
   Opens a link (this uses it up), decrypts it here and writes the exact secret to stdout or to PATH
-  (which must not exist yet). Exit 0 on success, 2 if the link is no longer available, 1 otherwise.`;
+  (which must not exist yet). --passphrase-file F: the passphrase the link asks for (a wrong one is counted
+  and leaves the link unopened). Exit 0 on success, 2 if the link is no longer available, 1 otherwise.`;
 
 /**
  * `oncelink open`: the whole two-step open through the client library, with node:crypto hashing for the
@@ -25,19 +27,19 @@ export async function runOpen(args: string[], ctx: CliContext): Promise<number> 
     await writeFully(ctx.stdout, `${OPEN_USAGE}\n`);
     return EXIT_OK;
   }
-  rejectUnsupportedFlags(values, ["passphrase-file"]);
   const url = singlePositional(positionals, "link URL");
   if (parseLinkUrl(url) === null) {
     throw new CliError("not a complete oncelink link (expected …/l/ID#KEY); check that it was copied whole.");
   }
 
+  const passphrase = values["passphrase-file"] === undefined ? undefined : await readPassphraseFile(values["passphrase-file"]);
   // Create the output file before consuming: if it cannot be written, the link must still be unspent.
   const outFile = values.out !== undefined ? await createOutFile(values.out) : null;
   let content: OpenedContent;
   try {
     // The session is bound to a key pair made for this run (openLink makes it). Running the command is the
     // deliberate act, so a second confirmation, if the server asks for one, is given here.
-    content = await openLink(url, { deriveKey: deriveKeyNode, confirm: async () => true });
+    content = await openLink(url, { deriveKey: deriveKeyNode, confirm: async () => true, passphrase });
   } catch (err) {
     if (outFile) await discardOutFile(outFile, values.out!);
     throw err;

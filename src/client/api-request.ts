@@ -1,4 +1,4 @@
-import { OncelinkApiError, OncelinkError, UnavailableError } from "./errors.js";
+import { OncelinkApiError, OncelinkError, PassphraseIncorrectError, UnavailableError } from "./errors.js";
 
 /** The fetch the library uses; injectable so tests and integrators can supply their own. */
 export type FetchFunction = typeof fetch;
@@ -66,6 +66,9 @@ async function errorFromResponse(response: Response): Promise<OncelinkApiError> 
       if (typeof fields.error === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(fields.error)) code = fields.error;
       // The server's messages come from its error registry, so they carry no secrets; keep them one line.
       if (typeof fields.message === "string" && fields.message !== "") message = oneLine(fields.message);
+      if (code === "PASSPHRASE_INCORRECT" && typeof fields.attempts_left === "number" && Number.isInteger(fields.attempts_left)) {
+        return new PassphraseIncorrectError(Math.max(0, fields.attempts_left));
+      }
     }
   } catch {
     // Not JSON (a proxy's HTML error page): keep the status-based message.

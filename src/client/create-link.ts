@@ -3,6 +3,7 @@ import { isSecretShape } from "../core/ids.js";
 import { encryptBytes, encryptText, generateLinkKey } from "../crypto/client-layer.js";
 import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type RequestOptions } from "./api-request.js";
 import { OncelinkError } from "./errors.js";
+import { derivePassphrase, newPassphraseSalt } from "./passphrase.js";
 import { normalizeServerUrl, parseManageUrl } from "./link-urls.js";
 
 /** What to seal into a new link: exactly one of `text` or `bytes`. */
@@ -24,6 +25,12 @@ export interface CreateLinkOptions extends RequestOptions {
    * server's default) or, with "none", the plain page without one.
    */
   preview?: "card" | "none";
+  /**
+   * A passphrase the recipient must type. It is stretched here with Argon2id under a fresh per-link salt: the server
+   * gets only a proof (and keeps its SHA-256), and the rest of the output enters the content key, so the URL alone
+   * cannot decrypt. Wrong tries are counted; the fifth (the server's PASSPHRASE_MAX_ATTEMPTS) destroys the link.
+   */
+  passphrase?: string;
 }
 
 /** A new link. `url` and `manageUrl` are secrets: hand the first to the recipient, keep the second. */
@@ -58,12 +65,23 @@ export async function createLink(opts: CreateLinkOptions): Promise<CreatedLink> 
   const key = generateLinkKey();
   // Links are parsed with isSecretShape; a key of another shape would make a link nobody can open.
   if (!isSecretShape(key)) throw new Error("client layer produced a key that does not fit in a link");
+  if (opts.passphrase === "") throw new OncelinkError("The passphrase is empty.");
+  const salt = opts.passphrase === undefined ? null : newPassphraseSalt();
+  const secrets = opts.passphrase === undefined || salt === null ? null : await derivePassphrase(opts.passphrase, salt);
+  const extra = secrets?.keyExtra;
   const envelope =
     opts.text !== undefined
-      ? await encryptText(opts.text, key)
-      : await encryptBytes(opts.bytes!, key, { name: opts.name, type: opts.type });
+      ? await encryptText(opts.text, key, extra)
+      : await encryptBytes(opts.bytes!, key, { name: opts.name, type: opts.type }, extra);
+  extra?.fill(0);
 
-  const body: { ciphertext: string; ttl?: number; preview?: "card" | "none" } = { ciphertext: toBase64Url(envelope) };
+  const body: {
+    ciphertext: string;
+    ttl?: number;
+    preview?: "card" | "none";
+    policy?: { passphrase: { salt: string; proof: string } };
+  } = { ciphertext: toBase64Url(envelope) };
+  if (secrets !== null && salt !== null) body.policy = { passphrase: { salt, proof: secrets.proof } };
   if (opts.ttl !== undefined) body.ttl = opts.ttl;
   if (opts.preview !== undefined) body.preview = opts.preview;
   const response = await sendApiRequest(resolveFetch(opts), `${server}/api/v1/links`, jsonInit("POST", body));

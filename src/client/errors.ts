@@ -58,6 +58,26 @@ export class LinkKeyMissingError extends OncelinkError {
  * The link asks for something this client cannot provide yet (a passphrase, a passkey). Thrown before
  * anything is spent.
  */
+/** The link needs a passphrase and none was given (nothing was spent, no try was counted). */
+export class PassphraseRequiredError extends OncelinkError {
+  override name = "PassphraseRequiredError";
+
+  constructor() {
+    super("This link needs a passphrase. It was not opened.");
+  }
+}
+
+/** The passphrase was wrong. The link is still unopened; `attemptsLeft` more wrong tries destroy it. */
+export class PassphraseIncorrectError extends OncelinkApiError {
+  override name = "PassphraseIncorrectError";
+  readonly attemptsLeft: number;
+
+  constructor(attemptsLeft: number) {
+    super(403, "PASSPHRASE_INCORRECT", `The passphrase is not right. The link is still unopened; ${attemptsLeft} ${attemptsLeft === 1 ? "try" : "tries"} left.`);
+    this.attemptsLeft = attemptsLeft;
+  }
+}
+
 export class UnsupportedRequirementError extends OncelinkError {
   override name = "UnsupportedRequirementError";
 }

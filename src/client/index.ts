@@ -13,6 +13,7 @@ export {
   type OpenedContent,
 } from "./open-link.js";
 export { getStatus, revokeLink, type LinkStatus, type LinkVisit } from "./manage-link.js";
+export { derivePassphrase, newPassphraseSalt, type PassphraseSecrets } from "./passphrase.js";
 export { createDeviceKey, type DeviceKey } from "./device-key.js";
 export { parseLinkUrl, parseManageUrl, normalizeServerUrl, type LinkUrl, type ManageUrl } from "./link-urls.js";
 export type { FetchFunction, RequestOptions } from "./api-request.js";
@@ -23,6 +24,8 @@ export {
   LinkKeyMissingError,
   OncelinkApiError,
   OncelinkError,
+  PassphraseIncorrectError,
+  PassphraseRequiredError,
   UnavailableError,
   UnsupportedRequirementError,
 } from "./errors.js";

@@ -11,8 +11,10 @@ import {
   InvalidLinkError,
   LinkKeyMissingError,
   OncelinkError,
+  PassphraseRequiredError,
   UnsupportedRequirementError,
 } from "./errors.js";
+import { derivePassphrase, type PassphraseSecrets } from "./passphrase.js";
 import { parseLinkUrl } from "./link-urls.js";
 
 /** The steps of an open, in order, for a progress display. Nothing is spent before "opening". */
@@ -53,6 +55,12 @@ export interface OpenLinkOptions extends RequestOptions {
    * every open through this library binds its session to the device that made it.
    */
   deviceKey?: DeviceKey;
+  /**
+   * The passphrase, for a link that requires one (`checkLink(...).passphrase`). Stretched here with Argon2id; only a
+   * proof goes to the server. Missing: PassphraseRequiredError, nothing spent. Wrong: PassphraseIncorrectError with
+   * `attemptsLeft`; the link stays unopened (the last allowed wrong try destroys it).
+   */
+  passphrase?: string;
 }
 
 /**
@@ -62,7 +70,7 @@ export interface OpenLinkOptions extends RequestOptions {
 export type OpenedContent = DecryptedContent;
 
 /** Proofs the session endpoint understands. Anything else a link requires, this client cannot provide yet. */
-const SUPPORTED_REQUIREMENTS = new Set(["pow"]);
+const SUPPORTED_REQUIREMENTS = new Set(["pow", "passphrase"]);
 
 /**
  * Opens a link the way docs/protocol.md describes: check it (non-consuming), solve the proof-of-work
@@ -90,7 +98,10 @@ export async function openLink(url: string, opts: OpenLinkOptions = {}): Promise
   const device = opts.deviceKey !== undefined ? Promise.resolve(opts.deviceKey) : createDeviceKey();
   // A failure of the key pair surfaces at the session step; do not let it go unhandled meanwhile.
   device.catch(() => undefined);
-  await checkParsedLink(fetchFn, api, link.key);
+  const info = await checkParsedLink(fetchFn, api, link.key);
+  if (info.passphraseSalt !== null && (opts.passphrase === undefined || opts.passphrase === "")) throw new PassphraseRequiredError();
+  const secrets: PassphraseSecrets | null =
+    info.passphraseSalt === null || opts.passphrase === undefined ? null : await derivePassphrase(opts.passphrase, info.passphraseSalt);
 
   const challenge = await fetchChallenge(fetchFn, api, opts.gesture);
   if (challenge.friction === "confirm" && !(await opts.confirm?.())) throw new ConfirmationDeclinedError();
@@ -99,14 +110,15 @@ export async function openLink(url: string, opts: OpenLinkOptions = {}): Promise
   const deviceKey = await device;
 
   opts.onProgress?.("opening");
-  const session = await mintSession(fetchFn, api, pow, deviceKey, challenge.friction === "confirm");
+  const session = await mintSession(fetchFn, api, pow, deviceKey, challenge.friction === "confirm", secrets?.proof);
   const released = await consume(fetchFn, api, session, await deviceKey.signSession(session), deviceKey);
 
   if (released.kind === "content") return { kind: "text", text: released.text };
   // Only an inconsistent server releases a ciphertext for a link it called server-encrypted.
   if (link.key === null) throw unexpectedAnswer("consume");
   opts.onProgress?.("decrypting");
-  const content = await decryptEnvelope(released.envelope, link.key);
+  const content = await decryptEnvelope(released.envelope, link.key, secrets?.keyExtra);
+  secrets?.keyExtra.fill(0);
   if (content === null) throw new DecryptionError();
   return content;
 }
@@ -117,6 +129,8 @@ export interface LinkInfo {
   expiresAt: string;
   /** Whether the content was encrypted by the sender's client (needs the `#key`) or by the server. */
   encryption: "client" | "server";
+  /** Whether opening needs a passphrase (ask for it before the Reveal). */
+  passphrase: boolean;
 }
 
 /**
@@ -132,10 +146,15 @@ export interface LinkInfo {
 export async function checkLink(url: string, opts: RequestOptions = {}): Promise<LinkInfo> {
   const link = parseLinkUrl(url);
   if (link === null) throw new InvalidLinkError("This is not a complete oncelink link (expected …/l/ID#KEY).");
-  return checkParsedLink(resolveFetch(opts), `${link.server}/api/v1/links/${link.id}`, link.key);
+  const { passphraseSalt, ...info } = await checkParsedLink(resolveFetch(opts), `${link.server}/api/v1/links/${link.id}`, link.key);
+  return { ...info, passphrase: passphraseSalt !== null };
 }
 
-async function checkParsedLink(fetchFn: FetchFunction, api: string, key: string | null): Promise<LinkInfo> {
+async function checkParsedLink(
+  fetchFn: FetchFunction,
+  api: string,
+  key: string | null,
+): Promise<Omit<LinkInfo, "passphrase"> & { passphraseSalt: string | null }> {
   const info = await readJsonObject(await sendApiRequest(fetchFn, api, { headers: { accept: "application/json" } }), "check");
   if (info.encryption !== "client" && info.encryption !== "server") throw unexpectedAnswer("check");
   const requires = typeof info.requires === "object" && info.requires !== null ? (info.requires as Record<string, unknown>) : {};
@@ -146,7 +165,13 @@ async function checkParsedLink(fetchFn: FetchFunction, api: string, key: string 
     );
   }
   if (info.encryption === "client" && key === null) throw new LinkKeyMissingError();
-  return { expiresAt: typeof info.expires_at === "string" ? info.expires_at : "", encryption: info.encryption };
+  let passphraseSalt: string | null = null;
+  if (requires.passphrase) {
+    const salt = (requires.passphrase as Record<string, unknown>).salt;
+    if (typeof salt !== "string") throw unexpectedAnswer("check");
+    passphraseSalt = salt;
+  }
+  return { expiresAt: typeof info.expires_at === "string" ? info.expires_at : "", encryption: info.encryption, passphraseSalt };
 }
 
 type Friction = "none" | "raised" | "confirm";
@@ -184,9 +209,17 @@ async function solvePow(challenge: Challenge, opts: OpenLinkOptions): Promise<st
   return toBase64(new TextEncoder().encode(JSON.stringify({ challenge, solution })));
 }
 
-async function mintSession(fetchFn: FetchFunction, api: string, pow: string, device: DeviceKey, confirmed: boolean): Promise<string> {
-  const body: { pow: string; device_key: string; confirm?: true } = { pow, device_key: device.publicKey };
+async function mintSession(
+  fetchFn: FetchFunction,
+  api: string,
+  pow: string,
+  device: DeviceKey,
+  confirmed: boolean,
+  passphraseProof: string | undefined,
+): Promise<string> {
+  const body: { pow: string; device_key: string; confirm?: true; passphrase_proof?: string } = { pow, device_key: device.publicKey };
   if (confirmed) body.confirm = true;
+  if (passphraseProof !== undefined) body.passphrase_proof = passphraseProof;
   const answer = await readJsonObject(await sendApiRequest(fetchFn, `${api}/session`, jsonInit("POST", body)), "session");
   if (typeof answer.session !== "string" || answer.session === "") throw unexpectedAnswer("session");
   return answer.session;

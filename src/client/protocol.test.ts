@@ -11,6 +11,7 @@ import {
   DecryptionError,
   LinkKeyMissingError,
   OncelinkApiError,
+  PassphraseRequiredError,
   UnavailableError,
   UnsupportedRequirementError,
 } from "./errors.js";
@@ -198,10 +199,18 @@ describe("openLink", () => {
   });
 
   it("refuses a link that requires a proof this client cannot give, before the challenge", async () => {
-    const { fetchFn, requests } = fakeServer({ encryption: "client", requires: { pow: true, passphrase: true }, release: () => json(500, {}) });
+    const { fetchFn, requests } = fakeServer({ encryption: "client", requires: { pow: true, passkey: true }, release: () => json(500, {}) });
     const error = await openLink(`${SERVER}/l/${ID}#${generateLinkKey()}`, { fetch: fetchFn }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedRequirementError);
-    expect((error as Error).message).toContain("passphrase");
+    expect((error as Error).message).toContain("passkey");
+    expect(requests).toHaveLength(1);
+  });
+
+  it("stops before the challenge when a passphrase is required and none was given", async () => {
+    const requires = { pow: true, passphrase: { salt: "AAAAAAAAAAAAAAAAAAAAAA", params: {} } };
+    const { fetchFn, requests } = fakeServer({ encryption: "client", requires, release: () => json(500, {}) });
+    const error = await openLink(`${SERVER}/l/${ID}#${generateLinkKey()}`, { fetch: fetchFn }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PassphraseRequiredError);
     expect(requests).toHaveLength(1);
   });
 

@@ -32,10 +32,11 @@ export function parseLinkPolicy(text: string): LinkPolicy {
 /**
  * The policy text to store for a new link's choices; the defaults are stored as "{}" (the same as before any
  * choice existed), so only a deliberate choice shows up in the column.
+ * `extra` carries the recipient-policy fields of ./policy.ts (allow_ip, deny_ip, passphrase).
  * @example policyText({ preview: "none" }) // '{"preview":"none"}'
  */
-export function policyText(choices: Partial<LinkPolicy>): string {
-  const out: Partial<LinkPolicy> = {};
+export function policyText(choices: Partial<LinkPolicy>, extra: Record<string, unknown> = {}): string {
+  const out: Record<string, unknown> = {};
   if (choices.preview !== undefined && choices.preview !== DEFAULT_POLICY.preview) out.preview = choices.preview;
-  return JSON.stringify(out);
+  return JSON.stringify({ ...out, ...extra });
 }

@@ -57,8 +57,8 @@ export function isLinkKey(text: string): boolean {
  * Derives the AES-256-GCM content key: HKDF-SHA-256(ikm = keyBytes || extra, salt = "oncelink/v1",
  * info = "content"). The key is non-extractable, so page scripts can use it but never read it out.
  *
- * `extra` is reserved for mixing a passphrase-derived secret into the key (a later format); v1 envelopes
- * use no `extra`. Plain concatenation is unambiguous because `keyBytes` always has exactly 16 bytes.
+ * `extra` mixes a passphrase-derived secret into the key: for a passphrase link it is the second half of the
+ * Argon2id output (src/client/passphrase.ts), which never leaves the client. Links without a passphrase use none. Plain concatenation is unambiguous because `keyBytes` always has exactly 16 bytes.
  * @example const key = await deriveContentKey(fromBase64Url(linkKey)!);
  */
 export async function deriveContentKey(keyBytes: Uint8Array, extra?: Uint8Array): Promise<CryptoKey> {
@@ -82,8 +82,8 @@ export async function deriveContentKey(keyBytes: Uint8Array, extra?: Uint8Array)
  * Lone UTF-16 surrogates cannot be encoded in UTF-8 and come back as U+FFFD.
  * @example const envelope = await encryptText("db password: hunter2", key);
  */
-export function encryptText(text: string, linkKey: string): Promise<Uint8Array> {
-  return encryptWithIv({ kind: "text", text }, linkKey, randomIv());
+export function encryptText(text: string, linkKey: string, extra?: Uint8Array): Promise<Uint8Array> {
+  return encryptWithIv({ kind: "text", text }, linkKey, randomIv(), extra);
 }
 
 /**
@@ -91,8 +91,8 @@ export function encryptText(text: string, linkKey: string): Promise<Uint8Array> 
  * Rejects with a RangeError when the JSON header of name and type exceeds 65535 UTF-8 bytes.
  * @example const envelope = await encryptBytes(fileBytes, key, { name: "id_ed25519", type: "text/plain" });
  */
-export function encryptBytes(bytes: Uint8Array, linkKey: string, meta?: FileMeta): Promise<Uint8Array> {
-  return encryptWithIv({ kind: "bytes", bytes, ...pickMeta(meta) }, linkKey, randomIv());
+export function encryptBytes(bytes: Uint8Array, linkKey: string, meta?: FileMeta, extra?: Uint8Array): Promise<Uint8Array> {
+  return encryptWithIv({ kind: "bytes", bytes, ...pickMeta(meta) }, linkKey, randomIv(), extra);
 }
 
 /**
@@ -100,9 +100,9 @@ export function encryptBytes(bytes: Uint8Array, linkKey: string, meta?: FileMeta
  * key breaks AES-GCM completely (it leaks the XOR of the plaintexts and lets anyone forge tags).
  * @internal
  */
-export async function encryptWithIv(content: DecryptedContent, linkKey: string, iv: Uint8Array): Promise<Uint8Array> {
+export async function encryptWithIv(content: DecryptedContent, linkKey: string, iv: Uint8Array, extra?: Uint8Array): Promise<Uint8Array> {
   if (iv.length !== IV_BYTES) throw new TypeError(`IV must be ${IV_BYTES} bytes`);
-  const key = await contentKeyFromLinkKey(linkKey);
+  const key = await contentKeyFromLinkKey(linkKey, extra);
   if (key === null) throw new TypeError("not a link key (expected 22 base64url characters)");
   const inner = encodeInner(content);
   const ivCopy = new Uint8Array(iv);
@@ -126,9 +126,9 @@ export async function encryptWithIv(content: DecryptedContent, linkKey: string, 
  * if (content === null) showCannotDecrypt();
  * else if (content.kind === "text") show(content.text);
  */
-export async function decryptEnvelope(envelope: Uint8Array, linkKey: string): Promise<DecryptedContent | null> {
+export async function decryptEnvelope(envelope: Uint8Array, linkKey: string, extra?: Uint8Array): Promise<DecryptedContent | null> {
   if (!isEnvelopeShape(envelope)) return null;
-  const key = await contentKeyFromLinkKey(linkKey);
+  const key = await contentKeyFromLinkKey(linkKey, extra);
   if (key === null) return null;
   const iv = envelope.slice(1, 1 + IV_BYTES);
   const sealed = envelope.slice(1 + IV_BYTES);
@@ -158,11 +158,11 @@ function randomIv(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(IV_BYTES));
 }
 
-async function contentKeyFromLinkKey(linkKey: string): Promise<CryptoKey | null> {
+async function contentKeyFromLinkKey(linkKey: string, extra?: Uint8Array): Promise<CryptoKey | null> {
   if (!isLinkKey(linkKey)) return null;
   const bytes = fromBase64Url(linkKey);
   if (bytes === null) return null;
-  const key = await deriveContentKey(bytes);
+  const key = await deriveContentKey(bytes, extra);
   bytes.fill(0);
   return key;
 }

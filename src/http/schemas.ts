@@ -5,8 +5,40 @@ import { Type } from "@fastify/type-provider-typebox";
 export const LinkParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 export const ErrorResponse = Type.Object(
-  { error: Type.String({ pattern: "^[A-Z_]+$" }), message: Type.String() },
+  {
+    error: Type.String({ pattern: "^[A-Z_]+$" }),
+    message: Type.String(),
+    attempts_left: Type.Optional(Type.Integer({ minimum: 0, description: "PASSPHRASE_INCORRECT only: wrong tries left before the link is destroyed." })),
+  },
   { $id: "Error", description: "Every error: a stable upper-snake code and a plain message" },
+);
+
+const B64URL = "^[A-Za-z0-9_-]+$";
+
+export const CreateLinkPolicy = Type.Object(
+  {
+    allow_ip: Type.Optional(
+      Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64, description: "CIDRs (IPv4 or IPv6) or single addresses the recipient must open from." }),
+    ),
+    deny_ip: Type.Optional(
+      Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64, description: "CIDRs (IPv4 or IPv6) or single addresses that may not open the link." }),
+    ),
+    passphrase: Type.Optional(
+      Type.Object(
+        {
+          salt: Type.String({ pattern: B64URL, minLength: 22, maxLength: 22, description: "base64url of the 16 random bytes the client salted Argon2id with." }),
+          proof: Type.String({
+            pattern: B64URL,
+            minLength: 43,
+            maxLength: 43,
+            description: "base64url of the first 32 bytes of Argon2id(passphrase, salt) (see requires.passphrase.params). Only its SHA-256 is stored.",
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "Recipient policy, checked at the session step. The address lists are never shown to recipients." },
 );
 
 export const CreateLinkBody = Type.Object(
@@ -16,6 +48,7 @@ export const CreateLinkBody = Type.Object(
       Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "base64url client-layer envelope (client-encrypted mode)." }),
     ),
     ttl: Type.Optional(Type.Integer({ minimum: 1, description: "Lifetime in seconds (default 24 h)." })),
+    policy: Type.Optional(CreateLinkPolicy),
     preview: Type.Optional(
       Type.Union([Type.Literal("card"), Type.Literal("none")], {
         description:
@@ -37,7 +70,24 @@ export const LinkInfoResponse = Type.Object({
   state: Type.Literal("fresh"),
   expires_at: Type.String({ format: "date-time" }),
   encryption: Type.Union([Type.Literal("client"), Type.Literal("server")]),
-  requires: Type.Object({ pow: Type.Boolean() }),
+  requires: Type.Object({
+    pow: Type.Boolean(),
+    passphrase: Type.Optional(
+      Type.Object(
+        {
+          salt: Type.String({ description: "base64url per-link Argon2id salt." }),
+          params: Type.Object({
+            algorithm: Type.Literal("argon2id"),
+            memory_kib: Type.Integer(),
+            iterations: Type.Integer(),
+            parallelism: Type.Integer(),
+            hash_length: Type.Integer(),
+          }),
+        },
+        { description: "The link needs a passphrase: send passphrase_proof to the session step." },
+      ),
+    ),
+  }),
 });
 
 export const ChallengeQuery = Type.Object(
@@ -87,6 +137,13 @@ export const SessionBody = Type.Object(
         maxLength: 128,
         description:
           "The device's ECDSA P-256 public key, raw uncompressed point (65 bytes) in base64url. Binds the session: the consume must then be signed with the private key.",
+      }),
+    ),
+    passphrase_proof: Type.Optional(
+      Type.String({
+        pattern: B64URL,
+        maxLength: 43,
+        description: "base64url of the first 32 bytes of Argon2id(passphrase, salt); a wrong one is counted and the link stays fresh.",
       }),
     ),
     confirm: Type.Optional(Type.Boolean({ description: 'The second confirmation a "confirm"-friction challenge asks for.' })),

@@ -5,7 +5,8 @@
 
 const PAGE_CSP = [
   "default-src 'none'",
-  "script-src 'self'",
+  // 'wasm-unsafe-eval' lets the pages compile hash-wasm's Argon2id (passphrase links); it allows no JS eval.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",

@@ -184,6 +184,26 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
       expect((await store.getLinkMeta(consumed.idHash))?.state).toBe("consumed");
     });
 
+    it("counts wrong passphrases atomically and expires the link, destroying its content, at the limit", async () => {
+      const link = makeLink();
+      await store.createLink(link);
+      expect(await store.failAttempt(link.idHash, T0 + 1, 3)).toBe(2);
+      expect(await stateOf(link)).toBe("fresh");
+      // Concurrent wrong tries: each is counted once, and exactly one of them reaches the limit.
+      const results = await Promise.all([store.failAttempt(link.idHash, T0 + 2, 3), store.failAttempt(link.idHash, T0 + 2, 3)]);
+      expect(results.sort()).toEqual([0, 1]);
+      expect(await store.getLinkMeta(link.idHash)).toMatchObject({ state: "expired", endedAt: T0 + 2 });
+      expect(await store.consume(link.idHash, T0 + 3)).toBeNull();
+      expect(await store.failAttempt(link.idHash, T0 + 3, 3)).toBeNull();
+      expect(await store.failAttempt(randomHash(), T0 + 3, 3)).toBeNull();
+
+      const other = makeLink();
+      await store.createLink(other);
+      expect(await store.failAttempt(other.idHash, T0 + 1, 5)).toBe(4);
+      await consumeOk(other, T0 + 2);
+      expect(await store.failAttempt(other.idHash, T0 + 3, 5)).toBeNull();
+    });
+
     it("purges: expires past-due fresh links and forgets expired challenges, nothing else", async () => {
       const due = makeLink({ expiresAt: T0 + 1000 });
       const alive = makeLink({ expiresAt: T0 + 100_000 });

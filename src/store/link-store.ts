@@ -81,6 +81,12 @@ export interface LinkStore {
   recordEvent(idHash: Uint8Array, event: LinkEvent): Promise<void>;
   /** The link's events, oldest first; empty for an unknown id. Verifies the hash chain and throws if broken. */
   listEvents(idHash: Uint8Array): Promise<LinkEvent[]>;
+  /**
+   * Counts one wrong passphrase for a fresh, unexpired link, atomically. At the `max`-th failure the link moves to
+   * EXPIRED and its content and data key are destroyed in the same write. Returns the tries left (0 when it just
+   * expired), or null if the link was not fresh (nothing changes).
+   */
+  failAttempt(idHash: Uint8Array, now: number, max: number): Promise<number | null>;
   /** Moves a fresh link to REVOKED and destroys its content. False if it was not fresh. */
   revoke(idHash: Uint8Array, now: number): Promise<boolean>;
   /** Moves fresh links past their expiry to EXPIRED (destroying content) and forgets expired challenges. */

@@ -121,6 +121,15 @@ const SQL = {
                             sealed = NULL, wrapped_key = NULL
            WHERE id_hash = $1 AND state = 'fresh'
            RETURNING state`,
+  // One statement counts the failure and, at the limit, expires the link and destroys its content: racing wrong
+  // tries serialize on the row lock, so exactly the max-th one expires it.
+  failAttempt: `UPDATE links SET failed_attempts = failed_attempts + 1,
+                  state = CASE WHEN failed_attempts + 1 >= $3 THEN 'expired' ELSE state END,
+                  ended_at = CASE WHEN failed_attempts + 1 >= $3 THEN $2 ELSE ended_at END,
+                  sealed = CASE WHEN failed_attempts + 1 >= $3 THEN NULL ELSE sealed END,
+                  wrapped_key = CASE WHEN failed_attempts + 1 >= $3 THEN NULL ELSE wrapped_key END
+                WHERE id_hash = $1 AND state = 'fresh' AND expires_at > $2
+                RETURNING failed_attempts`,
   expireDue: `UPDATE links SET state = 'expired', ended_at = expires_at, sealed = NULL, wrapped_key = NULL
               WHERE state = 'fresh' AND expires_at <= $1`,
   deleteChallenges: "DELETE FROM used_challenges WHERE expires_at <= $1",
@@ -267,6 +276,11 @@ class PostgresStore implements PostgresLinkStore {
       previous = row.chain;
       return { kind: row.kind, at: row.at };
     });
+  }
+
+  async failAttempt(idHash: Uint8Array, now: number, max: number): Promise<number | null> {
+    const row = (await this.#query<{ failed_attempts: number }>("failAttempt", [blob(idHash), now, max])).rows[0];
+    return row === undefined ? null : Math.max(0, max - row.failed_attempts);
   }
 
   async revoke(idHash: Uint8Array, now: number): Promise<boolean> {

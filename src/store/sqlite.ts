@@ -113,6 +113,14 @@ class SqliteStore implements SqliteLinkStore {
         `UPDATE links SET state = 'revoked', ended_at = ?, sealed = NULL, wrapped_key = NULL
          WHERE id_hash = ? AND state = 'fresh' AND expires_at > ?`,
       ),
+      countFailure: db.prepare(
+        "UPDATE links SET failed_attempts = failed_attempts + 1 WHERE id_hash = ? AND state = 'fresh' AND expires_at > ?",
+      ),
+      failures: db.prepare("SELECT failed_attempts FROM links WHERE id_hash = ?"),
+      expireNow: db.prepare(
+        `UPDATE links SET state = 'expired', ended_at = ?, sealed = NULL, wrapped_key = NULL
+         WHERE id_hash = ? AND state = 'fresh'`,
+      ),
       expireLink: db.prepare(
         `UPDATE links SET state = 'expired', ended_at = expires_at, sealed = NULL, wrapped_key = NULL
          WHERE id_hash = ? AND state = 'fresh' AND expires_at <= ?`,
@@ -219,6 +227,17 @@ class SqliteStore implements SqliteLinkStore {
       }
       previous = row.chain;
       return { kind: row.kind, at: row.at };
+    });
+  }
+
+  failAttempt(idHash: Uint8Array, now: number, max: number): Promise<number | null> {
+    return this.#writer.enqueue((): number | null => {
+      const id = blob(idHash);
+      if (this.#sql.countFailure.run(id, now).changes !== 1) return null;
+      const { failed_attempts: failed } = this.#sql.failures.get(id) as { failed_attempts: number };
+      if (failed < max) return max - failed;
+      this.#sql.expireNow.run(now, id);
+      return 0;
     });
   }
 

@@ -306,6 +306,38 @@ describe("browser flow", () => {
     await manage.close();
   });
 
+  it("asks for the passphrase before the Reveal; a wrong one says how many tries are left and keeps the page usable", async () => {
+    await senderPage.getByRole("button", { name: "Create another" }).click();
+    const passphrase = `violet ${Date.now()} staple`;
+    const wrong = `${passphrase} typo`;
+    recordSecrets(passphrase, wrong);
+    await senderPage.getByRole("textbox", { name: "Passphrase (optional)" }).fill(passphrase);
+    const created = await createSecret(senderPage, `passphrase-case ${Date.now()}`);
+    expect(await senderPage.locator("#passphrase").inputValue(), "passphrase field is emptied").toBe("");
+
+    const page = await newPage(recipient, "open-passphrase");
+    await openInterstitial(page, created.url);
+    const field = page.getByRole("textbox", { name: "Passphrase", exact: true });
+    await field.waitFor();
+    await expectAccessible(page, "open (fresh, passphrase asked)");
+
+    // Reveal with an empty field: nothing is sent, the field is pointed out.
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await expect.poll(() => page.locator("#error").textContent()).toBe("Type the passphrase first.");
+
+    await field.fill(wrong);
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await expect
+      .poll(() => page.locator("#error").textContent(), { timeout: 30_000 })
+      .toBe("That passphrase is not right. The link is still unopened. Tries left before the secret is deleted: 4.");
+    expect(await page.getByRole("heading", { level: 1, name: "Someone shared a secret with you" }).isVisible()).toBe(true);
+    expect(await field.inputValue()).toBe("");
+
+    await field.fill(passphrase);
+    expect(await reveal(page)).toMatch(/^passphrase-case /);
+    await page.close();
+  });
+
   it("switches language with a visible switcher, keeps the key across the switch, and remembers the choice", async () => {
     await senderPage.getByRole("button", { name: "Create another" }).click();
     const created = await createSecret(senderPage, `language-case ${Date.now()}`);

@@ -3,10 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Static, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { readSignals } from "../../core/classify.js";
 import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, deviceProofMessage } from "../../core/device-proof.js";
+import { errorBody } from "../../core/errors.js";
 import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
 import { effectiveState, resolveTtl, type LinkMeta } from "../../core/link.js";
 import { policyText } from "../../core/link-policy.js";
+import { PASSPHRASE_PROOF_BYTES, evaluatePolicy, parsePolicy, policyFields, policyRequirements, type Policy } from "../../core/policy.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
 import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../../crypto/device-key.js";
 import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
@@ -14,6 +16,7 @@ import { openContent, sealContent } from "../../crypto/server-layer.js";
 import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from "../../crypto/session-token.js";
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
+import { ipIn, validCidrs } from "../ip-rules.js";
 import { rateLimitFor } from "../rate-limit.js";
 import {
   ChallengeQuery,
@@ -103,8 +106,20 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       config: rateLimitFor(config.rateLimitCreate),
     },
     async (request, reply) => {
-      const { content, ciphertext, ttl, preview } = request.body;
+      const { content, ciphertext, ttl, preview, policy: policyBody } = request.body;
       if ((content === undefined) === (ciphertext === undefined)) return sendError(reply, "CONTENT_MISSING");
+      const recipientPolicy: Policy = {};
+      if (policyBody !== undefined) {
+        const { allow_ip: allowIp = [], deny_ip: denyIp = [], passphrase } = policyBody;
+        if (!validCidrs(allowIp) || !validCidrs(denyIp)) return sendError(reply, "POLICY_INVALID");
+        if (allowIp.length > 0) recipientPolicy.allowIp = allowIp.map((c) => c.trim());
+        if (denyIp.length > 0) recipientPolicy.denyIp = denyIp.map((c) => c.trim());
+        if (passphrase !== undefined) {
+          const proof = Buffer.from(passphrase.proof, "base64url");
+          if (proof.length !== PASSPHRASE_PROOF_BYTES || proof.toString("base64url") !== passphrase.proof) return sendError(reply, "POLICY_INVALID");
+          recipientPolicy.passphrase = { salt: passphrase.salt, proofHash: sha256(proof).toString("base64url") };
+        }
+      }
       let plaintext: Uint8Array;
       if (content !== undefined) {
         plaintext = Buffer.from(content, "utf8");
@@ -138,7 +153,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         keyVersion: sealed.keyVersion,
         wrappedKey: sealed.wrappedKey,
         sealed: sealed.sealed,
-        policy: policyText({ preview }),
+        policy: policyText({ preview }, policyFields(recipientPolicy)),
         createdAt: now,
         expiresAt,
       });
@@ -170,7 +185,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         state: "fresh" as const,
         expires_at: iso(link.meta.expiresAt),
         encryption: link.meta.kind === "ciphertext" ? ("client" as const) : ("server" as const),
-        requires: { pow: true },
+        requires: { pow: true, ...policyRequirements(parsePolicy(link.meta.policy)) },
       };
     },
   );
@@ -211,7 +226,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         tags: ["open"],
         params: LinkParams,
         body: SessionBody,
-        response: { 201: SessionResponse, ...errors(400, 404, 409, 428, 429) },
+        response: { 201: SessionResponse, ...errors(400, 403, 404, 409, 428, 429) },
       },
       config: rateLimitFor(config.rateLimitOpen),
     },
@@ -231,6 +246,30 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (proof.friction === "confirm" && confirm !== true) return sendError(reply, "CONFIRMATION_REQUIRED");
       const deviceKey = deviceKeyText === undefined ? null : parseDevicePublicKey(deviceKeyText);
       if (deviceKeyText !== undefined && deviceKey === null) return sendError(reply, "DEVICE_KEY_INVALID");
+      // The recipient policy, before the challenge is redeemed and long before anything is consumed: a refusal
+      // changes nothing, except that a wrong passphrase is counted (and the last allowed one destroys the link).
+      const meta = await store.getLinkMeta(idHash);
+      if (!meta || effectiveState(meta, now) !== "fresh") return unavailable(reply);
+      const proofText = request.body.passphrase_proof;
+      const decision = evaluatePolicy(parsePolicy(meta.policy), {
+        clientIp: request.ip,
+        now,
+        ipIn,
+        proofs: { passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")) },
+      });
+      if (!decision.ok) {
+        if (decision.reason === "ip-denied") return sendError(reply, "POLICY_DENIED");
+        if (decision.reason === "passphrase-required") return sendError(reply, "PASSPHRASE_REQUIRED");
+        const left = await store.failAttempt(idHash, now, config.passphraseMaxAttempts);
+        if (left === null || left === 0) {
+          if (left === 0) logEvent(request, "link.passphrase-exhausted", idHash);
+          return unavailable(reply);
+        }
+        return (reply as FastifyReply)
+          .code(403)
+          .type("application/json; charset=utf-8")
+          .send({ ...errorBody("PASSPHRASE_INCORRECT"), attempts_left: left });
+      }
       const result = await store.redeemChallenge(proof.challengeHash, proof.expiresAt, idHash, now);
       if (result === "challenge-used") return sendError(reply, "POW_REPLAYED");
       if (result === "unavailable") return unavailable(reply);

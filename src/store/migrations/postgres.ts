@@ -87,4 +87,11 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX rate_limits_expires ON rate_limits (expires_at);
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- Wrong passphrases sent for a link: at the configured limit the link expires and its content is destroyed.
+      ALTER TABLE links ADD COLUMN failed_attempts integer NOT NULL DEFAULT 0;
+    `,
+  },
 ];

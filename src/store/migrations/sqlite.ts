@@ -56,4 +56,11 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Wrong passphrases sent for a link: at the configured limit the link expires and its content is destroyed.
+      ALTER TABLE links ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -22,6 +22,7 @@ const ttl = byId(IDS.ttl, HTMLSelectElement);
 const ttlCustom = byId(IDS.ttlCustom, HTMLFieldSetElement);
 const ttlAmount = byId(IDS.ttlAmount, HTMLInputElement);
 const ttlUnit = byId(IDS.ttlUnit, HTMLSelectElement);
+const passphrase = byId(IDS.passphrase, HTMLInputElement);
 const submit = byId(IDS.submit, HTMLButtonElement);
 const resultView = byId(IDS.resultView, HTMLElement);
 const resultHeading = byId(IDS.resultHeading, HTMLElement);
@@ -76,8 +77,11 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
   submit.disabled = true;
   announce(t("create.working"));
   try {
-    const created = await createLink({ server: location.origin, text, ttl: lifetime });
+    // An optional passphrase: stretched here with Argon2id and mixed into the key; the server sees only a proof.
+    const words = passphrase.value;
+    const created = await createLink({ server: location.origin, text, ttl: lifetime, ...(words !== "" ? { passphrase: words } : {}) });
     secret.value = "";
+    passphrase.value = "";
     link.value = created.url;
     manage.value = created.manageUrl;
     note.value = t("create.result.note.text", { link: created.url });
@@ -159,6 +163,7 @@ qrToggle.addEventListener("click", () => setQrVisible(qrPanel.hidden));
 // Leaving the page drops the secret and the links, so the back/forward cache cannot bring them back.
 window.addEventListener("pagehide", () => {
   secret.value = "";
+  passphrase.value = "";
   resetToForm(false);
 });
 submit.disabled = false;

@@ -8,6 +8,8 @@ import {
   OncelinkApiError,
   openLink,
   parseLinkUrl,
+  PassphraseIncorrectError,
+  PassphraseRequiredError,
   UnavailableError,
   type GestureReport,
   type OpenedContent,
@@ -38,6 +40,8 @@ const unavailableView = byId(COMMON_IDS.unavailableView, HTMLElement);
 const views = [checkingView, freshView, incompleteView, revealedView, doneView, problemView, unavailableView];
 
 const reveal = byId(IDS.reveal, HTMLButtonElement);
+const passphraseField = byId(IDS.passphraseField, HTMLElement);
+const passphraseInput = byId(IDS.passphrase, HTMLInputElement);
 const secretField = byId(IDS.secret, HTMLTextAreaElement);
 const textBlock = byId(IDS.textBlock, HTMLElement);
 const fileBlock = byId(IDS.fileBlock, HTMLElement);
@@ -102,7 +106,8 @@ async function runCheck(moveFocus: boolean): Promise<void> {
   }
   try {
     const result = await checkLink(url);
-    if (result === "fresh") show("fresh", moveFocus);
+    passphraseField.hidden = result !== "passphrase";
+    if (result === "fresh" || result === "passphrase") show("fresh", moveFocus);
     else if (result === "key-missing") show("incomplete", moveFocus);
     else if (result === "unavailable") show("unavailable", moveFocus);
     else showProblem("open.problem.unsupportedHeading", t("open.problem.unsupportedBody"), false, moveFocus);
@@ -121,6 +126,11 @@ const STAGE_TEXT: Record<OpenStage, MessageKey> = {
 async function onReveal(gesture: GestureReport): Promise<void> {
   const url = usableUrl();
   if (busy || revealed || url === null) return;
+  const needsPassphrase = !passphraseField.hidden;
+  if (needsPassphrase && passphraseInput.value === "") {
+    askPassphrase(t("open.passphrase.empty"));
+    return;
+  }
   busy = true;
   // From here on, reloading the page in another language could cost the person the secret.
   setLanguageSwitchVisible(false);
@@ -134,6 +144,7 @@ async function onReveal(gesture: GestureReport): Promise<void> {
       confirm: () => askSecondConfirmation(freshView, t),
       // Plain-JS SHA-256: the proof of work costs the person milliseconds instead of seconds (see pow-hash.ts).
       deriveKey: deriveKeyInPage,
+      ...(needsPassphrase ? { passphrase: passphraseInput.value } : {}),
       onProgress: (next) => {
         stage = next;
         announce(t(STAGE_TEXT[next]));
@@ -141,6 +152,7 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     });
     linkUrl = "";
     revealed = true;
+    passphraseInput.value = "";
     showContent(content);
     // Focus moves to the "Here is your secret" heading, which is announced; progress text would only repeat it.
     announce("");
@@ -162,6 +174,13 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
     show("unavailable", true);
   } else if (err instanceof LinkKeyMissingError) {
     show("incomplete", true);
+  } else if (err instanceof PassphraseIncorrectError) {
+    // Counted, but the link is still unopened: clear the field and let the person try again.
+    passphraseInput.value = "";
+    askPassphrase(t("open.passphrase.wrong", { count: err.attemptsLeft }));
+  } else if (err instanceof PassphraseRequiredError) {
+    passphraseField.hidden = false;
+    askPassphrase(t("open.passphrase.empty"));
   } else if (err instanceof ConfirmationDeclinedError) {
     announce(t("open.confirm.declined"));
     reveal.focus();
@@ -178,6 +197,13 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
     announceError(intact ? `${errorText(err, t)} ${t("open.error.notOpened")}` : errorText(err, t));
     reveal.focus();
   }
+}
+
+/** Shows why the passphrase is needed again and puts the cursor in its field; the page stays usable. */
+function askPassphrase(message: string): void {
+  passphraseInput.setAttribute("aria-invalid", "true");
+  announceError(message);
+  passphraseInput.focus();
 }
 
 function showContent(content: OpenedContent): void {
@@ -271,6 +297,16 @@ saveFile.addEventListener("click", onSaveFile);
 byId(IDS.downloadText, HTMLButtonElement).addEventListener("click", onDownloadText);
 byId(IDS.hideSecret, HTMLButtonElement).addEventListener("click", onHideSecret);
 window.addEventListener("pagehide", forgetContent);
+window.addEventListener("pagehide", () => {
+  passphraseInput.value = "";
+});
+passphraseInput.addEventListener("input", () => passphraseInput.removeAttribute("aria-invalid"));
+// Enter in the passphrase field is a deliberate, trusted gesture too.
+passphraseInput.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || !event.isTrusted) return;
+  event.preventDefault();
+  void onReveal({ webdriver: navigator.webdriver === true, gestureMs: Math.round(performance.now()) });
+});
 // Pasting the complete link over an incomplete one changes only the fragment, which does not reload the page.
 window.addEventListener("hashchange", () => {
   if (location.hash === "" || busy || revealed) return;

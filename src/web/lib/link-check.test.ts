@@ -39,8 +39,15 @@ describe("checkLink", () => {
     let seen = fakeServer({ status: 404, body: { error: "UNAVAILABLE", message: "gone" } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unavailable");
     expect(seen).toHaveLength(1);
-    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { passphrase: true } } });
+    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { passkey: true } } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unsupported");
+    expect(seen).toHaveLength(1);
+  });
+
+  it("says when the link asks for a passphrase before the Reveal", async () => {
+    const requires = { pow: true, passphrase: { salt: "AAAAAAAAAAAAAAAAAAAAAA", params: {} } };
+    const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires } });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("passphrase");
     expect(seen).toHaveLength(1);
   });
 

@@ -49,6 +49,11 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
       `</select></div>`,
     `</div>`,
     `</fieldset>`,
+    `<div class="field">`,
+    `<label for="${IDS.passphrase}">${m("create.passphrase.label")}</label>`,
+    `<p id="passphrase-hint" class="hint">${m("create.passphrase.hint")}</p>`,
+    `<input id="${IDS.passphrase}" name="passphrase" type="password" autocomplete="new-password" spellcheck="false" aria-describedby="passphrase-hint">`,
+    `</div>`,
     // Disabled until the script runs: without it, submitting would send the plaintext to the server in the URL.
     `<div class="actions"><button type="submit" id="${IDS.submit}" class="primary" disabled>${m("create.submit")}</button></div>`,
     `</form>`,

@@ -19,6 +19,12 @@ export function openMain(c: Catalog, locale: string, settings: PageSettings): st
     `<h1 id="${IDS.freshHeading}" tabindex="-1">${m("open.fresh.heading")}</h1>`,
     `<p>${m("open.fresh.body")}</p>`,
     `<p class="hint">${m("open.fresh.hint")}</p>`,
+    // Shown by the script when the link asks for a passphrase: typed before the Reveal, sent only as an Argon2id proof.
+    `<div id="${IDS.passphraseField}" class="field" hidden>`,
+    `<label for="${IDS.passphrase}">${m("open.passphrase.label")}</label>`,
+    `<p id="open-passphrase-hint" class="hint">${m("open.passphrase.hint")}</p>`,
+    `<input id="${IDS.passphrase}" name="passphrase" type="password" autocomplete="off" spellcheck="false" aria-describedby="open-passphrase-hint">`,
+    `</div>`,
     `<div class="actions"><button type="button" id="${IDS.reveal}" class="primary">${m("open.reveal")}</button></div>`,
     `</section>`,
     `<section id="${IDS.incompleteView}" class="view" aria-labelledby="${IDS.incompleteHeading}" hidden>`,

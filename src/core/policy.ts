@@ -1,0 +1,123 @@
+import { fromBase64Url } from "./base64url.js";
+
+// The recipient policy of a link: who may open it and what they must prove, evaluated once, in the session step,
+// before anything is redeemed or consumed. Pure: time, the client address and the proofs are passed in, and address
+// matching is handed in by the caller (the HTTP layer uses node:net's BlockList), so this module does no I/O.
+
+/**
+ * Argon2id parameters of the passphrase proof, the same in the browser and the CLI (hash-wasm). m = 19 MiB, t = 2,
+ * p = 1 (the OWASP minimum for Argon2id) keeps a phone under about a second; the output is 64 bytes: the first 32
+ * are the proof sent to the server, the last 32 enter the content key of a client-encrypted link and never leave
+ * the client.
+ */
+export const PASSPHRASE_PARAMS = Object.freeze({ algorithm: "argon2id", memory_kib: 19456, iterations: 2, parallelism: 1, hash_length: 64 } as const);
+
+/** Bytes of the per-link passphrase salt and of the proof. */
+export const PASSPHRASE_SALT_BYTES = 16;
+export const PASSPHRASE_PROOF_BYTES = 32;
+
+/** The passphrase part of a stored policy: the salt the client needs and a SHA-256 of the proof, never the proof. */
+export interface PassphrasePolicy {
+  /** base64url salt, handed to the recipient's page by GET /api/v1/links/{id}. */
+  salt: string;
+  /** base64url SHA-256 of the proof. */
+  proofHash: string;
+}
+
+/** The rules a link's recipient must satisfy. Every part is optional; an empty policy asks for nothing. */
+export interface Policy {
+  /** CIDRs (or single addresses) the client must be in; empty or absent: any address. */
+  allowIp?: readonly string[];
+  /** CIDRs (or single addresses) the client must not be in. */
+  denyIp?: readonly string[];
+  passphrase?: PassphrasePolicy;
+}
+
+/** What the recipient brought to the session step. */
+export interface PolicyProofs {
+  /** SHA-256 of the passphrase proof the client sent, or null if it sent none. */
+  passphraseProofHash: Uint8Array | null;
+}
+
+/** The facts a policy is judged against. */
+export interface PolicyContext {
+  /** The client address as the HTTP layer sees it (TRUST_PROXY applies). */
+  clientIp: string;
+  proofs: PolicyProofs;
+  now: number;
+  /** True when `ip` falls in one of `cidrs` (each already validated at create). */
+  ipIn(cidrs: readonly string[], ip: string): boolean;
+}
+
+export type PolicyRefusal = "ip-denied" | "passphrase-required" | "passphrase-incorrect";
+export type PolicyDecision = { ok: true } | { ok: false; reason: PolicyRefusal };
+
+/** Compares two byte strings in time that depends only on their lengths. */
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/**
+ * THE policy decision of the session step. Address rules come first (a refused address learns nothing about a
+ * passphrase), then the passphrase proof. A refusal changes nothing; counting a wrong passphrase is the caller's job.
+ * @example evaluatePolicy({ denyIp: ["10.0.0.0/8"] }, ctx).ok // false when ctx.clientIp is 10.1.2.3
+ */
+export function evaluatePolicy(policy: Readonly<Policy>, context: PolicyContext): PolicyDecision {
+  const { clientIp, proofs, ipIn } = context;
+  if (policy.denyIp !== undefined && policy.denyIp.length > 0 && ipIn(policy.denyIp, clientIp)) return { ok: false, reason: "ip-denied" };
+  if (policy.allowIp !== undefined && policy.allowIp.length > 0 && !ipIn(policy.allowIp, clientIp)) return { ok: false, reason: "ip-denied" };
+  if (policy.passphrase !== undefined) {
+    if (proofs.passphraseProofHash === null) return { ok: false, reason: "passphrase-required" };
+    const stored = fromBase64Url(policy.passphrase.proofHash);
+    if (stored === null || !constantTimeEqual(proofs.passphraseProofHash, stored)) {
+      return { ok: false, reason: "passphrase-incorrect" };
+    }
+  }
+  return { ok: true };
+}
+
+/** What the recipient's page is told it will be asked: never the address lists, never the proof hash. */
+export function policyRequirements(policy: Readonly<Policy>): { passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS } } {
+  return policy.passphrase === undefined ? {} : { passphrase: { salt: policy.passphrase.salt, params: PASSPHRASE_PARAMS } };
+}
+
+const stringList = (value: unknown): string[] | undefined =>
+  Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : undefined;
+
+/**
+ * Reads the recipient policy from a link's stored policy JSON (keys allow_ip, deny_ip, passphrase {salt, proof_hash}).
+ * Malformed text is a bug (only we write it): it yields a policy that refuses every address rather than none.
+ */
+export function parsePolicy(text: string): Policy {
+  if (text === "{}" || text === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { denyIp: ["0.0.0.0/0", "::/0"] };
+  }
+  if (typeof value !== "object" || value === null) return { denyIp: ["0.0.0.0/0", "::/0"] };
+  const record = value as Record<string, unknown>;
+  const policy: Policy = {};
+  const allow = stringList(record.allow_ip);
+  const deny = stringList(record.deny_ip);
+  if (allow) policy.allowIp = allow;
+  if (deny) policy.denyIp = deny;
+  const pass = record.passphrase as Record<string, unknown> | undefined;
+  if (pass && typeof pass.salt === "string" && typeof pass.proof_hash === "string") {
+    policy.passphrase = { salt: pass.salt, proofHash: pass.proof_hash };
+  }
+  return policy;
+}
+
+/** The stored JSON fields of a recipient policy, to merge into the link's policy text. */
+export function policyFields(policy: Readonly<Policy>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (policy.allowIp && policy.allowIp.length > 0) out.allow_ip = policy.allowIp;
+  if (policy.denyIp && policy.denyIp.length > 0) out.deny_ip = policy.denyIp;
+  if (policy.passphrase) out.passphrase = { salt: policy.passphrase.salt, proof_hash: policy.passphrase.proofHash };
+  return out;
+}
