@@ -1,12 +1,11 @@
 // Device binding and friction through the HTTP API (app.inject on a real store): a session bound to a device key
 // opens only with that device's signature, a copied token leaves the link fresh, and the friction decision can
 // raise the work or ask for a confirmation but never refuse.
-import { randomUUID } from "node:crypto";
 import type { Challenge } from "altcha-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeviceKey, type DeviceKey } from "../src/client/device-key.js";
 import { buildTestApp, createTextLink, solvePow, type TestApp } from "./helpers/app.js";
-import { recordSecrets } from "./helpers/secrets.js";
+import { CHROME_USER_AGENT, recordSecrets, uniqueSecret } from "./helpers/secrets.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -16,10 +15,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Secrets unique to this run: the log scan looks for every one of them in every log. */
-const unique = (label: string) => `${label} ${randomUUID()}`;
+const unique = uniqueSecret;
 
-const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const CHROME = CHROME_USER_AGENT;
 const PAGE_FETCH = { "user-agent": CHROME, "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty" };
 
 interface IssuedChallenge extends Challenge {

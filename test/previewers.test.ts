@@ -1,7 +1,6 @@
 // The recipient page under previewers, scanners and prefetches, through the HTTP API (app.inject on a real store):
 // the safe preview card, the sender's switch for it, the visit events, what costs a store lookup, and the
 // operator's extra signature file.
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +10,7 @@ import type { CliContext } from "../src/cli/cli-context.js";
 import { runCommand } from "../src/cli/main.js";
 import { ConfigError } from "../src/config.js";
 import { buildTestApp, createTextLink, type TestApp } from "./helpers/app.js";
-import { recordSecrets } from "./helpers/secrets.js";
+import { CHROME_USER_AGENT, recordSecrets, uniqueSecret } from "./helpers/secrets.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -21,10 +20,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Secrets unique to this run: the log scan looks for every one of them in every log. */
-const unique = (label: string) => `${label} ${randomUUID()}`;
+const unique = uniqueSecret;
 
-const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const CHROME = CHROME_USER_AGENT;
 const PERSON = { "user-agent": CHROME, "sec-fetch-site": "none", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
 const SLACK = { "user-agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)" };
 

@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
+import type { LinkMeta, LinkState } from "../core/link.js";
 import {
   MAX_EVENTS_PER_LINK,
   type ChallengeResult,
@@ -13,7 +13,7 @@ import {
 } from "./link-store.js";
 import { StatementBatcher, type BatchStats } from "./postgres-batch.js";
 import { migratePostgres } from "./postgres-migrate.js";
-import { blob, eventChain } from "./store-bytes.js";
+import { blob, eventChain, toLinkMeta, type MetaRow } from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
 export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -44,16 +44,6 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** Called for errors of idle pooled connections (the pool drops them and reconnects on demand). */
   onError?: (error: Error) => void;
-}
-
-interface MetaRow {
-  state: LinkState;
-  created_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  manage_hash: Buffer;
-  kind: ContentKind;
-  policy: string;
 }
 
 /** bigint columns hold milliseconds since the epoch: well inside a double's exact range, so read them as numbers. */
@@ -216,16 +206,7 @@ class PostgresStore implements PostgresLinkStore {
 
   async getLinkMeta(idHash: Uint8Array): Promise<LinkMeta | null> {
     const row = (await this.#query<MetaRow>("meta", [blob(idHash)])).rows[0];
-    if (!row) return null;
-    return {
-      state: row.state,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      endedAt: row.ended_at,
-      manageHash: row.manage_hash,
-      kind: row.kind,
-      policy: row.policy,
-    };
+    return row ? toLinkMeta(row) : null;
   }
 
   async redeemChallenge(challengeHash: Uint8Array, challengeExpiresAt: number, linkIdHash: Uint8Array, now: number): Promise<ChallengeResult> {

@@ -1,6 +1,6 @@
 import { closeSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
-import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
+import type { ContentKind, LinkMeta } from "../core/link.js";
 import { GroupCommitter, type GroupCommitStats } from "./group-commit.js";
 import {
   MAX_EVENTS_PER_LINK,
@@ -12,7 +12,7 @@ import {
   type ReleasedContent,
 } from "./link-store.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
-import { blob, eventChain } from "./store-bytes.js";
+import { blob, eventChain, toLinkMeta, type MetaRow } from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
 export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -28,16 +28,6 @@ export interface SqliteStoreOptions {
   file: string;
   /** Most writes committed by one transaction (default 512); the rest wait for the next flush. */
   maxBatch?: number;
-}
-
-interface MetaRow {
-  state: LinkState;
-  created_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  manage_hash: Buffer;
-  kind: ContentKind;
-  policy: string;
 }
 
 /** The row of `readContent`: its columns are aliased to the ReleasedContent names, so a consume returns it as is. */
@@ -166,16 +156,7 @@ class SqliteStore implements SqliteLinkStore {
 
   async getLinkMeta(idHash: Uint8Array): Promise<LinkMeta | null> {
     const row = this.#sql.meta.get(blob(idHash)) as MetaRow | undefined;
-    if (!row) return null;
-    return {
-      state: row.state,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      endedAt: row.ended_at,
-      manageHash: row.manage_hash,
-      kind: row.kind,
-      policy: row.policy,
-    };
+    return row ? toLinkMeta(row) : null;
   }
 
   redeemChallenge(challengeHash: Uint8Array, challengeExpiresAt: number, linkIdHash: Uint8Array, now: number): Promise<ChallengeResult> {

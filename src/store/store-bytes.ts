@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
 import type { LinkEvent } from "./link-store.js";
 
 /** Views any Uint8Array as a Buffer without copying it, for the database drivers' binary parameters. */
@@ -15,4 +16,28 @@ export function eventChain(previous: Buffer | null, seq: number, event: LinkEven
     .update(previous ?? Buffer.alloc(32))
     .update(`${seq}\n${event.kind}\n${event.at}`)
     .digest();
+}
+
+/** A `links` row as both adapters select it for `getLinkMeta`. */
+export interface MetaRow {
+  state: LinkState;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  manage_hash: Buffer;
+  kind: ContentKind;
+  policy: string;
+}
+
+/** The store-independent view of a `links` row. */
+export function toLinkMeta(row: MetaRow): LinkMeta {
+  return {
+    state: row.state,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    endedAt: row.ended_at,
+    manageHash: row.manage_hash,
+    kind: row.kind,
+    policy: row.policy,
+  };
 }

@@ -14,3 +14,12 @@ export function recordSecrets(...values: Array<string | null | undefined>): void
   if (lines.length === 0) return;
   appendFileSync(join(LOG_DIR, "secrets.jsonl"), lines.map((v) => JSON.stringify(v)).join("\n") + "\n");
 }
+
+/** A secret unique to this run, so the log scan can look for it in every log. */
+export function uniqueSecret(label: string): string {
+  return `${label} ${crypto.randomUUID()}`;
+}
+
+/** A current desktop Chrome user agent, for requests that should look like a person's browser. */
+export const CHROME_USER_AGENT =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
