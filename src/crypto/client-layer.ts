@@ -61,7 +61,16 @@ export function isLinkKey(text: string): boolean {
  * Argon2id output (src/client/passphrase.ts), which never leaves the client. Links without a passphrase use none. Plain concatenation is unambiguous because `keyBytes` always has exactly 16 bytes.
  * @example const key = await deriveContentKey(fromBase64Url(linkKey)!);
  */
-export async function deriveContentKey(keyBytes: Uint8Array, extra?: Uint8Array): Promise<CryptoKey> {
+export function deriveContentKey(keyBytes: Uint8Array, extra?: Uint8Array): Promise<CryptoKey> {
+  return deriveLinkSubkey(keyBytes, extra, HKDF_INFO);
+}
+
+/**
+ * HKDF-SHA-256(ikm = keyBytes || extra, salt = "oncelink/v1", info) as a non-extractable AES-256-GCM key: the one
+ * derivation behind every client-layer format, each format with its own `info` so no two ever share a key.
+ * @example const key = await deriveLinkSubkey(keyBytes, extra, new TextEncoder().encode("file-stream"));
+ */
+export async function deriveLinkSubkey(keyBytes: Uint8Array, extra: Uint8Array | undefined, info: Uint8Array): Promise<CryptoKey> {
   if (keyBytes.length !== SECRET_BYTES) throw new TypeError(`link key must be ${SECRET_BYTES} bytes`);
   const ikm = new Uint8Array(keyBytes.length + (extra?.length ?? 0));
   ikm.set(keyBytes);
@@ -69,7 +78,7 @@ export async function deriveContentKey(keyBytes: Uint8Array, extra?: Uint8Array)
   const base = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveKey"]);
   ikm.fill(0);
   return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: HKDF_SALT, info: HKDF_INFO },
+    { name: "HKDF", hash: "SHA-256", salt: HKDF_SALT, info: new Uint8Array(info) },
     base,
     { name: "AES-GCM", length: 256 },
     false,
