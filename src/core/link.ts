@@ -1,8 +1,11 @@
 /** States a stored link can be in. VIEWING is never stored: it lives in a session token. */
 export type LinkState = "fresh" | "consumed" | "expired" | "revoked";
 
-/** How the stored bytes were produced: by the sender's client (opaque to us) or from plaintext we received. */
-export type ContentKind = "ciphertext" | "text";
+/**
+ * How the stored bytes were produced: by the sender's client (opaque to us), from plaintext we received, or as a
+ * client-encrypted file stream kept in chunks beside the link (docs/formats.md, "Client file stream v1").
+ */
+export type ContentKind = "ciphertext" | "text" | "file";
 
 /** What the store knows about a link, without its content. */
 export interface LinkMeta {

@@ -95,15 +95,53 @@ export function deriveSubkey(keyring: Keyring, purpose: string): Buffer {
   return hmacSha256(keyring.signingKey, `oncelink/${purpose}`);
 }
 
+/** A fresh data key and its wrap: what a file upload keeps while its chunks arrive. */
+export interface NewDataKey {
+  /** The raw key: keep it in memory only, and wipe it (`fill(0)`) when done. */
+  dataKey: Buffer;
+  keyVersion: number;
+  wrappedKey: Buffer;
+}
+
+/**
+ * Makes a fresh random data key and wraps it with the current master key, bound to `aad` (docs/formats.md,
+ * "Server sealing"). Files use it: their chunks are sealed one by one with `sealWithKey` as they arrive.
+ * @example const { dataKey, keyVersion, wrappedKey } = newDataKey(keyring, fileId);
+ */
+export function newDataKey(keyring: Keyring, aad: Uint8Array): NewDataKey {
+  const dataKey = secureRandomBytes(KEY_BYTES);
+  return { dataKey, ...wrapDataKey(keyring, dataKey, aad) };
+}
+
+/** Wraps a data key with the current master key, bound to `aad` and to the key version. */
+export function wrapDataKey(keyring: Keyring, dataKey: Uint8Array, aad: Uint8Array): { keyVersion: number; wrappedKey: Buffer } {
+  const keyVersion = keyring.currentVersion;
+  return { keyVersion, wrappedKey: gcmSeal(masterKey(keyring, keyVersion), dataKey, wrapAad(keyVersion, aad)) };
+}
+
+/**
+ * Unwraps a data key; throws when the version is unknown or the wrap fails to authenticate (never user input).
+ * @example const dataKey = unwrapDataKey(keyring, row.keyVersion, row.wrappedKey, fileId); ... dataKey.fill(0);
+ */
+export function unwrapDataKey(keyring: Keyring, keyVersion: number, wrappedKey: Uint8Array, aad: Uint8Array): Buffer {
+  if (wrappedKey.length !== WRAPPED_KEY_BYTES) throw new Error("server layer: wrapped key has the wrong length");
+  return gcmOpen(masterKey(keyring, keyVersion), wrappedKey, wrapAad(keyVersion, aad), "wrapped key");
+}
+
+/** Seals bytes under a data key: `IV(12) || AES-256-GCM(data_key, plaintext, aad) || tag(16)`, a fresh random IV. */
+export function sealWithKey(dataKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+  return gcmSeal(dataKey, plaintext, aad);
+}
+
+/** Opens what `sealWithKey` sealed; throws if it fails to authenticate (corruption, or a chunk moved or swapped). */
+export function openWithKey(dataKey: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer {
+  return gcmOpen(dataKey, sealed, aad, "sealed chunk");
+}
+
 function masterKey(keyring: Keyring, version: number): Buffer {
   const key = keyring.masterKeys.get(version);
   if (key === undefined) throw new Error(`server layer: no master key for version ${version}`);
   return key;
-}
-
-function unwrapDataKey(keyring: Keyring, keyVersion: number, wrappedKey: Uint8Array, aad: Uint8Array): Buffer {
-  if (wrappedKey.length !== WRAPPED_KEY_BYTES) throw new Error("server layer: wrapped key has the wrong length");
-  return gcmOpen(masterKey(keyring, keyVersion), wrappedKey, wrapAad(keyVersion, aad), "wrapped key");
 }
 
 /** u32be(version) || aad: the version has a fixed width, so the concatenation is unambiguous. */

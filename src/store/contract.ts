@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { effectiveState } from "../core/link.js";
-import { MAX_EVENTS_PER_LINK, type LinkStore, type NewLink, type ReleasedContent } from "./link-store.js";
+import { FILE_STREAM_LEASE_MS, MAX_EVENTS_PER_LINK, type LinkStore, type NewLink, type NewUpload, type ReleasedContent } from "./link-store.js";
 
 /** A fixed clock origin: every test passes time in explicitly, as the store's callers do. */
 export const T0 = 1_750_000_000_000;
@@ -24,6 +24,19 @@ export function makeLink(overrides: Partial<NewLink> = {}): NewLink {
     wrappedKey: randomHash(60),
     sealed: randomHash(100),
     policy: JSON.stringify({ nonce: Buffer.from(randomBytes(6)).toString("hex") }),
+    createdAt: T0,
+    expiresAt: T0 + 3_600_000,
+    ...overrides,
+  };
+}
+
+/** A random upload started at `T0` that may run for an hour. */
+export function makeUpload(overrides: Partial<NewUpload> = {}): NewUpload {
+  return {
+    fileId: randomHash(16),
+    uploadHash: randomHash(),
+    keyVersion: 1,
+    wrappedKey: randomHash(60),
     createdAt: T0,
     expiresAt: T0 + 3_600_000,
     ...overrides,
@@ -216,11 +229,11 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
       expect(await store.redeemChallenge(randomHash(), T0 + 60_000, due.idHash, T0)).toBe("ok");
 
       const now = T0 + 2000;
-      expect(await store.purgeExpired(now)).toEqual({ expired: 1, challenges: 1 });
+      expect(await store.purgeExpired(now)).toEqual({ expired: 1, challenges: 1, files: 0 });
       expect(await store.getLinkMeta(due.idHash)).toMatchObject({ state: "expired", endedAt: due.expiresAt });
       expect(await store.getLinkMeta(alive.idHash)).toMatchObject({ state: "fresh", endedAt: null });
       expect(await store.consume(due.idHash, now)).toBeNull();
-      expect(await store.purgeExpired(now)).toEqual({ expired: 0, challenges: 0 });
+      expect(await store.purgeExpired(now)).toEqual({ expired: 0, challenges: 0, files: 0 });
       // The forgotten challenge can be redeemed again; the unexpired ones are still remembered.
       expect(await store.redeemChallenge(living, now + 300_000, alive.idHash, now)).toBe("challenge-used");
       expect(await store.redeemChallenge(dying, now + 300_000, alive.idHash, now)).toBe("ok");
@@ -273,6 +286,133 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
       expect(events).toHaveLength(MAX_EVENTS_PER_LINK);
       // Events never change a link's state.
       expect((await store.getLinkMeta(link.idHash))?.state).toBe("fresh");
+    });
+
+    describe("files", () => {
+      const NO_QUOTA = Number.MAX_SAFE_INTEGER;
+
+      /** Uploads `parts` (arrays of chunks) through the part protocol; returns the chunks in order. */
+      async function upload(up: NewUpload, parts: Uint8Array[][], now = T0 + 1): Promise<Uint8Array[]> {
+        await store.createUpload(up);
+        let seq = 0;
+        let bytes = 0;
+        for (const [part, chunks] of parts.entries()) {
+          const begun = await store.beginPart(up.uploadHash, part, now, now + 60_000);
+          expect(begun.ok).toBe(true);
+          for (const chunk of chunks) {
+            expect(await store.appendChunk(up.fileId, seq++, chunk, NO_QUOTA)).toBe("ok");
+            bytes += chunk.length;
+          }
+          expect(await store.endPart(up.fileId, part, seq, bytes)).toBe(true);
+        }
+        return parts.flat();
+      }
+
+      async function readAll(fileId: Uint8Array, count: number): Promise<Array<string | null>> {
+        const out: Array<string | null> = [];
+        for (let seq = 0; seq < count; seq++) out.push(hex(await store.readChunk(fileId, seq)));
+        return out;
+      }
+
+      it("uploads parts in order, hands the file to a fresh link, and releases it once with its chunks", async () => {
+        const up = makeUpload();
+        const chunks = await upload(up, [[randomHash(1000), randomHash(1000)], [randomHash(500)]]);
+        expect(await store.getUpload(up.uploadHash, T0 + 2)).toMatchObject({ nextPart: 2, nextSeq: 3, storedBytes: 2500, busy: false });
+        expect(await store.storageBytes()).toBe(2500);
+
+        const link = makeLink({ kind: "file" });
+        expect(await store.finishUpload(up.uploadHash, up.fileId, 2, link, T0 + 2)).toBe(false); // wrong chunk count
+        expect(await store.finishUpload(up.uploadHash, up.fileId, 3, link, T0 + 2)).toBe(true);
+        expect(await store.finishUpload(up.uploadHash, up.fileId, 3, makeLink(), T0 + 2)).toBe(false);
+        expect(await store.getUpload(up.uploadHash, T0 + 2)).toBeNull();
+        expect(await store.beginPart(up.uploadHash, 2, T0 + 2, T0 + 60_000)).toEqual({ ok: false, reason: "unavailable" });
+        expect(await store.appendChunk(up.fileId, 3, randomHash(10), NO_QUOTA)).toBe("unavailable");
+        expect((await store.getLinkMeta(link.idHash))?.kind).toBe("file");
+
+        const released = await consumeOk(link, T0 + 3);
+        expect(hex(released.fileId)).toBe(hex(up.fileId));
+        expect(await store.consume(link.idHash, T0 + 4)).toBeNull();
+        // The data key is gone from the link; the chunks stay until the download deletes them.
+        expect(await readAll(up.fileId, 3)).toEqual(chunks.map(hex));
+        await store.leaseFile(up.fileId, T0 + 10 * FILE_STREAM_LEASE_MS);
+        await store.dropChunks(up.fileId, 2);
+        expect(await readAll(up.fileId, 3)).toEqual([null, null, hex(chunks[2])]);
+        expect(await store.storageBytes()).toBe(500);
+        await store.deleteFile(up.fileId);
+        expect(await readAll(up.fileId, 3)).toEqual([null, null, null]);
+        expect(await store.storageBytes()).toBe(0);
+      });
+
+      it("takes parts one at a time and in order; an unfinished part is undone, and a crashed one expires", async () => {
+        const up = makeUpload();
+        await store.createUpload(up);
+        expect(await store.beginPart(up.uploadHash, 1, T0, T0 + 1000)).toEqual({ ok: false, reason: "out-of-order" });
+        expect((await store.beginPart(up.uploadHash, 0, T0, T0 + 1000)).ok).toBe(true);
+        expect(await store.beginPart(up.uploadHash, 0, T0 + 1, T0 + 1000)).toEqual({ ok: false, reason: "busy" });
+        expect(await store.appendChunk(up.fileId, 0, randomHash(100), NO_QUOTA)).toBe("ok");
+        expect(await store.appendChunk(up.fileId, 1, randomHash(100), NO_QUOTA)).toBe("ok");
+        await store.abortPart(up.fileId, 0);
+        expect(await store.storageBytes()).toBe(0);
+        expect(await store.readChunk(up.fileId, 0)).toBeNull();
+
+        // A writer that dies mid-part: its lease runs out, and the next attempt starts clean.
+        expect((await store.beginPart(up.uploadHash, 0, T0 + 2, T0 + 1000)).ok).toBe(true);
+        expect(await store.appendChunk(up.fileId, 0, randomHash(100), NO_QUOTA)).toBe("ok");
+        expect(await store.beginPart(up.uploadHash, 0, T0 + 999, T0 + 5000)).toEqual({ ok: false, reason: "busy" });
+        const retry = await store.beginPart(up.uploadHash, 0, T0 + 1000, T0 + 5000);
+        expect(retry).toMatchObject({ ok: true, upload: { nextSeq: 0, storedBytes: 0 } });
+        expect(await store.readChunk(up.fileId, 0)).toBeNull();
+        expect(await store.storageBytes()).toBe(0);
+        // A busy upload cannot be finished.
+        expect(await store.finishUpload(up.uploadHash, up.fileId, 0, makeLink({ kind: "file" }), T0 + 1001)).toBe(false);
+      });
+
+      it("counts every chunk against the storage quota, exactly, under concurrency", async () => {
+        const up = makeUpload();
+        await store.createUpload(up);
+        expect((await store.beginPart(up.uploadHash, 0, T0, T0 + 60_000)).ok).toBe(true);
+        const results = await Promise.all(Array.from({ length: 20 }, (_, seq) => store.appendChunk(up.fileId, seq, randomHash(1000), 7500)));
+        expect(results.filter((r) => r === "ok")).toHaveLength(7);
+        expect(results.filter((r) => r === "quota")).toHaveLength(13);
+        expect(await store.storageBytes()).toBe(7000);
+        await store.deleteFile(up.fileId);
+        expect(await store.storageBytes()).toBe(0);
+        expect(await store.getUpload(up.uploadHash, T0)).toBeNull();
+      });
+
+      it("sweeps expired uploads and the files of ended links, but not fresh ones or a download's", async () => {
+        const stale = makeUpload({ expiresAt: T0 + 1000 });
+        await upload(stale, [[randomHash(100)]]);
+        const [fresh, consumed, revoked, streaming] = [makeUpload(), makeUpload(), makeUpload(), makeUpload()];
+        const links = [makeLink({ kind: "file" }), makeLink({ kind: "file" }), makeLink({ kind: "file" }), makeLink({ kind: "file" })];
+        for (const [i, up] of [fresh, consumed, revoked, streaming].entries()) {
+          await upload(up, [[randomHash(100), randomHash(100)]]);
+          expect(await store.finishUpload(up.uploadHash, up.fileId, 2, links[i]!, T0 + 2)).toBe(true);
+        }
+        await consumeOk(links[1]!, T0 + 3);
+        expect(await store.revoke(links[2]!.idHash, T0 + 3)).toBe(true);
+        await consumeOk(links[3]!, T0 + 3);
+        await store.leaseFile(streaming.fileId, T0 + 10 * FILE_STREAM_LEASE_MS);
+
+        // Right after the consume, the download still has time to take its lease.
+        expect((await store.purgeExpired(T0 + 2000)).files).toBe(1);
+        expect(await store.readChunk(stale.fileId, 0)).toBeNull();
+        expect(await store.readChunk(consumed.fileId, 0)).not.toBeNull();
+
+        const later = T0 + 3 + FILE_STREAM_LEASE_MS + 1;
+        expect((await store.purgeExpired(later)).files).toBe(2);
+        expect(await store.readChunk(consumed.fileId, 1)).toBeNull();
+        expect(await store.readChunk(revoked.fileId, 0)).toBeNull();
+        expect(await store.readChunk(streaming.fileId, 0)).not.toBeNull();
+        expect(await store.readChunk(fresh.fileId, 0)).not.toBeNull();
+        expect(await store.storageBytes()).toBe(400);
+
+        // The lease runs out (the download's process died): swept. The fresh link expires: swept with it.
+        expect((await store.purgeExpired(T0 + 10 * FILE_STREAM_LEASE_MS)).files).toBe(1);
+        const afterExpiry = links[0]!.expiresAt + FILE_STREAM_LEASE_MS + 1;
+        expect(await store.purgeExpired(afterExpiry)).toEqual({ expired: 1, challenges: 0, files: 1 });
+        expect(await store.storageBytes()).toBe(0);
+      });
     });
 
     it("consumes 200 different links concurrently, each releasing its own content", async () => {

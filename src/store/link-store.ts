@@ -28,7 +28,53 @@ export interface ReleasedContent {
   keyVersion: number;
   wrappedKey: Uint8Array;
   sealed: Uint8Array;
+  /** For a file link: the id of its stored chunks (read them with `readChunk`); null otherwise. */
+  fileId: Uint8Array | null;
 }
+
+/**
+ * A file upload as it starts: chunks arrive later, sealed under the data key wrapped here. The upload token that
+ * names it is a bearer secret, so only its hash is stored.
+ */
+export interface NewUpload {
+  /** 16 random bytes naming the file's chunks; internal, never shown to anyone. */
+  fileId: Uint8Array;
+  /** SHA-256 of the upload token. */
+  uploadHash: Uint8Array;
+  keyVersion: number;
+  /** The file's data key, wrapped by the master key (bound to `fileId`) until the upload is finished. */
+  wrappedKey: Uint8Array;
+  createdAt: number;
+  /** An unfinished upload, and every chunk of it, is swept after this. */
+  expiresAt: number;
+}
+
+/** An unfinished upload, as `getUpload` and `beginPart` see it. */
+export interface UploadState {
+  fileId: Uint8Array;
+  keyVersion: number;
+  wrappedKey: Uint8Array;
+  /** The next part the uploader must send (parts go in order, one at a time). */
+  nextPart: number;
+  /** The sequence number of the next chunk: the count of chunks stored so far. */
+  nextSeq: number;
+  /** Bytes of the client's stream stored so far (what the uploader sent, not the sealed size). */
+  storedBytes: number;
+  /** A part is being written right now (its lease has not run out). */
+  busy: boolean;
+  expiresAt: number;
+}
+
+/** Outcome of starting a part: the upload's state, or why the part cannot be written now. */
+export type BeginPartResult =
+  | { ok: true; upload: UploadState }
+  | { ok: false; reason: "unavailable" | "out-of-order" | "busy" };
+
+/** Outcome of storing one chunk. */
+export type AppendChunkResult = "ok" | "quota" | "unavailable";
+
+/** A dead file's chunks stay this long after its link ended, so the download that consumed it can take its lease. */
+export const FILE_STREAM_LEASE_MS = 60_000;
 
 /** Outcome of redeeming a proof-of-work challenge for a link. */
 export type ChallengeResult = "ok" | "unavailable" | "challenge-used";
@@ -49,6 +95,8 @@ export const MAX_EVENTS_PER_LINK = 100;
 export interface PurgeResult {
   expired: number;
   challenges: number;
+  /** Files whose chunks the sweep removed: unfinished uploads past their time, files of links that ended. */
+  files: number;
 }
 
 /**
@@ -89,8 +137,49 @@ export interface LinkStore {
   failAttempt(idHash: Uint8Array, now: number, max: number): Promise<number | null>;
   /** Moves a fresh link to REVOKED and destroys its content. False if it was not fresh. */
   revoke(idHash: Uint8Array, now: number): Promise<boolean>;
-  /** Moves fresh links past their expiry to EXPIRED (destroying content) and forgets expired challenges. */
+  /**
+   * Moves fresh links past their expiry to EXPIRED (destroying content), forgets expired challenges, and sweeps file
+   * chunks nobody can use any more: of unfinished uploads past their expiry, and of files whose link is no longer
+   * fresh (ended more than FILE_STREAM_LEASE_MS ago) and that no download holds a lease on (left by a crash).
+   */
   purgeExpired(now: number): Promise<PurgeResult>;
+
+  /** Records a new file upload (no chunks yet). */
+  createUpload(upload: NewUpload): Promise<void>;
+  /** The unfinished, unexpired upload of this token hash, or null. */
+  getUpload(uploadHash: Uint8Array, now: number): Promise<UploadState | null>;
+  /**
+   * Starts writing part `part` of an upload: only the next part in order, and only while no other part is being
+   * written (a lease until `leaseUntil`, so a writer that crashed does not block the upload forever). Chunks a
+   * crashed attempt at this part left behind are removed first.
+   */
+  beginPart(uploadHash: Uint8Array, part: number, now: number, leaseUntil: number): Promise<BeginPartResult>;
+  /**
+   * Stores one sealed chunk of an unfinished upload as number `seq`, counting its bytes against the total storage
+   * `quotaBytes` in the same transaction: "quota" (nothing stored) when it would go over, "unavailable" when the
+   * upload is gone.
+   */
+  appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult>;
+  /** Ends part `part`: the next part may start; `nextSeq` chunks and `storedBytes` client bytes are now stored. */
+  endPart(fileId: Uint8Array, part: number, nextSeq: number, storedBytes: number): Promise<boolean>;
+  /** Undoes an unfinished part: removes its chunks (from `fromSeq` on) and releases the lease. */
+  abortPart(fileId: Uint8Array, fromSeq: number): Promise<void>;
+  /**
+   * Turns a complete upload into a fresh file link, atomically: the link row (kind "file", its data key now wrapped
+   * for the link) and the file handed to it. False, changing nothing, if the upload is gone, expired, busy, or its
+   * chunk count is no longer `chunkCount`.
+   */
+  finishUpload(uploadHash: Uint8Array, fileId: Uint8Array, chunkCount: number, link: NewLink, now: number): Promise<boolean>;
+  /** One stored chunk, or null. Reads one row: a file is streamed chunk by chunk, never loaded whole. */
+  readChunk(fileId: Uint8Array, seq: number): Promise<Uint8Array | null>;
+  /** Removes chunks below `belowSeq` (a download deletes what it has sent). */
+  dropChunks(fileId: Uint8Array, belowSeq: number): Promise<void>;
+  /** Keeps a file's chunks from the sweep until `until` (a download in progress renews it). */
+  leaseFile(fileId: Uint8Array, until: number): Promise<void>;
+  /** Removes a file: all its chunks (in short transactions) and its record. */
+  deleteFile(fileId: Uint8Array): Promise<void>;
+  /** Sealed bytes of all stored chunks (what the storage quota counts). */
+  storageBytes(): Promise<number>;
   /**
    * Re-wraps every stored data key whose master key version is not `currentVersion`, in batches, with `rewrap`
    * (which unwraps with the old master key and wraps with the current one). Returns how many keys it re-wrapped.

@@ -56,7 +56,7 @@ describe("postgres store", () => {
     expect(await store.consume(consumed.idHash, T0 + 1)).not.toBeNull();
     expect(await store.revoke(revoked.idHash, T0 + 1)).toBe(true);
     expect(await store.revoke(revokedLate.idHash, T0 + 1000)).toBe(false);
-    expect(await store.purgeExpired(T0 + 2000)).toEqual({ expired: 1, challenges: 0 });
+    expect(await store.purgeExpired(T0 + 2000)).toEqual({ expired: 1, challenges: 0, files: 0 });
 
     for (const [state, link] of [["consumed", consumed], ["revoked", revoked], ["expired", revokedLate], ["expired", purged]] as const) {
       expect(await contentOf(store, link)).toEqual({ state, sealed: null, wrapped_key: null });
@@ -87,7 +87,8 @@ describe("postgres store", () => {
     // Sessions are stateless tokens: the schema has no table for them.
     const tables = (await again.pool.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")).rows;
     expect(tables.map((t: { tablename: string }) => t.tablename)).toEqual([
-      "keyring_fingerprints", "link_events", "links", "rate_limits", "schema_migrations", "used_challenges",
+      "file_chunks", "file_storage", "files", "keyring_fingerprints", "link_events", "links", "rate_limits", "schema_migrations",
+      "used_challenges",
     ]);
     expect((await again.getLinkMeta(link.idHash))?.state).toBe("fresh");
   });

@@ -1,12 +1,17 @@
 import pg from "pg";
 import type { LinkMeta, LinkState } from "../core/link.js";
 import {
+  FILE_STREAM_LEASE_MS,
   MAX_EVENTS_PER_LINK,
+  type AppendChunkResult,
+  type BeginPartResult,
   type ChallengeResult,
   type LinkEvent,
   type LinkStore,
   type NewLink,
+  type NewUpload,
   type PurgeResult,
+  type UploadState,
   type RateLimitBackend,
   type RateLimitHit,
   type ReleasedContent,
@@ -81,7 +86,7 @@ const SQL = {
               SELECT DISTINCT ON (id_hash) id_hash, now FROM unnest($1::bytea[], $2::bigint[]) AS r(id_hash, now)
             ),
             old AS (
-              SELECT l.id_hash, l.kind, l.key_version, l.wrapped_key, l.sealed, req.now
+              SELECT l.id_hash, l.kind, l.key_version, l.wrapped_key, l.sealed, l.file_id, req.now
               FROM links AS l JOIN req ON l.id_hash = req.id_hash
               WHERE l.state = 'fresh' AND l.expires_at > req.now
               ORDER BY l.id_hash
@@ -89,7 +94,8 @@ const SQL = {
             )
             UPDATE links AS l SET state = 'consumed', ended_at = old.now, sealed = NULL, wrapped_key = NULL
             FROM old WHERE l.id_hash = old.id_hash AND l.state = 'fresh'
-            RETURNING old.id_hash, old.kind, old.key_version AS "keyVersion", old.wrapped_key AS "wrappedKey", old.sealed`,
+            RETURNING old.id_hash, old.kind, old.key_version AS "keyVersion", old.wrapped_key AS "wrappedKey", old.sealed,
+                      old.file_id AS "fileId"`,
   // One statement: a used, unexpired challenge is refused; a link that is not live refuses without burning it; else
   // the insert burns it (overwriting a leftover row of an expired challenge). Two racing redemptions meet at the
   // primary key: the loser's ON CONFLICT finds an unexpired row and inserts nothing.
@@ -150,7 +156,80 @@ const SQL = {
                  AS v(id_hash, new_version, new_key, old_version, old_key)
                WHERE l.id_hash = v.id_hash AND l.key_version = v.old_version AND l.wrapped_key = v.old_key
                  AND l.state = 'fresh'`,
+  insertUpload: `INSERT INTO files (file_id, upload_hash, key_version, wrapped_key, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)`,
+  upload: `SELECT file_id AS "fileId", key_version AS "keyVersion", wrapped_key AS "wrappedKey", next_part AS "nextPart",
+                  next_seq AS "nextSeq", stored_bytes AS "storedBytes", part_lease AS "partLease", expires_at AS "expiresAt"
+           FROM files WHERE upload_hash = $1 AND link_hash IS NULL AND expires_at > $2`,
+  // The row lock orders everything that happens to one upload (parts, finish) across nodes.
+  lockUpload: `SELECT file_id AS "fileId", key_version AS "keyVersion", wrapped_key AS "wrappedKey", next_part AS "nextPart",
+                      next_seq AS "nextSeq", stored_bytes AS "storedBytes", part_lease AS "partLease", expires_at AS "expiresAt"
+               FROM files WHERE upload_hash = $1 AND link_hash IS NULL AND expires_at > $2 FOR NO KEY UPDATE`,
+  leasePart: "UPDATE files SET part_lease = $1 WHERE file_id = $2",
+  lockOpenUpload: "SELECT 1 FROM files WHERE file_id = $1 AND link_hash IS NULL FOR KEY SHARE",
+  // The quota counter: one row every chunk write of every node updates, so the check and the count are exact.
+  reserve: "UPDATE file_storage SET bytes = bytes + $1 WHERE id = 1 AND bytes + $1 <= $2",
+  insertChunk: "INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, $2, $3)",
+  endPart: `UPDATE files SET next_part = $1 + 1, next_seq = $2, stored_bytes = $3, part_lease = NULL
+            WHERE file_id = $4 AND next_part = $1 AND link_hash IS NULL`,
+  releasePart: "UPDATE files SET part_lease = NULL WHERE file_id = $1",
+  // One statement deletes a batch of chunks and releases their bytes: length() of an EXTERNAL bytea reads no data.
+  deleteChunks: `WITH doomed AS (
+                   SELECT seq FROM file_chunks WHERE file_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq LIMIT $4
+                 ),
+                 gone AS (
+                   DELETE FROM file_chunks AS c USING doomed WHERE c.file_id = $1 AND c.seq = doomed.seq
+                   RETURNING length(c.data) AS n
+                 )
+                 UPDATE file_storage SET bytes = bytes - (SELECT COALESCE(sum(n), 0) FROM gone) WHERE id = 1
+                 RETURNING (SELECT count(*) FROM gone)::integer AS deleted`,
+  handOver: `UPDATE files SET upload_hash = NULL, link_hash = $1, key_version = NULL, wrapped_key = NULL, part_lease = NULL,
+                              expires_at = $2
+             WHERE file_id = $3 AND upload_hash = $4 AND next_seq = $5 AND expires_at > $6
+               AND (part_lease IS NULL OR part_lease <= $6)`,
+  insertFileLink: `INSERT INTO links (id_hash, manage_hash, kind, state, key_version, wrapped_key, sealed, policy, created_at,
+                                      expires_at, file_id)
+                   VALUES ($1, $2, 'file', 'fresh', $3, $4, $5, $6, $7, $8, $9)`,
+  readChunk: "SELECT data FROM file_chunks WHERE file_id = $1 AND seq = $2",
+  leaseFile: "UPDATE files SET stream_until = $1 WHERE file_id = $2",
+  deleteFileRow: "DELETE FROM files WHERE file_id = $1",
+  storageBytes: "SELECT bytes FROM file_storage WHERE id = 1",
+  deadFiles: `SELECT file_id FROM files AS f
+              WHERE (f.link_hash IS NULL AND f.expires_at <= $1)
+                 OR (f.link_hash IS NOT NULL AND (f.stream_until IS NULL OR f.stream_until <= $1)
+                     AND NOT EXISTS (SELECT 1 FROM links AS l WHERE l.id_hash = f.link_hash AND (l.state = 'fresh' OR l.ended_at > $2)))
+              LIMIT 100`,
 } as const;
+
+/** Above every chunk sequence number (chunk numbers are 32-bit integers in both schemas). */
+const ALL_CHUNKS = 2_147_483_647;
+
+/** Chunks removed per statement: each is short, so nothing waits long behind a big file. */
+const CHUNK_DELETE_BATCH = 16;
+
+interface UploadRow {
+  fileId: Buffer;
+  keyVersion: number;
+  wrappedKey: Buffer;
+  nextPart: number;
+  nextSeq: number;
+  storedBytes: number;
+  partLease: number | null;
+  expiresAt: number;
+}
+
+function uploadState(row: UploadRow, now: number): UploadState {
+  return {
+    fileId: row.fileId,
+    keyVersion: row.keyVersion,
+    wrappedKey: row.wrappedKey,
+    nextPart: row.nextPart,
+    nextSeq: row.nextSeq,
+    storedBytes: row.storedBytes,
+    busy: row.partLease !== null && row.partLease > now,
+    expiresAt: row.expiresAt,
+  };
+}
 
 /** Secrets up to this size share a batched INSERT; larger ones are inserted alone. */
 const BATCHED_CREATE_MAX_BYTES = 64 * 1024;
@@ -270,14 +349,112 @@ class PostgresStore implements PostgresLinkStore {
   }
 
   async purgeExpired(now: number): Promise<PurgeResult> {
-    return this.#transaction(async (client) => {
+    const result = await this.#transaction(async (client) => {
       const expired = (await this.#query("expireDue", [now], client)).rowCount ?? 0;
       const challenges = (await this.#query("deleteChallenges", [now], client)).rowCount ?? 0;
       await this.#query("deleteEndedEvents", [now - METADATA_RETENTION_MS], client);
       await this.#query("deleteEnded", [now - METADATA_RETENTION_MS], client);
       await this.#query("deleteRateLimits", [now], client);
-      return { expired, challenges };
+      return { expired, challenges, files: 0 };
     });
+    // Each dead file is removed in short statements of its own (two nodes sweeping the same file is harmless).
+    for (;;) {
+      const dead = (await this.#query<{ file_id: Buffer }>("deadFiles", [now, now - FILE_STREAM_LEASE_MS])).rows;
+      for (const row of dead) await this.deleteFile(row.file_id);
+      result.files += dead.length;
+      if (dead.length < 100) return result;
+    }
+  }
+
+  async createUpload(upload: NewUpload): Promise<void> {
+    await this.#query("insertUpload", [
+      blob(upload.fileId), blob(upload.uploadHash), upload.keyVersion, blob(upload.wrappedKey), upload.createdAt, upload.expiresAt,
+    ]);
+  }
+
+  async getUpload(uploadHash: Uint8Array, now: number): Promise<UploadState | null> {
+    const row = (await this.#query<UploadRow>("upload", [blob(uploadHash), now])).rows[0];
+    return row ? uploadState(row, now) : null;
+  }
+
+  beginPart(uploadHash: Uint8Array, part: number, now: number, leaseUntil: number): Promise<BeginPartResult> {
+    return this.#transaction(async (client): Promise<BeginPartResult> => {
+      const row = (await this.#query<UploadRow>("lockUpload", [blob(uploadHash), now], client)).rows[0];
+      if (row === undefined) return { ok: false, reason: "unavailable" };
+      if (row.partLease !== null && row.partLease > now) return { ok: false, reason: "busy" };
+      if (part !== row.nextPart) return { ok: false, reason: "out-of-order" };
+      // Chunks of an attempt at this part that never ended (its writer crashed or lost the client) go first.
+      await this.#query("deleteChunks", [row.fileId, row.nextSeq, ALL_CHUNKS, null], client);
+      await this.#query("leasePart", [leaseUntil, row.fileId], client);
+      return { ok: true, upload: { ...uploadState(row, now), busy: true } };
+    });
+  }
+
+  appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
+    const id = blob(fileId);
+    const data = blob(sealed);
+    return this.#transaction(async (client): Promise<AppendChunkResult> => {
+      // KEY SHARE: a finish or delete of this upload waits for this chunk, or this chunk sees the upload gone.
+      if ((await this.#query("lockOpenUpload", [id], client)).rowCount === 0) return "unavailable";
+      if ((await this.#query("reserve", [data.length, quotaBytes], client)).rowCount !== 1) return "quota";
+      await this.#query("insertChunk", [id, seq, data], client);
+      return "ok";
+    });
+  }
+
+  async endPart(fileId: Uint8Array, part: number, nextSeq: number, storedBytes: number): Promise<boolean> {
+    return (await this.#query("endPart", [part, nextSeq, storedBytes, blob(fileId)])).rowCount === 1;
+  }
+
+  async abortPart(fileId: Uint8Array, fromSeq: number): Promise<void> {
+    await this.#dropRange(blob(fileId), fromSeq, ALL_CHUNKS);
+    await this.#query("releasePart", [blob(fileId)]);
+  }
+
+  finishUpload(uploadHash: Uint8Array, fileId: Uint8Array, chunkCount: number, link: NewLink, now: number): Promise<boolean> {
+    const id = blob(fileId);
+    return this.#transaction(async (client): Promise<boolean> => {
+      const handed = await this.#query("handOver", [blob(link.idHash), link.expiresAt, id, blob(uploadHash), chunkCount, now], client);
+      if (handed.rowCount !== 1) return false;
+      await this.#query("insertFileLink", [
+        blob(link.idHash), blob(link.manageHash), link.keyVersion, blob(link.wrappedKey), blob(link.sealed), link.policy,
+        link.createdAt, link.expiresAt, id,
+      ], client);
+      return true;
+    });
+  }
+
+  async readChunk(fileId: Uint8Array, seq: number): Promise<Uint8Array | null> {
+    return (await this.#query<{ data: Buffer }>("readChunk", [blob(fileId), seq])).rows[0]?.data ?? null;
+  }
+
+  async dropChunks(fileId: Uint8Array, belowSeq: number): Promise<void> {
+    await this.#dropRange(blob(fileId), 0, belowSeq);
+  }
+
+  async leaseFile(fileId: Uint8Array, until: number): Promise<void> {
+    await this.#query("leaseFile", [until, blob(fileId)]);
+  }
+
+  async deleteFile(fileId: Uint8Array): Promise<void> {
+    const id = blob(fileId);
+    await this.#dropRange(id, 0, ALL_CHUNKS);
+    await this.#transaction(async (client) => {
+      // A chunk appended meanwhile (a racing part) goes in the same transaction as the row.
+      await this.#query("deleteChunks", [id, 0, ALL_CHUNKS, null], client);
+      await this.#query("deleteFileRow", [id], client);
+    });
+  }
+
+  async storageBytes(): Promise<number> {
+    return (await this.#query<{ bytes: number }>("storageBytes", [])).rows[0]!.bytes;
+  }
+
+  async #dropRange(id: Buffer, from: number, below: number): Promise<void> {
+    for (;;) {
+      const { deleted } = (await this.#query<{ deleted: number }>("deleteChunks", [id, from, below, CHUNK_DELETE_BATCH])).rows[0]!;
+      if (deleted === 0) return;
+    }
   }
 
   async rewrapKeys(

@@ -68,7 +68,7 @@ describe("sqlite store", () => {
     expect(await store.consume(consumed.idHash, T0 + 1)).not.toBeNull();
     expect(await store.revoke(revoked.idHash, T0 + 1)).toBe(true);
     expect(await store.revoke(revokedLate.idHash, T0 + 1000)).toBe(false);
-    expect(await store.purgeExpired(T0 + 2000)).toEqual({ expired: 1, challenges: 0 });
+    expect(await store.purgeExpired(T0 + 2000)).toEqual({ expired: 1, challenges: 0, files: 0 });
 
     const expected = { consumed, revoked, expired: revokedLate } as const;
     for (const [state, link] of Object.entries(expected)) {
@@ -133,7 +133,9 @@ describe("sqlite store", () => {
     expect(versions).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version })));
     // Sessions are stateless tokens: the schema has no table for them.
     const tables = again.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
-    expect(tables).toEqual([{ name: "link_events" }, { name: "links" }, { name: "schema_migrations" }, { name: "used_challenges" }]);
+    expect(tables).toEqual(
+      ["file_chunks", "file_storage", "files", "link_events", "links", "schema_migrations", "used_challenges"].map((name) => ({ name })),
+    );
     expect((await again.getLinkMeta(link.idHash))?.state).toBe("fresh");
   });
 

@@ -3,13 +3,18 @@ import Database from "better-sqlite3";
 import type { ContentKind, LinkMeta } from "../core/link.js";
 import { GroupCommitter, type GroupCommitStats } from "./group-commit.js";
 import {
+  FILE_STREAM_LEASE_MS,
   MAX_EVENTS_PER_LINK,
+  type AppendChunkResult,
+  type BeginPartResult,
   type ChallengeResult,
   type LinkEvent,
   type LinkStore,
   type NewLink,
+  type NewUpload,
   type PurgeResult,
   type ReleasedContent,
+  type UploadState,
 } from "./link-store.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
 import { blob, eventChain, toLinkMeta, type MetaRow } from "./store-bytes.js";
@@ -36,6 +41,38 @@ interface ContentRow {
   keyVersion: number | null;
   wrappedKey: Buffer | null;
   sealed: Buffer | null;
+  fileId: Buffer | null;
+}
+
+/** A `files` row of an unfinished upload, as the upload statements select it. */
+interface UploadRow {
+  fileId: Buffer;
+  keyVersion: number;
+  wrappedKey: Buffer;
+  nextPart: number;
+  nextSeq: number;
+  storedBytes: number;
+  partLease: number | null;
+  expiresAt: number;
+}
+
+/** Above every chunk sequence number (chunk numbers are 32-bit integers in both schemas). */
+const ALL_CHUNKS = 2_147_483_647;
+
+/** Chunks removed per transaction: each is short, so other writers (consumes) never wait long behind a big file. */
+const CHUNK_DELETE_BATCH = 16;
+
+function uploadState(row: UploadRow, now: number): UploadState {
+  return {
+    fileId: row.fileId,
+    keyVersion: row.keyVersion,
+    wrappedKey: row.wrappedKey,
+    nextPart: row.nextPart,
+    nextSeq: row.nextSeq,
+    storedBytes: row.storedBytes,
+    busy: row.partLease !== null && row.partLease > now,
+    expiresAt: row.expiresAt,
+  };
 }
 
 /** The file holds wrapped keys and link metadata: nobody but the service user should read it (-wal/-shm inherit). */
@@ -91,7 +128,7 @@ class SqliteStore implements SqliteLinkStore {
          ON CONFLICT (challenge_hash) DO UPDATE SET expires_at = excluded.expires_at WHERE used_challenges.expires_at <= ?`,
       ),
       readContent: db.prepare(
-        `SELECT kind, key_version AS keyVersion, wrapped_key AS wrappedKey, sealed
+        `SELECT kind, key_version AS keyVersion, wrapped_key AS wrappedKey, sealed, file_id AS fileId
          FROM links WHERE id_hash = ? AND state = 'fresh' AND expires_at > ?`,
       ),
       // The compare-and-set: only the transaction that still sees 'fresh' changes a row.
@@ -129,6 +166,51 @@ class SqliteStore implements SqliteLinkStore {
       insertEvent: db.prepare("INSERT INTO link_events (id_hash, seq, kind, at, chain) VALUES (?, ?, ?, ?, ?)"),
       listEvents: db.prepare("SELECT seq, kind, at, chain FROM link_events WHERE id_hash = ? ORDER BY seq"),
       ping: db.prepare("SELECT 1"),
+      insertUpload: db.prepare(
+        `INSERT INTO files (file_id, upload_hash, key_version, wrapped_key, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      upload: db.prepare(
+        `SELECT file_id AS fileId, key_version AS keyVersion, wrapped_key AS wrappedKey, next_part AS nextPart,
+                next_seq AS nextSeq, stored_bytes AS storedBytes, part_lease AS partLease, expires_at AS expiresAt
+         FROM files WHERE upload_hash = ? AND link_hash IS NULL AND expires_at > ?`,
+      ),
+      leasePart: db.prepare("UPDATE files SET part_lease = ? WHERE file_id = ?"),
+      uploadOpen: db.prepare("SELECT 1 FROM files WHERE file_id = ? AND link_hash IS NULL"),
+      reserve: db.prepare("UPDATE file_storage SET bytes = bytes + ? WHERE id = 1 AND bytes + ? <= ?"),
+      release: db.prepare("UPDATE file_storage SET bytes = bytes - ? WHERE id = 1"),
+      insertChunk: db.prepare("INSERT INTO file_chunks (file_id, seq, data) VALUES (?, ?, ?)"),
+      endPart: db.prepare(
+        `UPDATE files SET next_part = ? + 1, next_seq = ?, stored_bytes = ?, part_lease = NULL
+         WHERE file_id = ? AND next_part = ? AND link_hash IS NULL`,
+      ),
+      releasePart: db.prepare("UPDATE files SET part_lease = NULL WHERE file_id = ?"),
+      // length() of a blob reads the record header only, not the blob.
+      chunkBatch: db.prepare(
+        "SELECT seq, length(data) AS n FROM file_chunks WHERE file_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?",
+      ),
+      deleteChunkRange: db.prepare("DELETE FROM file_chunks WHERE file_id = ? AND seq >= ? AND seq <= ?"),
+      insertFileLink: db.prepare(
+        `INSERT INTO links (id_hash, manage_hash, kind, state, key_version, wrapped_key, sealed, policy, created_at, expires_at, file_id)
+         VALUES (?, ?, 'file', 'fresh', ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      handOver: db.prepare(
+        `UPDATE files SET upload_hash = NULL, link_hash = ?, key_version = NULL, wrapped_key = NULL, part_lease = NULL,
+                          expires_at = ?
+         WHERE file_id = ? AND upload_hash = ? AND next_seq = ? AND expires_at > ? AND (part_lease IS NULL OR part_lease <= ?)`,
+      ),
+      readChunk: db.prepare("SELECT data FROM file_chunks WHERE file_id = ? AND seq = ?").pluck(),
+      leaseFile: db.prepare("UPDATE files SET stream_until = ? WHERE file_id = ?"),
+      deleteFileRow: db.prepare("DELETE FROM files WHERE file_id = ?"),
+      storageBytes: db.prepare("SELECT bytes FROM file_storage WHERE id = 1").pluck(),
+      // Files nobody can use any more: an upload past its time, or the file of a link that is no longer fresh (ended a
+      // while ago, so the download that consumed it has had time to take its lease) and that no download holds.
+      deadFiles: db.prepare(
+        `SELECT file_id FROM files AS f
+         WHERE (f.link_hash IS NULL AND f.expires_at <= ?)
+            OR (f.link_hash IS NOT NULL AND (f.stream_until IS NULL OR f.stream_until <= ?)
+                AND NOT EXISTS (SELECT 1 FROM links AS l WHERE l.id_hash = f.link_hash AND (l.state = 'fresh' OR l.ended_at > ?)))
+         LIMIT 100`,
+      ).pluck(),
       staleKeys: db.prepare(
         `SELECT id_hash, key_version, wrapped_key FROM links
          WHERE wrapped_key IS NOT NULL AND key_version <> ? AND state = 'fresh' LIMIT ?`,
@@ -239,8 +321,15 @@ class SqliteStore implements SqliteLinkStore {
       const challenges = this.#sql.deleteChallenges.run(now).changes;
       this.#sql.deleteEndedEvents.run(now - METADATA_RETENTION_MS);
       this.#sql.deleteEnded.run(now - METADATA_RETENTION_MS);
-      return { expired, challenges };
+      return { expired, challenges, files: 0 };
     });
+    // Each dead file is removed in short transactions of its own.
+    for (;;) {
+      const dead = this.#sql.deadFiles.all(now, now, now - FILE_STREAM_LEASE_MS) as Buffer[];
+      for (const fileId of dead) await this.deleteFile(fileId);
+      result.files += dead.length;
+      if (dead.length < 100) break;
+    }
     // Old page images of destroyed content stay in the WAL until it is checkpointed and truncated; this must run
     // outside a transaction, which holds here because batches run synchronously and none is open between them.
     if (this.db.open) this.db.pragma("wal_checkpoint(TRUNCATE)");
@@ -266,6 +355,106 @@ class SqliteStore implements SqliteLinkStore {
       if (done < 0) return total;
       total += done;
     }
+  }
+
+  async createUpload(upload: NewUpload): Promise<void> {
+    await this.#writer.enqueue(() => {
+      this.#sql.insertUpload.run(
+        blob(upload.fileId), blob(upload.uploadHash), upload.keyVersion, blob(upload.wrappedKey), upload.createdAt, upload.expiresAt,
+      );
+    });
+  }
+
+  async getUpload(uploadHash: Uint8Array, now: number): Promise<UploadState | null> {
+    const row = this.#sql.upload.get(blob(uploadHash), now) as UploadRow | undefined;
+    return row ? uploadState(row, now) : null;
+  }
+
+  beginPart(uploadHash: Uint8Array, part: number, now: number, leaseUntil: number): Promise<BeginPartResult> {
+    return this.#writer.enqueue((): BeginPartResult => {
+      const row = this.#sql.upload.get(blob(uploadHash), now) as UploadRow | undefined;
+      if (row === undefined) return { ok: false, reason: "unavailable" };
+      if (row.partLease !== null && row.partLease > now) return { ok: false, reason: "busy" };
+      if (part !== row.nextPart) return { ok: false, reason: "out-of-order" };
+      // Chunks of an attempt at this part that never ended (its writer crashed or lost the client) go first.
+      this.#deleteChunksNow(row.fileId, row.nextSeq, ALL_CHUNKS, ALL_CHUNKS);
+      this.#sql.leasePart.run(leaseUntil, row.fileId);
+      return { ok: true, upload: { ...uploadState(row, now), busy: true } };
+    });
+  }
+
+  appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
+    const id = blob(fileId);
+    const data = blob(sealed);
+    return this.#writer.enqueue((): AppendChunkResult => {
+      if (!this.#sql.uploadOpen.get(id)) return "unavailable";
+      if (this.#sql.reserve.run(data.length, data.length, quotaBytes).changes !== 1) return "quota";
+      this.#sql.insertChunk.run(id, seq, data);
+      return "ok";
+    });
+  }
+
+  endPart(fileId: Uint8Array, part: number, nextSeq: number, storedBytes: number): Promise<boolean> {
+    return this.#writer.enqueueSingleWrite(() => this.#sql.endPart.run(part, nextSeq, storedBytes, blob(fileId), part).changes === 1);
+  }
+
+  async abortPart(fileId: Uint8Array, fromSeq: number): Promise<void> {
+    const id = blob(fileId);
+    await this.#dropRange(id, fromSeq, ALL_CHUNKS);
+    await this.#writer.enqueueSingleWrite(() => this.#sql.releasePart.run(id));
+  }
+
+  finishUpload(uploadHash: Uint8Array, fileId: Uint8Array, chunkCount: number, link: NewLink, now: number): Promise<boolean> {
+    return this.#writer.enqueue((): boolean => {
+      const id = blob(fileId);
+      const handed = this.#sql.handOver.run(blob(link.idHash), link.expiresAt, id, blob(uploadHash), chunkCount, now, now).changes;
+      if (handed !== 1) return false;
+      this.#sql.insertFileLink.run(
+        blob(link.idHash), blob(link.manageHash), link.keyVersion, blob(link.wrappedKey), blob(link.sealed), link.policy,
+        link.createdAt, link.expiresAt, id,
+      );
+      return true;
+    });
+  }
+
+  async readChunk(fileId: Uint8Array, seq: number): Promise<Uint8Array | null> {
+    return (this.#sql.readChunk.get(blob(fileId), seq) as Buffer | undefined) ?? null;
+  }
+
+  async dropChunks(fileId: Uint8Array, belowSeq: number): Promise<void> {
+    await this.#dropRange(blob(fileId), 0, belowSeq);
+  }
+
+  async leaseFile(fileId: Uint8Array, until: number): Promise<void> {
+    await this.#writer.enqueueSingleWrite(() => this.#sql.leaseFile.run(until, blob(fileId)));
+  }
+
+  async deleteFile(fileId: Uint8Array): Promise<void> {
+    const id = blob(fileId);
+    await this.#dropRange(id, 0, ALL_CHUNKS);
+    await this.#writer.enqueue(() => {
+      // A chunk appended meanwhile (a racing part) goes in the same transaction as the row.
+      this.#deleteChunksNow(id, 0, ALL_CHUNKS, ALL_CHUNKS);
+      this.#sql.deleteFileRow.run(id);
+    });
+  }
+
+  async storageBytes(): Promise<number> {
+    return this.#sql.storageBytes.get() as number;
+  }
+
+  /** Removes chunks in [from, below) in short transactions, each updating the storage counter. */
+  async #dropRange(id: Buffer, from: number, below: number): Promise<void> {
+    while (await this.#writer.enqueue(() => this.#deleteChunksNow(id, from, below, CHUNK_DELETE_BATCH) > 0));
+  }
+
+  /** Inside a write transaction: deletes up to `limit` chunks in [from, below) and releases their bytes. */
+  #deleteChunksNow(id: Buffer, from: number, below: number, limit: number): number {
+    const rows = this.#sql.chunkBatch.all(id, from, below, limit) as Array<{ seq: number; n: number }>;
+    if (rows.length === 0) return 0;
+    this.#sql.deleteChunkRange.run(id, rows[0]!.seq, rows.at(-1)!.seq);
+    this.#sql.release.run(rows.reduce((sum, r) => sum + r.n, 0));
+    return rows.length;
   }
 
   async ping(): Promise<void> {

@@ -94,4 +94,43 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE links ADD COLUMN failed_attempts integer NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Files (issue 6), as in the SQLite schema (version 4 there): one row per file from the start of its upload until
+      -- its chunks are gone; chunks sealed under a per-file data key; a counter for the storage quota. No name, type
+      -- or exact size: stored_bytes is the length of the client's padded stream (a size bucket).
+      CREATE TABLE files (
+        file_id      bytea   PRIMARY KEY,
+        upload_hash  bytea   NULL UNIQUE,
+        link_hash    bytea   NULL,
+        key_version  integer NULL,
+        wrapped_key  bytea   NULL,
+        next_part    integer NOT NULL DEFAULT 0,
+        next_seq     integer NOT NULL DEFAULT 0,
+        part_lease   bigint  NULL,
+        stored_bytes bigint  NOT NULL DEFAULT 0,
+        stream_until bigint  NULL,
+        created_at   bigint  NOT NULL,
+        expires_at   bigint  NOT NULL,
+        CONSTRAINT files_upload_or_link CHECK ((upload_hash IS NULL) <> (link_hash IS NULL))
+      );
+      CREATE INDEX files_link ON files (link_hash) WHERE link_hash IS NOT NULL;
+      CREATE TABLE file_chunks (
+        file_id bytea   NOT NULL,
+        seq     integer NOT NULL,
+        data    bytea   NOT NULL,
+        PRIMARY KEY (file_id, seq)
+      );
+      -- Sealed chunks are random bytes: stored out of line and uncompressed (length() then reads no data).
+      ALTER TABLE file_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+      ALTER TABLE file_chunks SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 200);
+      CREATE TABLE file_storage (
+        id    integer PRIMARY KEY CHECK (id = 1),
+        bytes bigint  NOT NULL CHECK (bytes >= 0)
+      );
+      INSERT INTO file_storage (id, bytes) VALUES (1, 0);
+      ALTER TABLE links ADD COLUMN file_id bytea NULL;
+    `,
+  },
 ];

@@ -63,4 +63,42 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE links ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Files (issue 6): a client-encrypted file stream, stored as chunks sealed under a per-file data key. One row
+      -- per file, from the start of its upload until its chunks are gone. No name, no type, no exact size: those are
+      -- inside the client's ciphertext; stored_bytes is the length of the client's padded stream (a size bucket).
+      CREATE TABLE files (
+        file_id      BLOB    PRIMARY KEY NOT NULL,
+        upload_hash  BLOB    NULL UNIQUE,       -- SHA-256 of the upload token; NULL once the upload is finished
+        link_hash    BLOB    NULL,              -- the link's id hash once finished
+        key_version  INTEGER NULL,              -- the data key, wrapped, while uploading (then it moves to the link)
+        wrapped_key  BLOB    NULL,
+        next_part    INTEGER NOT NULL DEFAULT 0,
+        next_seq     INTEGER NOT NULL DEFAULT 0,
+        part_lease   INTEGER NULL,              -- a part is being written until then
+        stored_bytes INTEGER NOT NULL DEFAULT 0,
+        stream_until INTEGER NULL,              -- a download holds the chunks until then
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        CHECK ((upload_hash IS NULL) <> (link_hash IS NULL))
+      );
+      CREATE INDEX files_link ON files (link_hash) WHERE link_hash IS NOT NULL;
+      -- Chunks are large: a rowid table keeps them out of the primary-key b-tree (WITHOUT ROWID suits small rows).
+      CREATE TABLE file_chunks (
+        file_id BLOB    NOT NULL,
+        seq     INTEGER NOT NULL,
+        data    BLOB    NOT NULL,
+        PRIMARY KEY (file_id, seq)
+      );
+      -- The storage quota's counter: sealed bytes of all chunks, changed in the transaction that adds or removes them.
+      CREATE TABLE file_storage (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        bytes INTEGER NOT NULL CHECK (bytes >= 0)
+      );
+      INSERT INTO file_storage (id, bytes) VALUES (1, 0);
+      ALTER TABLE links ADD COLUMN file_id BLOB NULL;
+    `,
+  },
 ];
