@@ -20,6 +20,12 @@ export interface Config {
   readonly minTtlSeconds: number;
   /** Largest secret accepted, in bytes (plaintext for server-encrypted, envelope for client-encrypted). */
   readonly maxSecretBytes: number;
+  /** MAX_FILE_BYTES: largest file (plaintext) a file link may carry; the server enforces it on the padded stream. */
+  readonly maxFileBytes: number;
+  /** FILE_STORAGE_QUOTA: sealed bytes all stored file chunks may take together; uploads beyond it get 413. */
+  readonly fileStorageQuota: number;
+  /** UPLOAD_TTL: how long an unfinished file upload may take before it is swept. */
+  readonly uploadTtlSeconds: number;
   /** Upper bound of the proof-of-work counter: the expected work is half of it. */
   readonly powMaxNumber: number;
   readonly sessionTtlSeconds: number;
@@ -115,6 +121,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxTtlSeconds,
     minTtlSeconds: 60,
     maxSecretBytes: int(env, "MAX_SECRET_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxFileBytes: int(env, "MAX_FILE_BYTES", 1024 ** 3, 1024, 2 ** 40),
+    fileStorageQuota: int(env, "FILE_STORAGE_QUOTA", 10 * 1024 ** 3, 0, 2 ** 50),
+    uploadTtlSeconds: duration(env, "UPLOAD_TTL", 3600, 60, 86400),
     powMaxNumber: int(env, "POW_MAX_NUMBER", 20_000, 1, 10_000_000),
     sessionTtlSeconds: duration(env, "SESSION_TTL", 120, 10, 600),
     challengeTtlSeconds: duration(env, "CHALLENGE_TTL", 600, 30, 3600),

@@ -10,6 +10,7 @@ import { createMetrics } from "./metrics.js";
 import { createPowService } from "./pow.js";
 import { loadPreviewerRegistry } from "./previewers.js";
 import { registerRateLimit } from "./rate-limit.js";
+import { registerFileRoutes } from "./routes/files.js";
 import { registerLinkRoutes } from "./routes/links.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerPageRoutes, sendUnavailablePage } from "./routes/pages.js";
@@ -66,6 +67,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
       },
       tags: [
         { name: "links", description: "Create" },
+        { name: "files", description: "Upload a file in parts; finishing makes the link" },
         { name: "open", description: "The recipient's two-step open" },
         { name: "manage", description: "The sender's view and revoke" },
         { name: "ops", description: "Operations" },
@@ -101,6 +103,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     ...(deps.rateLimits ? { backend: deps.rateLimits } : {}),
   });
   registerLinkRoutes(app, routeDeps);
+  registerFileRoutes(app, routeDeps);
   registerPageRoutes(app, {
     assetDir: opts.assetDir ?? fileURLToPath(new URL("../assets", import.meta.url)),
     visits: routeDeps.visits,
@@ -115,6 +118,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     deps.store.purgeExpired(deps.now()).then(
       (result) => {
         if (result.expired > 0) metrics.linksExpired.inc(result.expired);
+        if (result.files > 0) app.log.info({ event: "files.swept", count: result.files }, "files.swept");
       },
       (err: Error) => app.log.error({ err: { message: err.message } }, "purge failed"),
     );

@@ -17,6 +17,12 @@ export interface Metrics {
   challengesIssued: Counter<"friction">;
   sessionsBound: Counter;
   deviceProofRejected: Counter;
+  /** File links created (finished uploads). */
+  filesCreated: Counter;
+  /** Uploads ended by a refusal (too large, storage full, not a file stream), by code. */
+  uploadsRefused: Counter<"code">;
+  /** File downloads (consumes of file links) by outcome: complete, or interrupted (the data is gone either way). */
+  fileDownloads: Counter<"outcome">;
 }
 
 /** A fresh registry per app, so several apps (tests, nodes in one process) never share counters. */
@@ -68,6 +74,19 @@ export function createMetrics(opts: { defaultMetrics: boolean }): Metrics {
       registers,
     }),
     sessionsBound: new Counter({ name: "oncelink_sessions_device_bound_total", help: "Sessions bound to a device key", registers }),
+    filesCreated: new Counter({ name: "oncelink_files_created_total", help: "File links created (finished uploads)", registers }),
+    uploadsRefused: new Counter({
+      name: "oncelink_uploads_refused_total",
+      help: "File uploads ended by a refusal, by error code (everything stored of them is deleted)",
+      labelNames: ["code"],
+      registers,
+    }),
+    fileDownloads: new Counter({
+      name: "oncelink_file_downloads_total",
+      help: "Consumes of file links by outcome: complete or interrupted (the file is deleted either way)",
+      labelNames: ["outcome"],
+      registers,
+    }),
     deviceProofRejected: new Counter({
       name: "oncelink_device_proof_rejected_total",
       help: "Consumes of a device-bound session without a valid device signature",

@@ -41,20 +41,28 @@ export const CreateLinkPolicy = Type.Object(
   { additionalProperties: false, description: "Recipient policy, checked at the session step. The address lists are never shown to recipients." },
 );
 
+/** The options every new link takes, text or file. */
+const linkOptionFields = {
+  ttl: Type.Optional(Type.Integer({ minimum: 1, description: "Lifetime in seconds (default 24 h)." })),
+  policy: Type.Optional(CreateLinkPolicy),
+  preview: Type.Optional(
+    Type.Union([Type.Literal("card"), Type.Literal("none")], {
+      description:
+        'What known link previewers (chat apps, mail scanners) get: "card" (default), a generic card that says only "a private one-time link"; "none", the plain page with no card.',
+    }),
+  ),
+};
+
+/** Body of the finish step of a file upload: the link's options. */
+export const LinkOptionsBody = Type.Object(linkOptionFields, { additionalProperties: false });
+
 export const CreateLinkBody = Type.Object(
   {
     content: Type.Optional(Type.String({ description: "Plaintext (server-encrypted mode)." })),
     ciphertext: Type.Optional(
       Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "base64url client-layer envelope (client-encrypted mode)." }),
     ),
-    ttl: Type.Optional(Type.Integer({ minimum: 1, description: "Lifetime in seconds (default 24 h)." })),
-    policy: Type.Optional(CreateLinkPolicy),
-    preview: Type.Optional(
-      Type.Union([Type.Literal("card"), Type.Literal("none")], {
-        description:
-          'What known link previewers (chat apps, mail scanners) get: "card" (default), a generic card that says only "a private one-time link"; "none", the plain page with no card.',
-      }),
-    ),
+    ...linkOptionFields,
   },
   { additionalProperties: false },
 );
@@ -68,6 +76,9 @@ export const CreateLinkResponse = Type.Object({
 
 export const LinkInfoResponse = Type.Object({
   state: Type.Literal("fresh"),
+  content: Type.Optional(
+    Type.Literal("file", { description: 'Present for a file link: its consume answers with a stream (application/octet-stream).' }),
+  ),
   expires_at: Type.String({ format: "date-time" }),
   encryption: Type.Union([Type.Literal("client"), Type.Literal("server")]),
   requires: Type.Object({
@@ -194,6 +205,33 @@ export const StatusResponse = Type.Object({
     ),
     { description: "Automated visits seen on the link, oldest first (class and time only; at most 100)." },
   ),
+});
+
+export const UploadParams = Type.Object({ upload: Type.String({ maxLength: 64 }) });
+
+export const PartParams = Type.Object({
+  upload: Type.String({ maxLength: 64 }),
+  part: Type.String({ pattern: "^(0|[1-9][0-9]{0,5})$", description: "The part's number: 0, 1, 2, ... in order." }),
+});
+
+export const StartUploadResponse = Type.Object({
+  upload: Type.String({ description: "The upload token (a bearer secret): it names the upload in the next requests." }),
+  part_bytes: Type.Integer({ description: "Largest part body accepted; every part but the last should have exactly this size." }),
+  max_file_bytes: Type.Integer({ description: "Largest file (plaintext) this server accepts (MAX_FILE_BYTES)." }),
+  max_stream_bytes: Type.Integer({ description: "Largest client stream accepted: the padded stream of a MAX_FILE_BYTES file." }),
+  expires_at: Type.String({ format: "date-time", description: "Finish before this time, or the upload is swept." }),
+});
+
+export const PartResponse = Type.Object({
+  part: Type.Integer(),
+  bytes: Type.Integer({ description: "Bytes of this part stored." }),
+  next_part: Type.Integer(),
+});
+
+/** The consume of a file link: the client-layer file stream, as stored, streamed once. */
+export const FileStreamBody = Type.String({
+  format: "binary",
+  description: "A file link's client file stream (docs/formats.md, \"Client file stream v1\"), with Content-Length.",
 });
 
 /** Standard error responses, referenced by each route. */

@@ -6,9 +6,8 @@ import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, deviceProofMessage } from "
 import { errorBody } from "../../core/errors.js";
 import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
-import { effectiveState, resolveTtl, type LinkMeta } from "../../core/link.js";
-import { policyText } from "../../core/link-policy.js";
-import { PASSPHRASE_PROOF_BYTES, evaluatePolicy, parsePolicy, policyFields, policyRequirements, type Policy } from "../../core/policy.js";
+import { effectiveState, type LinkMeta } from "../../core/link.js";
+import { evaluatePolicy, parsePolicy, policyRequirements } from "../../core/policy.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
 import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../../crypto/device-key.js";
 import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
@@ -16,8 +15,10 @@ import { openContent, sealContent } from "../../crypto/server-layer.js";
 import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from "../../crypto/session-token.js";
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
-import { ipIn, validCidrs } from "../ip-rules.js";
+import { ipIn } from "../ip-rules.js";
+import { linkOptions } from "../link-options.js";
 import { rateLimitFor } from "../rate-limit.js";
+import { sendFileContent } from "./files.js";
 import {
   ChallengeQuery,
   ChallengeResponse,
@@ -106,20 +107,8 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       config: rateLimitFor(config.rateLimitCreate),
     },
     async (request, reply) => {
-      const { content, ciphertext, ttl, preview, policy: policyBody } = request.body;
+      const { content, ciphertext } = request.body;
       if ((content === undefined) === (ciphertext === undefined)) return sendError(reply, "CONTENT_MISSING");
-      const recipientPolicy: Policy = {};
-      if (policyBody !== undefined) {
-        const { allow_ip: allowIp = [], deny_ip: denyIp = [], passphrase } = policyBody;
-        if (!validCidrs(allowIp) || !validCidrs(denyIp)) return sendError(reply, "POLICY_INVALID");
-        if (allowIp.length > 0) recipientPolicy.allowIp = allowIp.map((c) => c.trim());
-        if (denyIp.length > 0) recipientPolicy.denyIp = denyIp.map((c) => c.trim());
-        if (passphrase !== undefined) {
-          const proof = Buffer.from(passphrase.proof, "base64url");
-          if (proof.length !== PASSPHRASE_PROOF_BYTES || proof.toString("base64url") !== passphrase.proof) return sendError(reply, "POLICY_INVALID");
-          recipientPolicy.passphrase = { salt: passphrase.salt, proofHash: sha256(proof).toString("base64url") };
-        }
-      }
       let plaintext: Uint8Array;
       if (content !== undefined) {
         plaintext = Buffer.from(content, "utf8");
@@ -132,14 +121,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       }
       if (plaintext.length === 0) return sendError(reply, "CONTENT_EMPTY");
       if (plaintext.length > config.maxSecretBytes) return sendError(reply, "PAYLOAD_TOO_LARGE");
-      const ttlSeconds = resolveTtl(ttl, {
-        defaultSeconds: config.defaultTtlSeconds,
-        maxSeconds: config.maxTtlSeconds,
-        minSeconds: config.minTtlSeconds,
-      });
-      if (ttlSeconds === null) {
-        return sendError(reply, "TTL_INVALID", `The lifetime must be between ${config.minTtlSeconds} and ${config.maxTtlSeconds} seconds.`);
-      }
+      const options = linkOptions(request.body, config);
+      if (!options.ok) return sendError(reply, options.code, options.message);
+      const ttlSeconds = options.ttlSeconds;
       const id = newSecret(deps.random);
       const manageToken = newSecret(deps.random);
       const idHash = sha256(id);
@@ -153,7 +137,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         keyVersion: sealed.keyVersion,
         wrappedKey: sealed.wrappedKey,
         sealed: sealed.sealed,
-        policy: policyText({ preview }, policyFields(recipientPolicy)),
+        policy: options.policy,
         createdAt: now,
         expiresAt,
       });
@@ -184,7 +168,8 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       return {
         state: "fresh" as const,
         expires_at: iso(link.meta.expiresAt),
-        encryption: link.meta.kind === "ciphertext" ? ("client" as const) : ("server" as const),
+        encryption: link.meta.kind === "text" ? ("server" as const) : ("client" as const),
+        ...(link.meta.kind === "file" ? { content: "file" as const } : {}),
         requires: { pow: true, ...policyRequirements(parsePolicy(link.meta.policy)) },
       };
     },
@@ -342,6 +327,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (released === null) return unavailable(reply);
       metrics.linksConsumed.inc();
       logEvent(request, "link.consumed", idHash);
+      if (released.kind === "file") return sendFileContent(deps, request, reply, released, idHash);
       const plaintext = openContent(keyring, released, idHash);
       return released.kind === "text"
         ? { content: plaintext.toString("utf8") }

@@ -1,0 +1,338 @@
+import { Readable } from "node:stream";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { isSecretShape, newSecret } from "../../core/ids.js";
+import { fileStreamMaxLength, isFileStreamHeader } from "../../crypto/file-stream.js";
+import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
+import { secureRandomBytes } from "../../crypto/random.js";
+import { newDataKey, openWithKey, sealWithKey, unwrapDataKey, wrapDataKey } from "../../crypto/server-layer.js";
+import { FILE_STREAM_LEASE_MS, type ReleasedContent } from "../../store/link-store.js";
+import type { RouteDeps } from "../deps.js";
+import { sendError } from "../errors.js";
+import { linkOptions } from "../link-options.js";
+import { rateLimitFor } from "../rate-limit.js";
+import {
+  CreateLinkResponse,
+  LinkOptionsBody,
+  PartParams,
+  PartResponse,
+  StartUploadResponse,
+  UploadParams,
+  errors,
+} from "../schemas.js";
+
+/** Largest part body: a browser sends each as one request (it cannot stream a request body over HTTP/1.1). */
+export const PART_BYTES = 4 * 1024 * 1024;
+/** Bytes per stored chunk, each sealed on its own: what the server holds in memory per upload or download. */
+export const STORE_CHUNK_BYTES = 1024 * 1024;
+/** How long a part may take before another attempt at it may start (a crashed or vanished writer). */
+const PART_LEASE_MS = 10 * 60_000;
+/** A download deletes what it has sent every this many chunks (and the rest when it ends). */
+const DROP_EVERY_CHUNKS = 8;
+const MANIFEST_BYTES = 16 + 4 + 8;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** AAD of a stored chunk: the file and the chunk's position, so no chunk can be moved, swapped or replayed. */
+function chunkAad(fileId: Uint8Array, seq: number): Buffer {
+  const aad = Buffer.allocUnsafe(fileId.length + 4);
+  aad.set(fileId);
+  aad.writeUInt32BE(seq, fileId.length);
+  return aad;
+}
+
+/** The link's sealed record of its file: which file, how many chunks, how long the stream (never in the clear). */
+function encodeManifest(fileId: Uint8Array, chunks: number, streamBytes: number): Buffer {
+  const out = Buffer.alloc(MANIFEST_BYTES);
+  out.set(fileId);
+  out.writeUInt32BE(chunks, 16);
+  out.writeBigUInt64BE(BigInt(streamBytes), 20);
+  return out;
+}
+
+function decodeManifest(bytes: Buffer): { fileId: Buffer; chunks: number; streamBytes: number } {
+  if (bytes.length !== MANIFEST_BYTES) throw new Error("file manifest has the wrong length");
+  return { fileId: bytes.subarray(0, 16), chunks: bytes.readUInt32BE(16), streamBytes: Number(bytes.readBigUInt64BE(20)) };
+}
+
+/**
+ * Registers the file upload API (docs/protocol.md, "Files"): start, parts, finish, cancel. Each part streams into the
+ * store as it arrives, sealed chunk by chunk; the server never holds a whole part, let alone a whole file.
+ */
+export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { config, store, keyring, metrics } = deps;
+  const maxStreamBytes = fileStreamMaxLength(config.maxFileBytes);
+  const infoEnabled = ["trace", "debug", "info"].includes(app.log.level);
+  const logEvent = (request: FastifyRequest, event: string, idHash: Uint8Array) => {
+    if (infoEnabled) request.log.info({ event, link: logTag(deps.logKey, idHash) }, event);
+  };
+  const uploadHashOf = (token: string): Buffer | null => (isSecretShape(token) ? sha256(token) : null);
+
+  app.register(async (scope) => {
+    // Parts are raw bytes: the parser hands the request stream over untouched, and the handler counts and limits it.
+    scope.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
+    const api = scope.withTypeProvider<TypeBoxTypeProvider>();
+
+    api.post(
+      "/api/v1/files",
+      {
+        schema: {
+          summary: "Start a file upload (then send its parts, then finish it to get the link)",
+          tags: ["files"],
+          response: { 201: StartUploadResponse, ...errors(413, 429) },
+        },
+        config: rateLimitFor(config.rateLimitCreate),
+      },
+      async (_request, reply) => {
+        if ((await store.storageBytes()) >= config.fileStorageQuota) return sendError(reply, "STORAGE_FULL");
+        const token = newSecret(deps.random);
+        const fileId = secureRandomBytes(16);
+        const now = deps.now();
+        const expiresAt = now + config.uploadTtlSeconds * 1000;
+        const key = newDataKey(keyring, fileId);
+        key.dataKey.fill(0);
+        await store.createUpload({
+          fileId,
+          uploadHash: sha256(token),
+          keyVersion: key.keyVersion,
+          wrappedKey: key.wrappedKey,
+          createdAt: now,
+          expiresAt,
+        });
+        return reply.code(201).send({
+          upload: token,
+          part_bytes: PART_BYTES,
+          max_file_bytes: config.maxFileBytes,
+          max_stream_bytes: maxStreamBytes,
+          expires_at: iso(expiresAt),
+        });
+      },
+    );
+
+    api.put(
+      "/api/v1/files/:upload/parts/:part",
+      {
+        schema: {
+          summary: "Send one part of the client's file stream (application/octet-stream, at most part_bytes), in order",
+          tags: ["files"],
+          params: PartParams,
+          response: { 200: PartResponse, ...errors(400, 404, 409, 413, 415) },
+        },
+      },
+      async (request, reply) => {
+        const uploadHash = uploadHashOf(request.params.upload);
+        const part = Number(request.params.part);
+        if (uploadHash === null) return drainThen(request, reply, "UPLOAD_UNAVAILABLE");
+        const declared = request.headers["content-length"] === undefined ? null : Number(request.headers["content-length"]);
+        const now = deps.now();
+        const begun = await store.beginPart(uploadHash, part, now, now + PART_LEASE_MS);
+        if (!begun.ok) {
+          const code = begun.reason === "unavailable" ? "UPLOAD_UNAVAILABLE" : begun.reason === "busy" ? "UPLOAD_BUSY" : "UPLOAD_PART_OUT_OF_ORDER";
+          return drainThen(request, reply, code);
+        }
+        const upload = begun.upload;
+        const refuse = async (code: "FILE_TOO_LARGE" | "STORAGE_FULL" | "PAYLOAD_TOO_LARGE" | "CIPHERTEXT_INVALID") => {
+          // Every refusal of a part ends the whole upload: nothing of it stays behind.
+          await store.deleteFile(upload.fileId);
+          metrics.uploadsRefused.inc({ code });
+          return code;
+        };
+        // Known from the header, before a byte is read: refuse at once and close, rather than read what will be thrown away.
+        if (declared !== null && (declared > PART_BYTES || upload.storedBytes + declared > maxStreamBytes)) {
+          const code = await refuse(declared > PART_BYTES ? "PAYLOAD_TOO_LARGE" : "FILE_TOO_LARGE");
+          reply.header("connection", "close");
+          return sendError(reply, code);
+        }
+
+        const dataKey = unwrapDataKey(keyring, upload.keyVersion, upload.wrappedKey, upload.fileId);
+        let seq = upload.nextSeq;
+        let partBytes = 0;
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        let refused: Awaited<ReturnType<typeof refuse>> | "UPLOAD_UNAVAILABLE" | null = null;
+        let headerChecked = part !== 0;
+        const store1 = async (bytes: Buffer): Promise<void> => {
+          const result = await store.appendChunk(upload.fileId, seq, sealWithKey(dataKey, bytes, chunkAad(upload.fileId, seq)), config.fileStorageQuota);
+          if (result === "quota") refused = await refuse("STORAGE_FULL");
+          else if (result === "unavailable") refused = "UPLOAD_UNAVAILABLE";
+          else seq++;
+        };
+        try {
+          // Read to the end even after a refusal (what remains is at most one part): a reply sent mid-body could be
+          // lost to the client, which is still writing.
+          const body = request.body instanceof Readable ? request.body : Readable.from([]);
+          for await (const piece of body) {
+            if (refused !== null) continue;
+            const bytes = piece as Buffer;
+            partBytes += bytes.length;
+            if (partBytes > PART_BYTES) refused = await refuse("PAYLOAD_TOO_LARGE");
+            else if (upload.storedBytes + partBytes > maxStreamBytes) refused = await refuse("FILE_TOO_LARGE");
+            if (refused !== null) continue;
+            pending.push(bytes);
+            pendingBytes += bytes.length;
+            if (!headerChecked && pendingBytes >= 2) {
+              // A cheap check that part 0 starts like a client file stream: it proves nothing, it stops mistakes early.
+              headerChecked = true;
+              if (!isFileStreamHeader(Buffer.concat(pending).subarray(0, 2))) {
+                refused = await refuse("CIPHERTEXT_INVALID");
+                continue;
+              }
+            }
+            while (pendingBytes >= STORE_CHUNK_BYTES && refused === null) {
+              const all = Buffer.concat(pending);
+              pending = all.length > STORE_CHUNK_BYTES ? [all.subarray(STORE_CHUNK_BYTES)] : [];
+              pendingBytes = all.length - STORE_CHUNK_BYTES;
+              await store1(all.subarray(0, STORE_CHUNK_BYTES));
+            }
+          }
+          if (refused === null && pendingBytes > 0) await store1(Buffer.concat(pending));
+          if (refused === null && part === 0 && partBytes < 2) refused = await refuse("CIPHERTEXT_INVALID");
+        } catch {
+          // The client went away mid-part: undo this part; the upload can send it again.
+          await store.abortPart(upload.fileId, upload.nextSeq);
+          return sendError(reply, "UPLOAD_INTERRUPTED");
+        } finally {
+          dataKey.fill(0);
+        }
+        if (refused !== null) return sendError(reply, refused);
+        if (!(await store.endPart(upload.fileId, part, seq, upload.storedBytes + partBytes))) return sendError(reply, "UPLOAD_UNAVAILABLE");
+        return { part, bytes: partBytes, next_part: part + 1 };
+      },
+    );
+  });
+
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.post(
+    "/api/v1/files/:upload/finish",
+    {
+      schema: {
+        summary: "Finish an upload: the file becomes a fresh one-time link (same answer as creating a text link)",
+        tags: ["files"],
+        params: UploadParams,
+        body: LinkOptionsBody,
+        response: { 201: CreateLinkResponse, ...errors(400, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const uploadHash = uploadHashOf(request.params.upload);
+      const now = deps.now();
+      const upload = uploadHash === null ? null : await store.getUpload(uploadHash, now);
+      if (uploadHash === null || upload === null) return sendError(reply, "UPLOAD_UNAVAILABLE");
+      if (upload.busy) return sendError(reply, "UPLOAD_BUSY");
+      if (upload.nextSeq === 0) return sendError(reply, "CONTENT_EMPTY");
+      const options = linkOptions(request.body, config);
+      if (!options.ok) return sendError(reply, options.code, options.message);
+      const id = newSecret(deps.random);
+      const manageToken = newSecret(deps.random);
+      const idHash = sha256(id);
+      const dataKey = unwrapDataKey(keyring, upload.keyVersion, upload.wrappedKey, upload.fileId);
+      let link;
+      try {
+        // From here the data key is bound to the link (as every link's is), and the link's sealed record names its file.
+        const wrapped = wrapDataKey(keyring, dataKey, idHash);
+        const sealed = sealWithKey(dataKey, encodeManifest(upload.fileId, upload.nextSeq, upload.storedBytes), idHash);
+        const expiresAt = now + options.ttlSeconds * 1000;
+        link = { idHash, manageHash: sha256(manageToken), kind: "file" as const, ...wrapped, sealed, policy: options.policy, createdAt: now, expiresAt };
+      } finally {
+        dataKey.fill(0);
+      }
+      if (!(await store.finishUpload(uploadHash, upload.fileId, upload.nextSeq, link, now))) return sendError(reply, "UPLOAD_UNAVAILABLE");
+      metrics.linksCreated.inc({ encryption: "client" });
+      metrics.filesCreated.inc();
+      logEvent(request, "link.created", idHash);
+      return reply.code(201).send({
+        id,
+        url: `${config.publicUrl}/l/${id}`,
+        manage_url: `${config.publicUrl}/m/${id}#${manageToken}`,
+        expires_at: iso(link.expiresAt),
+      });
+    },
+  );
+
+  api.delete(
+    "/api/v1/files/:upload",
+    {
+      schema: {
+        summary: "Cancel an unfinished upload: everything stored of it is deleted",
+        tags: ["files"],
+        params: UploadParams,
+        response: { 204: { type: "null", description: "Cancelled" }, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const uploadHash = uploadHashOf(request.params.upload);
+      const upload = uploadHash === null ? null : await store.getUpload(uploadHash, deps.now());
+      if (upload === null) return sendError(reply, "UPLOAD_UNAVAILABLE");
+      await store.deleteFile(upload.fileId);
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+/** Answers an error for a part whose body was not read: the connection is closed rather than read to its end. */
+function drainThen(request: FastifyRequest, reply: FastifyReply, code: "UPLOAD_UNAVAILABLE" | "UPLOAD_BUSY" | "UPLOAD_PART_OUT_OF_ORDER"): FastifyReply {
+  if (!request.raw.complete) reply.header("connection", "close");
+  return sendError(reply, code);
+}
+
+/**
+ * The consume of a file link, after the one conditional write (FRESH -> CONSUMED, wrapped key deleted) has happened:
+ * unwraps the data key (held in memory for this stream only), and streams the chunks out once, in order, deleting
+ * them as it goes. When the stream ends, completely or not (the recipient's connection dropped), every chunk left is
+ * deleted: nothing more can be served. A lease keeps the sweep away while the stream runs.
+ */
+export async function sendFileContent(
+  deps: RouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  released: ReleasedContent,
+  idHash: Uint8Array,
+): Promise<FastifyReply> {
+  const { store, keyring } = deps;
+  const dataKey = unwrapDataKey(keyring, released.keyVersion, released.wrappedKey, idHash);
+  let manifest;
+  try {
+    manifest = decodeManifest(openWithKey(dataKey, released.sealed, idHash));
+    if (released.fileId === null || !safeEqual(manifest.fileId, released.fileId)) throw new Error("file link: manifest names another file");
+  } catch (error) {
+    dataKey.fill(0);
+    throw error;
+  }
+  const { fileId, chunks, streamBytes } = manifest;
+  await store.leaseFile(fileId, deps.now() + 3 * FILE_STREAM_LEASE_MS);
+  const log = request.log;
+
+  async function* chunksOut(): AsyncGenerator<Buffer> {
+    const renew = setInterval(() => {
+      store.leaseFile(fileId, deps.now() + 3 * FILE_STREAM_LEASE_MS).catch(() => undefined);
+    }, FILE_STREAM_LEASE_MS);
+    renew.unref();
+    let sent = 0;
+    let dropped = 0;
+    try {
+      for (let seq = 0; seq < chunks; seq++) {
+        const sealed = await store.readChunk(fileId, seq);
+        if (sealed === null) throw new Error("file link: a stored chunk is missing");
+        yield openWithKey(dataKey, sealed, chunkAad(fileId, seq));
+        sent = seq + 1;
+        if (sent - dropped >= DROP_EVERY_CHUNKS) {
+          await store.dropChunks(fileId, sent);
+          dropped = sent;
+        }
+      }
+      deps.metrics.fileDownloads.inc({ outcome: "complete" });
+    } finally {
+      clearInterval(renew);
+      dataKey.fill(0);
+      if (sent < chunks) deps.metrics.fileDownloads.inc({ outcome: "interrupted" });
+      // Complete or interrupted, the file is gone now: one-time means one time.
+      await store.deleteFile(fileId).catch((err: Error) => log.error({ err: { message: err.message } }, "file delete failed"));
+    }
+  }
+
+  return reply
+    .code(200)
+    .header("content-type", "application/octet-stream")
+    .header("content-length", String(streamBytes))
+    .send(Readable.from(chunksOut(), { objectMode: false, highWaterMark: 1 }));
+}
