@@ -1,6 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { basename } from "node:path";
-import { createLink } from "../client/create-link.js";
+import { Readable } from "node:stream";
+import { createFileLink } from "../client/create-file-link.js";
+import { createLink, type CreatedLink } from "../client/create-link.js";
 import { parseDuration } from "../core/link.js";
 import { parseCommandArgs, rejectUnsupportedFlags, resolveServer } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
@@ -10,7 +12,8 @@ import { readPassphraseFile } from "./passphrase-file.js";
 /** Usage of `oncelink create`. */
 export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--passphrase-file F] [--no-preview] [--json]
   Reads a secret from stdin (or --file), encrypts it on this machine and prints the recipient link on stdout
-  and the manage link on stderr. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --no-preview: chat apps and
+  and the manage link on stderr. --file PATH streams the file (any size up to the server's limit; its name and
+  type are sealed inside the encryption) in parts, with memory that does not grow with the file. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --no-preview: chat apps and
   mail scanners get no "private one-time link" preview card. --passphrase-file F: the recipient must also type
   the passphrase in F (its first line ending is dropped); it is mixed into the encryption key, and five wrong
   tries destroy the link. --json prints one JSON object
@@ -52,16 +55,14 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
   const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
 
   const passphrase = values["passphrase-file"] === undefined ? undefined : await readPassphraseFile(values["passphrase-file"]);
-  const input = values.file !== undefined ? await readSecretFile(values.file) : await readSecretFromStdin(ctx);
-  const link = await createLink({
-    server,
-    bytes: input.bytes,
-    name: input.name,
-    type: input.type,
-    ttl,
-    preview: values["no-preview"] ? "none" : undefined,
-    passphrase,
-  });
+  const preview = values["no-preview"] ? ("none" as const) : undefined;
+  let link: CreatedLink;
+  if (values.file !== undefined) {
+    link = await createFileLinkFromDisk(values.file, { server, ttl, preview, passphrase });
+  } else {
+    const input = await readSecretFromStdin(ctx);
+    link = await createLink({ server, bytes: input.bytes, name: input.name, type: input.type, ttl, preview, passphrase });
+  }
 
   if (values.json) {
     const json = { url: link.url, manage_url: link.manageUrl, id: link.id, expires_at: link.expiresAt };
@@ -79,17 +80,27 @@ function parseTtl(text: string): number {
   return seconds;
 }
 
-async function readSecretFile(path: string): Promise<SecretInput> {
-  let bytes: Uint8Array;
+/** A file link from a file on disk, read as a stream (bounded memory, any size); an empty file is a file too. */
+async function createFileLinkFromDisk(
+  path: string,
+  opts: { server: string; ttl: number | undefined; preview: "none" | undefined; passphrase: string | undefined },
+): Promise<CreatedLink> {
+  let handle;
   try {
-    bytes = await readFile(path);
+    handle = await open(path, "r");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(`cannot read --file ${path}${code ? ` (${code})` : ""}.`);
   }
-  if (bytes.length === 0) throw new CliError("the file is empty; there is nothing to send.");
-  const name = basename(path);
-  return { bytes, name, type: guessMediaType(name) };
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new CliError(`--file ${path} is not a regular file.`);
+    const name = basename(path);
+    const source = Readable.toWeb(handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>;
+    return await createFileLink({ ...opts, source, name, type: guessMediaType(name), size: stat.size });
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readSecretFromStdin(ctx: CliContext): Promise<SecretInput> {

@@ -1,4 +1,5 @@
 import { OncelinkApiError, OncelinkError, UnavailableError } from "../client/errors.js";
+import { FileStreamError } from "../crypto/file-stream.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, processContext, writeFully, type CliContext } from "./cli-context.js";
 import { CREATE_USAGE, runCreate } from "./create-command.js";
 import { KEYS_USAGE, runKeys } from "./keys-command.js";
@@ -86,6 +87,9 @@ function describeFailure(verb: string, err: unknown): { message: string; exitCod
   }
   if (err instanceof OncelinkApiError) return { message: `${err.message} (${err.code})`, exitCode: EXIT_FAILURE };
   if (err instanceof OncelinkError) return { message: err.message, exitCode: EXIT_FAILURE };
+  if (err instanceof FileStreamError) {
+    return { message: `${err.message} The link is now used up; nothing that was received can be trusted.`, exitCode: EXIT_FAILURE };
+  }
   if ((err as NodeJS.ErrnoException | null)?.code === "EPIPE") {
     return { message: "the output was closed before everything was written (EPIPE).", exitCode: EXIT_FAILURE };
   }

@@ -1,6 +1,8 @@
-import { open, unlink, type FileHandle } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
-import { openLink, type OpenedContent } from "../client/open-link.js";
+import { openLinkStream, type OpenedStream } from "../client/open-link.js";
 import { parseLinkUrl } from "../client/link-urls.js";
 import { parseCommandArgs, singlePositional } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
@@ -9,8 +11,17 @@ import { readPassphraseFile } from "./passphrase-file.js";
 /** Usage of `oncelink open`. */
 export const OPEN_USAGE = `oncelink open URL [--out PATH] [--passphrase-file F]
   Opens a link (this uses it up), decrypts it here and writes the exact secret to stdout or to PATH
-  (which must not exist yet). --passphrase-file F: the passphrase the link asks for (a wrong one is counted
-  and leaves the link unopened). Exit 0 on success, 2 if the link is no longer available, 1 otherwise.`;
+  (which must not exist yet). A file is streamed: with --out it goes to a temporary file beside PATH and is
+  renamed to PATH only once its size and SHA-256 check out; a file cut off or altered is deleted and the exit
+  status is 1. --passphrase-file F: the passphrase the link asks for (a wrong one is counted and leaves the link
+  unopened). Exit 0 on success, 2 if the link is no longer available, 1 otherwise.`;
+
+/** Where `--out` writes: an empty placeholder at PATH (claims the name) and a temp file beside it (gets the bytes). */
+interface OutTarget {
+  path: string;
+  temp: string;
+  handle: FileHandle;
+}
 
 /**
  * `oncelink open`: the whole two-step open through the client library, with node:crypto hashing for the
@@ -33,44 +44,81 @@ export async function runOpen(args: string[], ctx: CliContext): Promise<number> 
   }
 
   const passphrase = values["passphrase-file"] === undefined ? undefined : await readPassphraseFile(values["passphrase-file"]);
-  // Create the output file before consuming: if it cannot be written, the link must still be unspent.
-  const outFile = values.out !== undefined ? await createOutFile(values.out) : null;
-  let content: OpenedContent;
+  // Create the output files before consuming: if they cannot be written, the link must still be unspent.
+  const out = values.out !== undefined ? await createOutTarget(values.out) : null;
   try {
-    // The session is bound to a key pair made for this run (openLink makes it). Running the command is the
+    // The session is bound to a key pair made for this run (openLinkStream makes it). Running the command is the
     // deliberate act, so a second confirmation, if the server asks for one, is given here.
-    content = await openLink(url, { deriveKey: deriveKeyNode, confirm: async () => true, passphrase });
+    const opened = await openLinkStream(url, { deriveKey: deriveKeyNode, confirm: async () => true, passphrase });
+    if (out) await writeOut(opened, out);
+    else await writeStdout(opened, ctx);
   } catch (err) {
-    if (outFile) await discardOutFile(outFile, values.out!);
+    if (out) await discardOut(out);
     throw err;
-  }
-
-  const bytes = content.kind === "text" ? Buffer.from(content.text, "utf8") : content.bytes;
-  if (outFile) {
-    try {
-      await outFile.writeFile(bytes);
-    } finally {
-      await outFile.close();
-    }
-  } else {
-    await writeFully(ctx.stdout, bytes);
   }
   return EXIT_OK;
 }
 
-async function createOutFile(path: string): Promise<FileHandle> {
+/** Writes to the temp file, checks a file's size and hash, then renames the temp file over the placeholder. */
+async function writeOut(opened: OpenedStream, out: OutTarget): Promise<void> {
+  try {
+    if (opened.kind === "file") {
+      const reader = opened.stream.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await out.handle.write(value);
+      }
+      await opened.done;
+    } else {
+      await out.handle.writeFile(opened.kind === "text" ? Buffer.from(opened.text, "utf8") : opened.bytes);
+    }
+    await out.handle.sync();
+  } finally {
+    await out.handle.close();
+  }
+  // Atomic: PATH goes from our empty placeholder to the whole, verified content; never to a part of it.
+  await rename(out.temp, out.path);
+}
+
+async function writeStdout(opened: OpenedStream, ctx: CliContext): Promise<void> {
+  if (opened.kind !== "file") {
+    await writeFully(ctx.stdout, opened.kind === "text" ? Buffer.from(opened.text, "utf8") : opened.bytes);
+    return;
+  }
+  // Straight through: a pipe cannot be taken back, so a failure (exit 1, one line on stderr) says to discard it.
+  const reader = opened.stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    await writeFully(ctx.stdout, value);
+  }
+  await opened.done;
+}
+
+async function createOutTarget(path: string): Promise<OutTarget> {
   try {
     // "wx" fails if the path exists (no overwrite, no symlink following); 0600 because it holds a secret.
-    return await open(path, "wx", 0o600);
+    await (await open(path, "wx", 0o600)).close();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EEXIST") throw new CliError(`${path} already exists; choose another --out path. The link was not opened.`);
     throw new CliError(`cannot create ${path}${code ? ` (${code})` : ""}. The link was not opened.`);
   }
+  // Beside PATH, so the final rename stays on one file system and is atomic.
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.part`);
+  try {
+    return { path, temp, handle: await open(temp, "wx", 0o600) };
+  } catch (err) {
+    await unlink(path).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot create a temporary file beside ${path}${code ? ` (${code})` : ""}. The link was not opened.`);
+  }
 }
 
-async function discardOutFile(handle: FileHandle, path: string): Promise<void> {
-  await handle.close().catch(() => undefined);
-  // The file is ours and still empty; leaving it would make a retry fail with "already exists".
-  await unlink(path).catch(() => undefined);
+async function discardOut(out: OutTarget): Promise<void> {
+  await out.handle.close().catch(() => undefined);
+  // Both are ours: the placeholder still empty, the temp file unverified. Leaving them would make a retry fail.
+  await unlink(out.temp).catch(() => undefined);
+  await unlink(out.path).catch(() => undefined);
 }

@@ -105,3 +105,23 @@ export class DecryptionError extends OncelinkError {
     super("The content could not be decrypted with the key in this link; the link is now used up.");
   }
 }
+
+/**
+ * A file link's stream was cut off or altered after the link was used up (the connection dropped mid-download, or
+ * the stored bytes were damaged). Discard everything received: it is not the sender's file. The link cannot be
+ * opened again.
+ */
+export class FileIntegrityError extends OncelinkError {
+  override name = "FileIntegrityError";
+  /** What was wrong: "truncated", "trailing-data", "format" or "mismatch" (see FileStreamFailure). */
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super(
+      reason === "truncated"
+        ? "The file was cut off before its end; the link is now used up. Discard what was received."
+        : "The file did not arrive intact; the link is now used up. Discard what was received.",
+    );
+    this.reason = reason;
+  }
+}

@@ -3,9 +3,13 @@
  * Node (fetch and WebCrypto only); the web pages and the CLI both use it, and integrators can too.
  */
 export { createLink, type CreateLinkOptions, type CreatedLink } from "./create-link.js";
+export { createFileLink, FileTooLargeError, type CreateFileLinkOptions } from "./create-file-link.js";
 export {
   checkLink,
   openLink,
+  openLinkStream,
+  type OpenedFile,
+  type OpenedStream,
   type GestureReport,
   type LinkInfo,
   type OpenLinkOptions,
@@ -20,6 +24,7 @@ export type { FetchFunction, RequestOptions } from "./api-request.js";
 export {
   ConfirmationDeclinedError,
   DecryptionError,
+  FileIntegrityError,
   InvalidLinkError,
   LinkKeyMissingError,
   OncelinkApiError,

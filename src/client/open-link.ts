@@ -3,11 +3,13 @@ import { deriveKey as deriveKeyWeb } from "altcha-lib/algorithms/web/sha";
 import { fromBase64Url, toBase64Url } from "../core/base64url.js";
 import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER } from "../core/device-proof.js";
 import { decryptEnvelope, type DecryptedContent } from "../crypto/client-layer.js";
+import { createFileDecryptStream, FileStreamError, type FileStreamSummary } from "../crypto/file-stream.js";
 import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
 import { createDeviceKey, type DeviceKey } from "./device-key.js";
 import {
   ConfirmationDeclinedError,
   DecryptionError,
+  FileIntegrityError,
   InvalidLinkError,
   LinkKeyMissingError,
   OncelinkError,
@@ -88,6 +90,62 @@ const SUPPORTED_REQUIREMENTS = new Set(["pow", "passphrase"]);
  * if (content.kind === "text") show(content.text); else offerDownload(content.bytes, content.name);
  */
 export async function openLink(url: string, opts: OpenLinkOptions = {}): Promise<OpenedContent> {
+  const opened = await openLinkStream(url, opts);
+  if (opened.kind !== "file") return opened;
+  // The whole file in memory: fine for what a page shows; use openLinkStream for anything large.
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const reader = opened.stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      total += value.length;
+    }
+    await opened.done;
+  } catch (error) {
+    throw fileError(error);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  const content: OpenedContent = { kind: "bytes", bytes };
+  if (opened.name !== undefined) content.name = opened.name;
+  if (opened.type !== undefined) content.type = opened.type;
+  return content;
+}
+
+/** A file link, opened: its name and type (from inside the encrypted stream), and the decrypted bytes as a stream. */
+export interface OpenedFile {
+  kind: "file";
+  name?: string;
+  type?: string;
+  /** The file's bytes, decrypted and authenticated chunk by chunk as they arrive. */
+  stream: ReadableStream<Uint8Array>;
+  /**
+   * Resolves with the exact size and SHA-256 once the whole file arrived intact; rejects (FileIntegrityError) if it was
+   * cut off or altered. Until it resolves, treat what the stream gave as unverified: write it to a temporary place.
+   */
+  done: Promise<FileStreamSummary>;
+}
+
+/** What `openLinkStream` gives: text and small envelopes as with `openLink`, files as a stream. */
+export type OpenedStream = OpenedContent | OpenedFile;
+
+/**
+ * Like `openLink`, but a file link's content comes as a stream, so a file of any size passes through bounded memory
+ * (the CLI writes it to a temporary file, checks `done`, then renames it). Everything `openLink` checks before the
+ * consume is checked here too; once it resolves, the link is used up.
+ * @throws the same errors as `openLink`; a file whose first chunk does not decrypt: DecryptionError
+ * @example
+ * const opened = await openLinkStream(url);
+ * if (opened.kind === "file") { await opened.stream.pipeTo(sink); const { sha256 } = await opened.done; }
+ */
+export async function openLinkStream(url: string, opts: OpenLinkOptions = {}): Promise<OpenedStream> {
   const link = parseLinkUrl(url);
   if (link === null) throw new InvalidLinkError("This is not a complete oncelink link (expected …/l/ID#KEY).");
   const fetchFn = resolveFetch(opts);
@@ -117,10 +175,33 @@ export async function openLink(url: string, opts: OpenLinkOptions = {}): Promise
   // Only an inconsistent server releases a ciphertext for a link it called server-encrypted.
   if (link.key === null) throw unexpectedAnswer("consume");
   opts.onProgress?.("decrypting");
+  if (released.kind === "stream") {
+    const dec = createFileDecryptStream(link.key, secrets ? { extra: secrets.keyExtra } : {});
+    secrets?.keyExtra.fill(0);
+    released.body.pipeTo(dec.writable).catch(() => undefined);
+    let meta;
+    try {
+      meta = await dec.meta;
+    } catch (error) {
+      throw fileError(error);
+    }
+    const file: OpenedFile = { kind: "file", stream: dec.readable, done: dec.done.catch((error: unknown) => Promise.reject(fileError(error))) };
+    file.done.catch(() => undefined);
+    if (meta.name !== undefined) file.name = meta.name;
+    if (meta.type !== undefined) file.type = meta.type;
+    return file;
+  }
   const content = await decryptEnvelope(released.envelope, link.key, secrets?.keyExtra);
   secrets?.keyExtra.fill(0);
   if (content === null) throw new DecryptionError();
   return content;
+}
+
+/** A file stream failure as the library reports it: the key does not fit, or the file was cut off or altered. */
+function fileError(error: unknown): unknown {
+  if (!(error instanceof FileStreamError)) return error;
+  if (error.reason === "authentication" || error.reason === "header") return new DecryptionError();
+  return new FileIntegrityError(error.reason);
 }
 
 /** What the non-consuming check says about a link that can still be opened. */
@@ -225,7 +306,10 @@ async function mintSession(
   return answer.session;
 }
 
-type Released = { kind: "content"; text: string } | { kind: "envelope"; envelope: Uint8Array };
+type Released =
+  | { kind: "content"; text: string }
+  | { kind: "envelope"; envelope: Uint8Array }
+  | { kind: "stream"; body: ReadableStream<Uint8Array> };
 
 async function consume(fetchFn: FetchFunction, api: string, session: string, signature: string, device: DeviceKey): Promise<Released> {
   const response = await sendApiRequest(
@@ -243,9 +327,10 @@ async function consume(fetchFn: FetchFunction, api: string, session: string, sig
       },
     ),
   );
-  // CONTRACT.md allows files to be released as a raw octet stream instead of JSON.
+  // A file link answers with its client file stream (docs/formats.md), streamed.
   if ((response.headers.get("content-type") ?? "").startsWith("application/octet-stream")) {
-    return { kind: "envelope", envelope: new Uint8Array(await response.arrayBuffer()) };
+    if (response.body === null) throw unexpectedAnswer("consume");
+    return { kind: "stream", body: response.body };
   }
   const answer = await readJsonObject(response, "consume");
   if (typeof answer.content === "string") return { kind: "content", text: answer.content };

@@ -352,7 +352,7 @@ export function createFileDecryptStream(linkKey: string, opts: FileStreamOptions
     counter++;
   };
 
-  const transform = new TransformStream<Uint8Array, Uint8Array>({
+  const transformer: Transformer<Uint8Array, Uint8Array> = {
     async start() {
       try {
         if (keyPromise === null) throw new FileStreamError("authentication");
@@ -410,8 +410,23 @@ export function createFileDecryptStream(linkKey: string, opts: FileStreamOptions
         fail(error);
       }
     },
+  };
+  // One chunk may wait on the readable side: without it, nothing is decrypted (and `meta` never settles) until the
+  // caller reads, and a caller that awaits `meta` first would wait forever.
+  const transform = new TransformStream<Uint8Array, Uint8Array>(transformer, undefined, { highWaterMark: 1 });
+  // A source that fails (a dropped connection) aborts the writable side: the file is then cut off, and says so.
+  const inner = transform.writable.getWriter();
+  const writable = new WritableStream<Uint8Array>({
+    write: (piece) => inner.write(piece),
+    close: () => inner.close(),
+    async abort(reason: unknown) {
+      const failure = reason instanceof FileStreamError ? reason : new FileStreamError("truncated");
+      rejectMeta(failure);
+      rejectDone(failure);
+      await inner.abort(failure).catch(() => undefined);
+    },
   });
-  return { writable: transform.writable, readable: transform.readable, meta, done };
+  return { writable, readable: transform.readable, meta, done };
 }
 
 /**

@@ -1,0 +1,168 @@
+import { isSecretShape } from "../core/ids.js";
+import { generateLinkKey } from "../crypto/client-layer.js";
+import { createFileEncryptStream } from "../crypto/file-stream.js";
+import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
+import type { CreatedLink } from "./create-link.js";
+import { OncelinkError } from "./errors.js";
+import { normalizeServerUrl, parseManageUrl } from "./link-urls.js";
+import { derivePassphrase, newPassphraseSalt } from "./passphrase.js";
+
+/** Options of `createFileLink`. */
+export interface CreateFileLinkOptions extends RequestOptions {
+  /** Base URL of the server, e.g. `https://s.example`. */
+  server: string;
+  /** The file's bytes, read as they are needed (`file.stream()` in a browser, `Readable.toWeb(createReadStream(p))` in Node). */
+  source: ReadableStream<Uint8Array>;
+  /** File name, sealed inside the encrypted stream (the server never sees it). */
+  name?: string;
+  /** Media type, sealed inside the encrypted stream. */
+  type?: string;
+  /** The file's size when known: a file over the server's limit is refused before any of it is sent. */
+  size?: number;
+  /** Lifetime in seconds; the server's default when omitted. */
+  ttl?: number;
+  /** What known link previewers get (see `createLink`). */
+  preview?: "card" | "none";
+  /** A passphrase the recipient must type (see `createLink`); it is mixed into the file's key. */
+  passphrase?: string;
+  /** Called after each part is stored, with the bytes of encrypted stream sent so far. */
+  onProgress?: (sentBytes: number) => void;
+}
+
+/** The file is over the server's limit (MAX_FILE_BYTES); nothing of it was kept. */
+export class FileTooLargeError extends OncelinkError {
+  override name = "FileTooLargeError";
+  readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    super(`The file is larger than this server accepts (at most ${maxBytes} bytes). Nothing was kept.`);
+    this.maxBytes = maxBytes;
+  }
+}
+
+interface UploadTicket {
+  upload: string;
+  partBytes: number;
+  maxFileBytes: number;
+  maxStreamBytes: number;
+}
+
+/**
+ * Encrypts a file as a stream here (docs/formats.md, "Client file stream v1") and uploads it in parts
+ * (docs/protocol.md, "Files"), then finishes the upload into a one-time link. Memory stays at about one part
+ * (`part_bytes`, 4 MiB) whatever the file's size. The key is made here and only ever put in the returned URL's fragment.
+ * On any failure the upload is cancelled, so the server keeps nothing.
+ * @example
+ * const link = await createFileLink({ server, source: file.stream(), name: file.name, type: file.type, size: file.size });
+ */
+export async function createFileLink(opts: CreateFileLinkOptions): Promise<CreatedLink> {
+  const server = normalizeServerUrl(opts.server);
+  if (server === null) throw new OncelinkError("The server address must be an http:// or https:// URL.");
+  if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl <= 0)) {
+    throw new OncelinkError("The lifetime must be a positive whole number of seconds.");
+  }
+  if (opts.passphrase === "") throw new OncelinkError("The passphrase is empty.");
+  const fetchFn = resolveFetch(opts);
+  const key = generateLinkKey();
+  if (!isSecretShape(key)) throw new Error("client layer produced a key that does not fit in a link");
+  const salt = opts.passphrase === undefined ? null : newPassphraseSalt();
+  const secrets = opts.passphrase === undefined || salt === null ? null : await derivePassphrase(opts.passphrase, salt);
+
+  const ticket = await startUpload(fetchFn, server);
+  const base = `${server}/api/v1/files/${ticket.upload}`;
+  try {
+    if (opts.size !== undefined && opts.size > ticket.maxFileBytes) throw new FileTooLargeError(ticket.maxFileBytes);
+    const meta: { name?: string; type?: string } = {};
+    if (opts.name !== undefined) meta.name = opts.name;
+    if (opts.type !== undefined) meta.type = opts.type;
+    const enc = createFileEncryptStream(key, meta, secrets ? { extra: secrets.keyExtra } : {});
+    secrets?.keyExtra.fill(0);
+    const feeding = opts.source.pipeTo(enc.writable);
+    feeding.catch(() => undefined);
+    await uploadParts(fetchFn, base, enc.readable, ticket, opts.onProgress);
+    await feeding;
+    await enc.done;
+
+    const body: { ttl?: number; preview?: "card" | "none"; policy?: { passphrase: { salt: string; proof: string } } } = {};
+    if (opts.ttl !== undefined) body.ttl = opts.ttl;
+    if (opts.preview !== undefined) body.preview = opts.preview;
+    if (secrets !== null && salt !== null) body.policy = { passphrase: { salt, proof: secrets.proof } };
+    const answer = await readJsonObject(await sendApiRequest(fetchFn, `${base}/finish`, jsonInit("POST", body)), "finish");
+    const { id, url, manage_url: manageUrl, expires_at: expiresAt } = answer;
+    if (
+      typeof id !== "string" ||
+      !isSecretShape(id) ||
+      typeof url !== "string" ||
+      typeof manageUrl !== "string" ||
+      typeof expiresAt !== "string" ||
+      parseManageUrl(manageUrl)?.id !== id
+    ) {
+      throw unexpectedAnswer("finish");
+    }
+    return { id, url: `${url.replace(/#.*$/, "")}#${key}`, manageUrl, expiresAt };
+  } catch (error) {
+    // Best effort: an upload left behind is swept by the server when it expires anyway.
+    await fetchFn(base, { method: "DELETE" }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startUpload(fetchFn: FetchFunction, server: string): Promise<UploadTicket> {
+  const answer = await readJsonObject(await sendApiRequest(fetchFn, `${server}/api/v1/files`, jsonInit("POST", {})), "upload start");
+  const { upload, part_bytes: partBytes, max_file_bytes: maxFileBytes, max_stream_bytes: maxStreamBytes } = answer;
+  if (
+    typeof upload !== "string" ||
+    !isSecretShape(upload) ||
+    !Number.isSafeInteger(partBytes) ||
+    (partBytes as number) <= 0 ||
+    !Number.isSafeInteger(maxFileBytes) ||
+    !Number.isSafeInteger(maxStreamBytes)
+  ) {
+    throw unexpectedAnswer("upload start");
+  }
+  return { upload, partBytes: partBytes as number, maxFileBytes: maxFileBytes as number, maxStreamBytes: maxStreamBytes as number };
+}
+
+/** Reads the encrypted stream into parts of `partBytes` and sends them one after the other. */
+async function uploadParts(
+  fetchFn: FetchFunction,
+  base: string,
+  stream: ReadableStream<Uint8Array>,
+  ticket: UploadTicket,
+  onProgress: ((sentBytes: number) => void) | undefined,
+): Promise<void> {
+  const reader = stream.getReader();
+  let part = 0;
+  let sent = 0;
+  let buffer = new Uint8Array(ticket.partBytes);
+  let filled = 0;
+  const send = async (bytes: Uint8Array<ArrayBuffer>) => {
+    if (sent + bytes.length > ticket.maxStreamBytes) throw new FileTooLargeError(ticket.maxFileBytes);
+    const response = await sendApiRequest(fetchFn, `${base}/parts/${part}`, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", accept: "application/json" },
+      body: bytes,
+    });
+    await response.arrayBuffer();
+    part++;
+    sent += bytes.length;
+    onProgress?.(sent);
+  };
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    let at = 0;
+    while (at < value.length) {
+      const take = Math.min(value.length - at, buffer.length - filled);
+      buffer.set(value.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === buffer.length) {
+        await send(buffer);
+        buffer = new Uint8Array(ticket.partBytes);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) await send(buffer.subarray(0, filled));
+}
