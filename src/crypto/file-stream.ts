@@ -152,13 +152,17 @@ export function fileStreamLength(size: number, meta: FileMeta = {}, chunk = DEFA
   return streamBytes(paddedRecordBytes(unpaddedRecordBytes(size, metaBytes, chunk)), chunk);
 }
 
+/** Name and type bytes a server's size limit allows for (a longer name still works, below the limit). */
+export const META_ALLOWANCE_BYTES = 4096;
+
 /**
- * The longest stream this module writes for a file of at most `size` bytes, whatever its name and type: a server
- * refuses uploads beyond it (a file over its limit cannot hide in the padding of a smaller one by much).
+ * The longest stream this module writes for a file of at most `size` bytes whose name and type take at most
+ * META_ALLOWANCE_BYTES: a server refuses uploads beyond it (a file over its limit cannot hide in the padding of a
+ * smaller one by much).
  * @example fileStreamMaxLength(1024 ** 3) // 1 GiB plus padding and chunk tags
  */
 export function fileStreamMaxLength(size: number, chunk = DEFAULT_CHUNK_BYTES): number {
-  return streamBytes(paddedRecordBytes(unpaddedRecordBytes(size, MAX_META_BYTES, chunk)), chunk);
+  return streamBytes(paddedRecordBytes(unpaddedRecordBytes(size, META_ALLOWANCE_BYTES, chunk)), chunk);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
+import { Gauge } from "prom-client";
 import type { FastifyBaseLogger } from "fastify";
 import { DeviceKeyCache } from "../crypto/device-key.js";
 import { deriveSubkey } from "../crypto/server-layer.js";
@@ -40,6 +41,15 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     return503OnClosing: true,
   });
   const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
+  const { store } = deps;
+  new Gauge({
+    name: "oncelink_file_storage_bytes",
+    help: "Sealed bytes of all stored file chunks (what FILE_STORAGE_QUOTA counts)",
+    registers: [metrics.registry],
+    async collect() {
+      this.set(await store.storageBytes());
+    },
+  });
   // Read once at start: a bad ONCELINK_PREVIEWERS_FILE stops the start with a ConfigError naming it.
   const previewers = loadPreviewerRegistry(deps.config.previewersFile);
   const routeDeps: RouteDeps = {

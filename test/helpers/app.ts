@@ -34,6 +34,8 @@ export interface TestApp {
   backend: TestStore;
   /** The link's row read straight from the table, bypassing the store's interface; undefined if there is none. */
   storedRow(idHash: Uint8Array): Promise<StoredRow | undefined>;
+  /** Rows of a table, read straight from the database. */
+  countRows(table: "file_chunks" | "files" | "links"): Promise<number>;
   /** The bytes the store has on disk, flushed first (WAL checkpoint); null if they cannot be reached from here. */
   diskBytes(): Promise<Buffer[] | null>;
   config: Config;
@@ -70,6 +72,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     store,
     backend,
     storedRow: opened.storedRow,
+    countRows: opened.countRows,
     diskBytes: opened.diskBytes,
     config,
     dataDir,
@@ -82,7 +85,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
   };
 }
 
-type OpenedStore = Pick<TestApp, "store" | "storedRow" | "diskBytes"> & { rateLimits?: RateLimitBackend; cleanup(): Promise<void> };
+type OpenedStore = Pick<TestApp, "store" | "storedRow" | "countRows" | "diskBytes"> & { rateLimits?: RateLimitBackend; cleanup(): Promise<void> };
 
 async function openSqliteBacked(dataDir: string): Promise<OpenedStore> {
   const file = join(dataDir, "oncelink.db");
@@ -91,6 +94,7 @@ async function openSqliteBacked(dataDir: string): Promise<OpenedStore> {
   return {
     store,
     storedRow: async (idHash) => row.get(Buffer.from(idHash)) as StoredRow | undefined,
+    countRows: async (table) => (store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n,
     async diskBytes() {
       store.db.pragma("wal_checkpoint(TRUNCATE)");
       const files: Buffer[] = [];
@@ -118,6 +122,7 @@ async function openPostgresBacked(): Promise<OpenedStore> {
       const { rows } = await store.pool.query<StoredRow>("SELECT state, sealed, wrapped_key FROM links WHERE id_hash = $1", [Buffer.from(idHash)]);
       return rows[0];
     },
+    countRows: async (table) => (await store.pool.query<{ n: number }>(`SELECT count(*)::integer AS n FROM ${table}`)).rows[0]!.n,
     diskBytes: () => clusterDiskBytes(databaseUrl),
     cleanup: () => schema.drop(),
   };

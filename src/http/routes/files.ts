@@ -122,6 +122,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
         const uploadHash = uploadHashOf(request.params.upload);
         const part = Number(request.params.part);
         if (uploadHash === null) return drainThen(request, reply, "UPLOAD_UNAVAILABLE");
+        // Any other parsed body (JSON) is not a part: refused before the upload is touched.
+        if (request.body !== undefined && !(request.body instanceof Readable)) return sendError(reply, "UNSUPPORTED_MEDIA_TYPE");
         const declared = request.headers["content-length"] === undefined ? null : Number(request.headers["content-length"]);
         const now = deps.now();
         const begun = await store.beginPart(uploadHash, part, now, now + PART_LEASE_MS);
@@ -270,7 +272,11 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
 }
 
 /** Answers an error for a part whose body was not read: the connection is closed rather than read to its end. */
-function drainThen(request: FastifyRequest, reply: FastifyReply, code: "UPLOAD_UNAVAILABLE" | "UPLOAD_BUSY" | "UPLOAD_PART_OUT_OF_ORDER"): FastifyReply {
+function drainThen(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: "UPLOAD_UNAVAILABLE" | "UPLOAD_BUSY" | "UPLOAD_PART_OUT_OF_ORDER",
+): FastifyReply {
   if (!request.raw.complete) reply.header("connection", "close");
   return sendError(reply, code);
 }

@@ -1,0 +1,182 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateLinkKey } from "../src/crypto/client-layer.js";
+import { decryptFileBytes, encryptFileBytes, fileStreamLength } from "../src/crypto/file-stream.js";
+import { PART_BYTES } from "../src/http/routes/files.js";
+import { buildTestApp, mintSession, type TestApp } from "./helpers/app.js";
+import { recordSecrets } from "./helpers/secrets.js";
+
+// The file API through HTTP (app.inject) against a real store: the upload protocol, its limits, what the database
+// holds, and the one-time streamed consume. The CLI and a real server are in test/files.test.ts.
+
+let t: TestApp;
+let small: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp();
+  // 64 KiB files at most, and room for about two of them in all.
+  small = await buildTestApp({ MAX_FILE_BYTES: String(64 * 1024), FILE_STORAGE_QUOTA: String(150 * 1024) });
+});
+afterAll(async () => {
+  await t?.close();
+  await small?.close();
+});
+
+const octets = { "content-type": "application/octet-stream" };
+
+async function startUpload(app: TestApp): Promise<{ upload: string; part_bytes: number; max_stream_bytes: number }> {
+  const res = await app.app.inject({ method: "POST", url: "/api/v1/files", payload: {} });
+  expect(res.statusCode).toBe(201);
+  const body = res.json() as { upload: string; part_bytes: number; max_stream_bytes: number };
+  recordSecrets(body.upload);
+  return body;
+}
+
+function putPart(app: TestApp, upload: string, part: number, payload: Uint8Array) {
+  return app.app.inject({ method: "PUT", url: `/api/v1/files/${upload}/parts/${part}`, headers: octets, payload: Buffer.from(payload) });
+}
+
+/** Uploads a client file stream in parts and finishes it; returns the link's id and manage token. */
+async function uploadStream(app: TestApp, stream: Uint8Array, finish: Record<string, unknown> = {}): Promise<{ id: string; manageToken: string }> {
+  const { upload, part_bytes: partBytes } = await startUpload(app);
+  for (let at = 0, part = 0; at < stream.length; at += partBytes, part++) {
+    const res = await putPart(app, upload, part, stream.subarray(at, at + partBytes));
+    expect(res.statusCode, res.body).toBe(200);
+  }
+  const res = await app.app.inject({ method: "POST", url: `/api/v1/files/${upload}/finish`, payload: finish });
+  expect(res.statusCode, res.body).toBe(201);
+  const body = res.json() as { id: string; manage_url: string };
+  const manageToken = body.manage_url.split("#")[1]!;
+  recordSecrets(body.id, manageToken);
+  return { id: body.id, manageToken };
+}
+
+async function consume(app: TestApp, id: string) {
+  const session = await mintSession(app.app, id);
+  return app.app.inject({ method: "POST", url: `/api/v1/links/${id}/consume`, headers: { authorization: `Session ${session}` } });
+}
+
+describe("file links through HTTP", () => {
+  it("uploads in parts, streams the file once, and keeps no chunk after", async () => {
+    const key = generateLinkKey();
+    recordSecrets(key);
+    const bytes = new Uint8Array(randomBytes(PART_BYTES + 3 * 1024 * 1024 + 17)); // three parts, seven stored chunks
+    const stream = await encryptFileBytes(bytes, key, { name: "quarterly.xlsx", type: "application/vnd.ms-excel" });
+    const link = await uploadStream(t, stream);
+    const info = await t.app.inject({ url: `/api/v1/links/${link.id}` });
+    expect(info.json()).toMatchObject({ state: "fresh", encryption: "client", content: "file" });
+    expect(await t.countRows("file_chunks")).toBeGreaterThanOrEqual(7);
+
+    const res = await consume(t, link.id);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("application/octet-stream");
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(Number(res.headers["content-length"])).toBe(stream.length);
+    expect(res.rawPayload.equals(Buffer.from(stream))).toBe(true);
+    const opened = await decryptFileBytes(new Uint8Array(res.rawPayload), key);
+    expect(Buffer.from(opened.bytes).equals(Buffer.from(bytes))).toBe(true);
+    expect(opened.summary.name).toBe("quarterly.xlsx");
+
+    expect((await consume(t, link.id).catch(() => null))?.statusCode ?? 404).toBe(404);
+    const status = await t.app.inject({ url: `/api/v1/links/${link.id}/status`, headers: { authorization: `Bearer ${link.manageToken}` } });
+    expect(status.json()).toMatchObject({ state: "consumed" });
+    expect(await t.countRows("file_chunks")).toBe(0);
+    expect(await t.countRows("files")).toBe(0);
+    expect(await t.store.storageBytes()).toBe(0);
+  });
+
+  it("keeps the file name, the exact size and the plaintext out of the database", async () => {
+    const key = generateLinkKey();
+    const name = `payroll-${randomBytes(8).toString("hex")}.pdf`;
+    const marker = Buffer.from(`PLAINTEXT-MARKER-${randomBytes(8).toString("hex")}`);
+    const size = 200_000 + (randomBytes(2).readUInt16BE(0) % 1000);
+    const bytes = Buffer.alloc(size, marker); // the marker repeated: any stretch of plaintext would show
+    recordSecrets(key, name);
+    const stream = await encryptFileBytes(bytes, key, { name, type: "application/pdf" });
+    // What the server stores is a padded bucket: files a few KiB apart look the same.
+    expect(stream.length).toBe(fileStreamLength(size - 3000, { name, type: "application/pdf" }));
+    const link = await uploadStream(t, stream);
+    const files = await t.diskBytes();
+    if (files !== null) {
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) {
+        expect(file.includes(Buffer.from(name))).toBe(false);
+        expect(file.includes(marker)).toBe(false);
+        expect(file.includes(Buffer.from(String(size)))).toBe(false);
+      }
+    }
+    await consume(t, link.id);
+  });
+
+  it("refuses an oversized upload with 413 FILE_TOO_LARGE and keeps nothing of it", async () => {
+    const key = generateLinkKey();
+    const stream = await encryptFileBytes(new Uint8Array(randomBytes(100 * 1024)), key);
+    const { upload, max_stream_bytes: max } = await startUpload(small);
+    expect(stream.length).toBeGreaterThan(max);
+    // Declared too large up front: refused before a byte is read.
+    const whole = await putPart(small, upload, 0, stream);
+    expect(whole.statusCode).toBe(413);
+    expect(whole.json()).toMatchObject({ error: "FILE_TOO_LARGE" });
+    expect(await small.countRows("files")).toBe(0);
+    // Over the limit part by part: the part that crosses it is refused, and the parts before it are deleted too.
+    const second = await startUpload(small);
+    expect((await putPart(small, second.upload, 0, stream.subarray(0, 40 * 1024))).statusCode).toBe(200);
+    const crossing = await putPart(small, second.upload, 1, stream.subarray(40 * 1024));
+    expect(crossing.statusCode).toBe(413);
+    expect(crossing.json()).toMatchObject({ error: "FILE_TOO_LARGE" });
+    expect(await small.countRows("file_chunks")).toBe(0);
+    expect(await small.countRows("files")).toBe(0);
+    expect(await small.store.storageBytes()).toBe(0);
+    expect((await putPart(small, second.upload, 2, stream.subarray(0, 10))).json()).toMatchObject({ error: "UPLOAD_UNAVAILABLE" });
+  });
+
+  it("refuses uploads beyond the storage quota with 413 STORAGE_FULL, keeping the files already stored", async () => {
+    const key = generateLinkKey();
+    const stream = await encryptFileBytes(new Uint8Array(randomBytes(60 * 1024)), key);
+    const first = await uploadStream(small, stream);
+    const second = await uploadStream(small, stream);
+    const { upload } = await startUpload(small);
+    const third = await putPart(small, upload, 0, stream);
+    expect(third.statusCode).toBe(413);
+    expect(third.json()).toMatchObject({ error: "STORAGE_FULL" });
+    expect(await small.countRows("files")).toBe(2);
+    // Consuming a file frees its room.
+    for (const link of [first, second]) expect((await consume(small, link.id)).statusCode).toBe(200);
+    expect(await small.store.storageBytes()).toBe(0);
+    await uploadStream(small, stream);
+  });
+
+  it("takes parts only in order, and refuses what is not a file stream", async () => {
+    const key = generateLinkKey();
+    const stream = await encryptFileBytes(new Uint8Array(randomBytes(10)), key);
+    const { upload } = await startUpload(t);
+    expect((await putPart(t, upload, 1, stream)).json()).toMatchObject({ error: "UPLOAD_PART_OUT_OF_ORDER" });
+    const early = await t.app.inject({ method: "POST", url: `/api/v1/files/${upload}/finish`, payload: {} });
+    expect(early.json()).toMatchObject({ error: "CONTENT_EMPTY" });
+    const json = await t.app.inject({ method: "PUT", url: `/api/v1/files/${upload}/parts/0`, payload: { a: 1 } });
+    expect(json.statusCode).toBe(415);
+    expect((await putPart(t, upload, 0, stream)).statusCode).toBe(200);
+    expect((await putPart(t, upload, 0, stream)).json()).toMatchObject({ error: "UPLOAD_PART_OUT_OF_ORDER" });
+    const badTtl = await t.app.inject({ method: "POST", url: `/api/v1/files/${upload}/finish`, payload: { ttl: 1 } });
+    expect(badTtl.json()).toMatchObject({ error: "TTL_INVALID" });
+    expect((await t.app.inject({ method: "DELETE", url: `/api/v1/files/${upload}` })).statusCode).toBe(204);
+    expect((await t.app.inject({ method: "POST", url: `/api/v1/files/${upload}/finish`, payload: {} })).statusCode).toBe(404);
+
+    const garbage = await startUpload(t);
+    const res = await putPart(t, garbage.upload, 0, Buffer.from("just some text, not a stream"));
+    expect(res.json()).toMatchObject({ error: "CIPHERTEXT_INVALID" });
+    expect((await putPart(t, "AAAAAAAAAAAAAAAAAAAAAA", 0, stream)).json()).toMatchObject({ error: "UPLOAD_UNAVAILABLE" });
+    expect((await putPart(t, "nope", 0, stream)).statusCode).toBe(404);
+  });
+
+  it("sweeps an upload that was never finished", async () => {
+    const key = generateLinkKey();
+    const stream = await encryptFileBytes(new Uint8Array(randomBytes(1000)), key);
+    const { upload } = await startUpload(t);
+    expect((await putPart(t, upload, 0, stream)).statusCode).toBe(200);
+    const before = await t.countRows("files");
+    const result = await t.store.purgeExpired(t.clock.now + t.config.uploadTtlSeconds * 1000 + 1);
+    expect(result.files).toBeGreaterThanOrEqual(1);
+    expect(await t.countRows("files")).toBe(before - 1);
+    expect((await t.app.inject({ method: "POST", url: `/api/v1/files/${upload}/finish`, payload: {} })).statusCode).toBe(404);
+  });
+});
