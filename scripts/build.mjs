@@ -20,6 +20,10 @@ try {
     bundle: true,
     minify: true,
     format: "esm",
+    // Code only some pages or links need (hash-wasm for passphrases and files, the file saver) goes into chunks
+    // loaded by import() when needed, so the recipient page's first load stays small. Shared code is a chunk too.
+    splitting: true,
+    chunkNames: "chunk-[hash]",
     target: ["es2022"],
     platform: "browser",
     legalComments: "none",

@@ -40,6 +40,12 @@ export class FileTooLargeError extends OncelinkError {
   }
 }
 
+/** A file link as `createFileLink` returns it: the links, plus what the sender may pass on to check the file. */
+export interface CreatedFileLink extends CreatedLink {
+  /** Exact size and SHA-256 (lowercase hex) of the file's bytes: the recipient's client shows the same on arrival. */
+  file: { size: number; sha256: string };
+}
+
 interface UploadTicket {
   upload: string;
   partBytes: number;
@@ -55,7 +61,7 @@ interface UploadTicket {
  * @example
  * const link = await createFileLink({ server, source: file.stream(), name: file.name, type: file.type, size: file.size });
  */
-export async function createFileLink(opts: CreateFileLinkOptions): Promise<CreatedLink> {
+export async function createFileLink(opts: CreateFileLinkOptions): Promise<CreatedFileLink> {
   const server = normalizeServerUrl(opts.server);
   if (server === null) throw new OncelinkError("The server address must be an http:// or https:// URL.");
   if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl <= 0)) {
@@ -81,7 +87,7 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     feeding.catch(() => undefined);
     await uploadParts(fetchFn, base, enc.readable, ticket, opts.onProgress);
     await feeding;
-    await enc.done;
+    const summary = await enc.done;
 
     const body: { ttl?: number; preview?: "card" | "none"; policy?: { passphrase: { salt: string; proof: string } } } = {};
     if (opts.ttl !== undefined) body.ttl = opts.ttl;
@@ -99,7 +105,7 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     ) {
       throw unexpectedAnswer("finish");
     }
-    return { id, url: `${url.replace(/#.*$/, "")}#${key}`, manageUrl, expiresAt };
+    return { id, url: `${url.replace(/#.*$/, "")}#${key}`, manageUrl, expiresAt, file: { size: summary.size, sha256: summary.sha256 } };
   } catch (error) {
     // Best effort: an upload left behind is swept by the server when it expires anyway.
     await fetchFn(base, { method: "DELETE" }).then((r) => r.arrayBuffer()).catch(() => undefined);

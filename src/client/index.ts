@@ -3,7 +3,7 @@
  * Node (fetch and WebCrypto only); the web pages and the CLI both use it, and integrators can too.
  */
 export { createLink, type CreateLinkOptions, type CreatedLink } from "./create-link.js";
-export { createFileLink, FileTooLargeError, type CreateFileLinkOptions } from "./create-file-link.js";
+export { createFileLink, FileTooLargeError, type CreateFileLinkOptions, type CreatedFileLink } from "./create-file-link.js";
 export {
   checkLink,
   openLink,

@@ -212,6 +212,8 @@ export interface LinkInfo {
   encryption: "client" | "server";
   /** Whether opening needs a passphrase (ask for it before the Reveal). */
   passphrase: boolean;
+  /** "file" for a file link (its content comes as a stream: see `openLinkStream`), else "text". */
+  content: "text" | "file";
 }
 
 /**
@@ -252,7 +254,12 @@ async function checkParsedLink(
     if (typeof salt !== "string") throw unexpectedAnswer("check");
     passphraseSalt = salt;
   }
-  return { expiresAt: typeof info.expires_at === "string" ? info.expires_at : "", encryption: info.encryption, passphraseSalt };
+  return {
+    expiresAt: typeof info.expires_at === "string" ? info.expires_at : "",
+    encryption: info.encryption,
+    content: info.content === "file" ? "file" : "text",
+    passphraseSalt,
+  };
 }
 
 type Friction = "none" | "raised" | "confirm";

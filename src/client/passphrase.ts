@@ -1,4 +1,3 @@
-import { argon2id } from "hash-wasm";
 import { fromBase64Url, toBase64Url } from "../core/base64url.js";
 import { PASSPHRASE_PARAMS, PASSPHRASE_PROOF_BYTES, PASSPHRASE_SALT_BYTES } from "../core/policy.js";
 
@@ -24,6 +23,8 @@ export function newPassphraseSalt(): string {
 export async function derivePassphrase(passphrase: string, salt: string): Promise<PassphraseSecrets> {
   const saltBytes = fromBase64Url(salt);
   if (saltBytes === null || saltBytes.length !== PASSPHRASE_SALT_BYTES) throw new TypeError("not a passphrase salt");
+  // Loaded on first use: browser pages fetch hash-wasm (~40 KB of WebAssembly) only for links that need it.
+  const { argon2id } = await import("../crypto/wasm-hashes.js");
   const out = await argon2id({
     password: passphrase.normalize("NFC"),
     salt: saltBytes,

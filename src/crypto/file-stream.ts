@@ -12,7 +12,7 @@
  * WebCrypto and WHATWG streams only: the same module runs in browsers and in Node (the CLI). Memory is bounded by
  * the chunk size whatever the file size.
  */
-import { createSHA256, type IHasher } from "hash-wasm";
+import type { IHasher } from "hash-wasm";
 import { fromBase64Url } from "../core/base64url.js";
 import { deriveLinkSubkey, isLinkKey, type FileMeta } from "./client-layer.js";
 
@@ -229,7 +229,7 @@ export function createFileEncryptStream(
   const transform = new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       try {
-        [key, hasher] = await Promise.all([deriveLinkSubkey(keyBytes, opts.extra, HKDF_INFO), createSHA256()]);
+        [key, hasher] = await Promise.all([deriveLinkSubkey(keyBytes, opts.extra, HKDF_INFO), newSha256()]);
         keyBytes.fill(0);
         hasher.init();
         controller.enqueue(header.slice());
@@ -360,7 +360,7 @@ export function createFileDecryptStream(linkKey: string, opts: FileStreamOptions
     async start() {
       try {
         if (keyPromise === null) throw new FileStreamError("authentication");
-        [key, hasher] = await Promise.all([keyPromise, createSHA256()]);
+        [key, hasher] = await Promise.all([keyPromise, newSha256()]);
         keyBytes?.fill(0);
         hasher.init();
       } catch (error) {
@@ -493,6 +493,12 @@ async function collect(readable: ReadableStream<Uint8Array>): Promise<Uint8Array
     at += part.length;
   }
   return out;
+}
+
+/** An incremental SHA-256 (WebCrypto has none). hash-wasm is loaded on first use, so pages fetch it only for files. */
+async function newSha256(): Promise<IHasher> {
+  const { createSHA256 } = await import("./wasm-hashes.js");
+  return createSHA256();
 }
 
 function linkKeyBytes(linkKey: string): Uint8Array | null {

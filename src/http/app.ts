@@ -120,6 +120,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     settings: {
       clipboardClearSeconds: deps.config.clipboardClearSeconds,
       ttl: { min: deps.config.minTtlSeconds, max: deps.config.maxTtlSeconds, default: deps.config.defaultTtlSeconds },
+      maxFileBytes: deps.config.maxFileBytes,
     },
   });
   registerOpsRoutes(app, routeDeps);

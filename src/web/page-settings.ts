@@ -7,12 +7,15 @@ export interface PageSettings {
   readonly clipboardClearSeconds: number;
   /** Lifetimes (seconds) a sender may choose: the server's MIN/MAX and the preselected default. */
   readonly ttl: { readonly min: number; readonly max: number; readonly default: number };
+  /** MAX_FILE_BYTES: the largest file the create page offers to send (the server enforces it too). */
+  readonly maxFileBytes: number;
 }
 
 /** The settings of a server started with no configuration (see src/config.ts). */
 export const DEFAULT_PAGE_SETTINGS: PageSettings = Object.freeze({
   clipboardClearSeconds: 60,
   ttl: Object.freeze({ min: 60, max: 30 * 86_400, default: 86_400 }),
+  maxFileBytes: 1024 ** 3,
 });
 
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
@@ -31,5 +34,6 @@ export function parsePageSettings(value: unknown): PageSettings {
   return {
     clipboardClearSeconds: isCount(v.clipboardClearSeconds) ? v.clipboardClearSeconds : d.clipboardClearSeconds,
     ttl: { min, max, default: def },
+    maxFileBytes: isCount(v.maxFileBytes) && v.maxFileBytes > 0 ? v.maxFileBytes : d.maxFileBytes,
   };
 }

@@ -137,7 +137,7 @@ describe("renderPage", () => {
   });
 
   it("keeps the lifetimes inside the server's limits and preselects its default", () => {
-    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 } };
+    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 }, maxFileBytes: 1024 ** 2 };
     const html = renderPage("create", { locale: "en", settings });
     expect(lifetimeOptions(html)).toEqual([
       ["3600", "1 hour", false],
@@ -153,7 +153,7 @@ describe("renderPage", () => {
   it("tells the recipient how long a copied secret stays on the clipboard, as configured", () => {
     const hint = (seconds: number, locale = "en") =>
       /<p id="clipboard-hint"[^>]*>([^<]*)<\/p>/.exec(
-        renderPage("open", { locale, settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 } } }),
+        renderPage("open", { locale, settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 }, maxFileBytes: 1024 } }),
       )?.[1];
     expect(hint(60)).toBe("A copy stays on the clipboard for 1 minute; then this page clears it, as long as the page is still open.");
     expect(hint(90)).toContain("90 seconds");

@@ -45,13 +45,15 @@ describe("lifetimes on the create page", () => {
 
 describe("page settings", () => {
   it("round-trip, and fall back field by field when malformed", () => {
-    const good = { clipboardClearSeconds: 30, ttl: { min: 120, max: 3_600, default: 600 } };
+    const good = { clipboardClearSeconds: 30, ttl: { min: 120, max: 3_600, default: 600 }, maxFileBytes: 5_000_000 };
     expect(parsePageSettings(good)).toEqual(good);
     expect(parsePageSettings(null)).toEqual(DEFAULT_PAGE_SETTINGS);
     expect(parsePageSettings({ clipboardClearSeconds: -1, ttl: { min: "x" } })).toEqual(DEFAULT_PAGE_SETTINGS);
     expect(parsePageSettings({ clipboardClearSeconds: 0, ttl: { min: 60, max: 3_600, default: 86_400 } })).toEqual({
       clipboardClearSeconds: 0,
       ttl: { min: 60, max: 3_600, default: 3_600 },
+      maxFileBytes: DEFAULT_PAGE_SETTINGS.maxFileBytes,
     });
+    expect(parsePageSettings({ maxFileBytes: 0 }).maxFileBytes).toBe(DEFAULT_PAGE_SETTINGS.maxFileBytes);
   });
 });

@@ -6,13 +6,13 @@ import {
   DecryptionError,
   LinkKeyMissingError,
   OncelinkApiError,
-  openLink,
+  openLinkStream,
   parseLinkUrl,
   PassphraseIncorrectError,
   PassphraseRequiredError,
   UnavailableError,
   type GestureReport,
-  type OpenedContent,
+  type OpenedStream,
   type OpenStage,
 } from "../../client/index.js";
 import type { MessageKey } from "../i18n/en.js";
@@ -21,6 +21,8 @@ import { copyField, createClipboardClearer } from "../lib/clipboard.js";
 import { announce, announceError, byId, setTitle, showView, wireSkipLink } from "../lib/dom.js";
 import { downloadBlob } from "../lib/download.js";
 import { errorText } from "../lib/error-text.js";
+import { canPickSaveLocation, discardTarget, pickSaveLocation, receiveBytes, receiveFile, type ReceivedFile, type SaveTarget } from "../lib/file-receive.js";
+import { groupHex } from "../lib/hex.js";
 import { setLanguageSwitchVisible, wireLanguageSwitch } from "../lib/language.js";
 import { checkLink } from "../lib/link-check.js";
 import { loadPageMessages } from "../lib/messages.js";
@@ -45,8 +47,17 @@ const passphraseInput = byId(IDS.passphrase, HTMLInputElement);
 const secretField = byId(IDS.secret, HTMLTextAreaElement);
 const textBlock = byId(IDS.textBlock, HTMLElement);
 const fileBlock = byId(IDS.fileBlock, HTMLElement);
-const fileSummary = byId(IDS.fileSummary, HTMLElement);
+const freshHeading = byId(IDS.freshHeading, HTMLElement);
+const freshHint = byId(IDS.freshHint, HTMLElement);
+const revealedHeading = byId(IDS.revealedHeading, HTMLElement);
+const fileName = byId(IDS.fileName, HTMLElement);
+const fileSize = byId(IDS.fileSize, HTMLElement);
+const fileSha = byId(IDS.fileSha, HTMLElement);
+const fileCheck = byId(IDS.fileCheck, HTMLElement);
+const fileSaved = byId(IDS.fileSaved, HTMLElement);
 const saveFile = byId(IDS.saveFile, HTMLButtonElement);
+const textReminder = byId(IDS.textReminder, HTMLElement);
+const fileReminder = byId(IDS.fileReminder, HTMLElement);
 const problemHeading = byId(IDS.problemHeading, HTMLElement);
 const problemBody = byId(IDS.problemBody, HTMLElement);
 const problemRetry = byId(IDS.problemRetry, HTMLButtonElement);
@@ -58,8 +69,11 @@ const problemRetry = byId(IDS.problemRetry, HTMLButtonElement);
 let linkUrl = location.href;
 let busy = false;
 let revealed = false;
-let fileUrl: string | null = null;
-let fileName = "";
+/** What the check said: a file link asks where to save at the Reveal click, before anything is spent. */
+let isFileLink = false;
+/** A received file kept for "Save file" (browsers without the File System Access API); dropped with the page. */
+let fileBlob: Blob | null = null;
+let fileBlobName = "";
 
 function stripFragment(): void {
   if (location.hash !== "") history.replaceState(history.state, "", location.pathname + location.search);
@@ -85,7 +99,8 @@ const VIEW_HEADINGS: Record<Exclude<ViewName, "problem">, { view: HTMLElement; h
 /** Switches view; `moveFocus` after a click so the new state is read out, not on load. */
 function show(name: Exclude<ViewName, "problem">, moveFocus: boolean): void {
   const entry = VIEW_HEADINGS[name];
-  setTitle(t(entry.key));
+  // The title names the state and, for a file link, that it is a file: never its name or anything in it.
+  setTitle(t(isFileLink && name === "fresh" ? "open.fresh.fileHeading" : isFileLink && name === "revealed" ? "open.revealed.fileHeading" : entry.key));
   showView(views, entry.view, moveFocus ? byId(entry.heading, HTMLElement) : undefined);
 }
 
@@ -106,14 +121,27 @@ async function runCheck(moveFocus: boolean): Promise<void> {
   }
   try {
     const result = await checkLink(url);
-    passphraseField.hidden = result !== "passphrase";
-    if (result === "fresh" || result === "passphrase") show("fresh", moveFocus);
-    else if (result === "key-missing") show("incomplete", moveFocus);
-    else if (result === "unavailable") show("unavailable", moveFocus);
+    if (result.state === "fresh") {
+      passphraseField.hidden = !result.passphrase;
+      setFileLink(result.file);
+      // Fetched now rather than after the consume: the hashing code a file or passphrase link needs (a failed
+      // fetch mid-download would cost the person the file).
+      if (result.file || result.passphrase) void import("../../crypto/wasm-hashes.js").catch(() => undefined);
+      show("fresh", moveFocus);
+    } else if (result.state === "key-missing") show("incomplete", moveFocus);
+    else if (result.state === "unavailable") show("unavailable", moveFocus);
     else showProblem("open.problem.unsupportedHeading", t("open.problem.unsupportedBody"), false, moveFocus);
   } catch (err) {
     showProblem("open.problem.checkHeading", errorText(err, t), true, moveFocus);
   }
+}
+
+/** Words the interstitial for a file link: what it holds, and what happens at the Reveal. */
+function setFileLink(file: boolean): void {
+  isFileLink = file;
+  freshHeading.textContent = t(file ? "open.fresh.fileHeading" : "open.fresh.heading");
+  freshHint.textContent = t(!file ? "open.fresh.hint" : canPickSaveLocation() ? "open.fresh.filePickHint" : "open.fresh.fileBlobHint");
+  revealedHeading.textContent = t(file ? "open.revealed.fileHeading" : "open.revealed.heading");
 }
 
 const STAGE_TEXT: Record<OpenStage, MessageKey> = {
@@ -132,14 +160,28 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     return;
   }
   busy = true;
-  // From here on, reloading the page in another language could cost the person the secret.
-  setLanguageSwitchVisible(false);
   // aria-disabled rather than disabled: a disabled button drops keyboard focus to <body> mid-flow.
   reveal.setAttribute("aria-disabled", "true");
+  let target: SaveTarget | null = null;
+  if (isFileLink && canPickSaveLocation()) {
+    // First thing in the click (the picker needs the gesture), and before anything is spent: the file is decrypted
+    // straight into the place chosen, so the consume never starts without somewhere to write.
+    const picked = await pickSaveLocation(t("open.file.suggestedName"));
+    if (picked === "cancelled") {
+      busy = false;
+      reveal.removeAttribute("aria-disabled");
+      announce(t("open.file.pickCancelled"));
+      reveal.focus();
+      return;
+    }
+    target = picked;
+  }
+  // From here on, reloading the page in another language could cost the person the secret.
+  setLanguageSwitchVisible(false);
   let stage: OpenStage = "checking";
   try {
-    // openLink makes the device key pair (non-extractable ECDSA P-256) right here, inside the click.
-    const content = await openLink(url, {
+    // openLinkStream makes the device key pair (non-extractable ECDSA P-256) right here, inside the click.
+    const content = await openLinkStream(url, {
       gesture,
       confirm: () => askSecondConfirmation(freshView, t),
       // Plain-JS SHA-256: the proof of work costs the person milliseconds instead of seconds (see pow-hash.ts).
@@ -153,11 +195,11 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     linkUrl = "";
     revealed = true;
     passphraseInput.value = "";
-    showContent(content);
-    // Focus moves to the "Here is your secret" heading, which is announced; progress text would only repeat it.
-    announce("");
-    show("revealed", true);
+    const pending = target;
+    target = null;
+    await showContent(content, pending);
   } catch (err) {
+    if (target !== null) await discardTarget(target);
     handleRevealError(err, stage);
   } finally {
     busy = false;
@@ -206,32 +248,85 @@ function askPassphrase(message: string): void {
   passphraseInput.focus();
 }
 
-function showContent(content: OpenedContent): void {
+/** Shows what the link held: text in the text block, a file received into `target` (or a Blob) with its facts. */
+async function showContent(content: OpenedStream, target: SaveTarget | null): Promise<void> {
   if (content.kind === "text") {
+    if (target !== null) await discardTarget(target);
     // textContent, never innerHTML: the secret is shown exactly as typed, markup included.
     secretField.textContent = content.text;
     textBlock.hidden = false;
     fileBlock.hidden = true;
+    setFileBlockVisible(false);
+    // Focus moves to the "Here is your secret" heading, which is announced; progress text would only repeat it.
+    announce("");
+    show("revealed", true);
     return;
   }
+  isFileLink = true;
+  revealedHeading.textContent = t("open.revealed.fileHeading");
+  let received: ReceivedFile;
+  if (content.kind === "bytes") {
+    received = await receiveBytes(content.bytes, content.name, target);
+  } else {
+    let lastAnnounced = 0;
+    received = await receiveFile(content, target, (bytes) => {
+      // Polite and at most about once a second: enough to show it is moving, not enough to drown a screen reader.
+      const now = performance.now();
+      if (now - lastAnnounced < 1_000) return;
+      lastAnnounced = now;
+      announce(t("open.progress.receiving", { size: formatBytes(bytes, locale) }));
+    });
+  }
+  announce("");
+  if (!received.ok) {
+    // Not the sender's file: nothing of it is shown or offered, and whatever could be deleted was.
+    const body = received.leftBehind === null ? t("open.problem.fileBody") : t("open.problem.fileLeft", { name: received.leftBehind });
+    showProblem("open.problem.fileHeading", body, false, true);
+    return;
+  }
+  const { summary } = received;
+  fileName.textContent = summary.name ?? t("open.file.noName");
+  fileSize.textContent = t("open.file.sizeValue", {
+    bytes: new Intl.NumberFormat(locale).format(summary.size),
+    size: formatBytes(summary.size, locale),
+  });
+  fileSha.textContent = groupHex(summary.sha256);
+  fileCheck.textContent = t("open.file.checkPassed");
+  fileSaved.hidden = received.savedAs === null;
+  fileSaved.textContent = received.savedAs === null ? "" : t("open.file.savedAs", { name: received.savedAs });
   // Served as an opaque download whatever type the sender claimed, so nothing in it is rendered by this origin.
-  fileUrl = URL.createObjectURL(new Blob([new Uint8Array(content.bytes)], { type: "application/octet-stream" }));
-  fileName = content.name ?? "";
-  const size = formatBytes(content.bytes.length, locale);
-  fileSummary.textContent = content.name
-    ? t("open.revealed.file", { name: content.name, size })
-    : t("open.revealed.fileUnnamed", { size });
-  fileBlock.hidden = false;
+  fileBlob = received.blob;
+  fileBlobName = summary.name ?? "";
+  saveFile.hidden = fileBlob === null;
   textBlock.hidden = true;
+  setFileBlockVisible(true);
+  show("revealed", true);
+}
+
+function setFileBlockVisible(visible: boolean): void {
+  fileBlock.hidden = !visible;
+  fileReminder.hidden = !visible;
+  textReminder.hidden = visible;
 }
 
 function onSaveFile(): void {
-  if (fileUrl === null) return;
-  const a = document.createElement("a");
-  a.href = fileUrl;
-  // The browser sanitizes download names (no paths, no reserved names); an empty one becomes its default.
-  a.download = fileName;
-  a.click();
+  if (fileBlob === null) return;
+  // The browser sanitizes download names (no paths, no reserved names); an empty one becomes ours.
+  downloadBlob(fileBlob, fileBlobName || t("open.file.suggestedName"));
+}
+
+async function onCopySha(): Promise<void> {
+  const range = document.createRange();
+  range.selectNodeContents(fileSha);
+  // The SHA-256 is no secret: the ordinary clipboard, not cleared later.
+  try {
+    await navigator.clipboard.writeText(fileSha.textContent.replace(/ /g, ""));
+    announce(t("common.copied"));
+  } catch {
+    getSelection()?.removeAllRanges();
+    getSelection()?.addRange(range);
+    announceError(t("common.copyFailed"));
+  }
 }
 
 const clipboard = createClipboardClearer(settings.clipboardClearSeconds, () =>
@@ -258,9 +353,13 @@ function onDownloadText(): void {
 function dropContent(): void {
   secretField.textContent = "";
   secretField.value = "";
-  fileSummary.textContent = "";
-  if (fileUrl !== null) URL.revokeObjectURL(fileUrl);
-  fileUrl = null;
+  fileName.textContent = "";
+  fileSize.textContent = "";
+  fileSha.textContent = "";
+  fileCheck.textContent = "";
+  fileSaved.textContent = "";
+  fileBlob = null;
+  fileBlobName = "";
 }
 
 /** "I have saved it, hide it": the final state, which says the link is disabled and shows nothing of it. */
@@ -294,6 +393,7 @@ problemRetry.addEventListener("click", () => {
 });
 byId(IDS.copySecret, HTMLButtonElement).addEventListener("click", () => void onCopySecret());
 saveFile.addEventListener("click", onSaveFile);
+byId(IDS.copyFileSha, HTMLButtonElement).addEventListener("click", () => void onCopySha());
 byId(IDS.downloadText, HTMLButtonElement).addEventListener("click", onDownloadText);
 byId(IDS.hideSecret, HTMLButtonElement).addEventListener("click", onHideSecret);
 window.addEventListener("pagehide", forgetContent);

@@ -25,29 +25,35 @@ afterEach(() => {
 describe("checkLink", () => {
   it("reports a fresh link after exactly one non-consuming GET", async () => {
     const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true } } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("fresh");
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, file: false });
     expect(seen).toEqual([`GET /api/v1/links/${ID}`]);
+  });
+
+  it("says when the link holds a file", async () => {
+    const seen = fakeServer({ status: 200, body: { state: "fresh", content: "file", encryption: "client", requires: { pow: true } } });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, file: true });
+    expect(seen).toHaveLength(1);
   });
 
   it("reports a client-encrypted link without its key as key-missing", async () => {
     const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true } } });
-    expect(await checkLink(`${BASE}/l/${ID}`)).toBe("key-missing");
+    expect(await checkLink(`${BASE}/l/${ID}`)).toEqual({ state: "key-missing" });
     expect(seen).toHaveLength(1);
   });
 
   it("reports unavailable and unsupported links without going further", async () => {
     let seen = fakeServer({ status: 404, body: { error: "UNAVAILABLE", message: "gone" } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unavailable");
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "unavailable" });
     expect(seen).toHaveLength(1);
     seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { passkey: true } } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unsupported");
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "unsupported" });
     expect(seen).toHaveLength(1);
   });
 
   it("says when the link asks for a passphrase before the Reveal", async () => {
     const requires = { pow: true, passphrase: { salt: "AAAAAAAAAAAAAAAAAAAAAA", params: {} } };
     const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("passphrase");
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: true, file: false });
     expect(seen).toHaveLength(1);
   });
 

@@ -1,7 +1,7 @@
 // The sender's page: the form, then the result (links, QR code, message for the recipient, manage link).
 // Policy templates (Lightweight / Standard / Ultra Secure, blueprint section 27) are not offered yet: they need
 // the server-side policy support of the policy issue. Add them here once `POST /api/v1/links` accepts a template.
-import { formatDuration, type Catalog } from "../i18n/index.js";
+import { formatBytes, formatDuration, type Catalog } from "../i18n/index.js";
 import { CREATE_IDS as IDS } from "../page-ids.js";
 import type { PageSettings } from "../page-settings.js";
 import { ttlPresets } from "../ttl-choices.js";
@@ -26,10 +26,28 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `<p>${m("create.intro")}</p>`,
     `<p id="${IDS.replacementNote}" class="notice" hidden>${m("create.replacement")}</p>`,
     `<form id="${IDS.form}" class="stack" novalidate>`,
-    `<div class="field">`,
+    // Text or a file: two radio buttons, so the choice is plain and works with the arrow keys.
+    `<fieldset class="kind-choice">`,
+    `<legend>${m("create.kind.legend")}</legend>`,
+    `<div class="choice-row">`,
+    `<label for="${IDS.kindText}"><input type="radio" id="${IDS.kindText}" name="kind" value="text" checked> ${m("create.kind.text")}</label>`,
+    `<label for="${IDS.kindFile}"><input type="radio" id="${IDS.kindFile}" name="kind" value="file"> ${m("create.kind.file")}</label>`,
+    `</div>`,
+    `</fieldset>`,
+    `<div id="${IDS.textField}" class="field">`,
     `<label for="${IDS.secret}">${m("create.secret.label")}</label>`,
     `<p id="secret-hint" class="hint">${m("create.secret.hint")}</p>`,
     `<textarea id="${IDS.secret}" name="secret" rows="8" required aria-describedby="secret-hint" ${SECRET_FIELD_ATTRS}></textarea>`,
+    `</div>`,
+    // The native file input is the way in for keyboards and assistive technology; the zone around it also takes a
+    // dropped file, for those who drag.
+    `<div id="${IDS.fileField}" class="field" hidden>`,
+    `<div id="${IDS.dropZone}" class="drop-zone">`,
+    `<label for="${IDS.file}">${m("create.file.label")}</label>`,
+    `<p id="file-hint" class="hint">${m("create.file.hint", { max: formatBytes(settings.maxFileBytes, locale) })}</p>`,
+    `<input type="file" id="${IDS.file}" name="file" aria-describedby="file-hint ${IDS.fileChosen}">`,
+    `<p id="${IDS.fileChosen}" class="file-chosen"></p>`,
+    `</div>`,
     `</div>`,
     `<div class="field">`,
     `<label for="${IDS.ttl}">${m("create.ttl.label")}</label>`,
@@ -56,6 +74,7 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `</div>`,
     // Disabled until the script runs: without it, submitting would send the plaintext to the server in the URL.
     `<div class="actions"><button type="submit" id="${IDS.submit}" class="primary" disabled>${m("create.submit")}</button></div>`,
+    `<progress id="${IDS.progress}" max="100" value="0" aria-label="${m("create.progress.label")}" hidden></progress>`,
     `</form>`,
     `</section>`,
     resultView(c),
@@ -86,6 +105,13 @@ function resultView(c: Catalog): string {
     `<label for="${IDS.note}">${m("create.result.note.label")}</label>`,
     `<div class="copy-row"><textarea id="${IDS.note}" rows="5" readonly ${SECRET_FIELD_ATTRS}></textarea>` +
       `<button type="button" id="${IDS.copyNote}">${m("create.result.note.copy")}</button></div>`,
+    `</div>`,
+    // For a file: its SHA-256, which the recipient's page shows too when the file arrives intact.
+    `<div id="${IDS.fileResult}" class="field" hidden>`,
+    `<label for="${IDS.fileSha}">${m("create.result.fileSha.label")}</label>`,
+    `<p id="sent-sha-hint" class="hint">${m("create.result.fileSha.hint")}</p>`,
+    `<div class="copy-row"><input id="${IDS.fileSha}" type="text" class="hash" readonly aria-describedby="sent-sha-hint" ${SECRET_FIELD_ATTRS}>` +
+      `<button type="button" id="${IDS.copyFileSha}">${m("create.result.fileSha.copy")}</button></div>`,
     `</div>`,
     `<section class="private" aria-labelledby="manage-heading">`,
     `<h2 id="manage-heading">${m("create.result.manage.heading")}</h2>`,
