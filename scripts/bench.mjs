@@ -6,11 +6,15 @@
 // Half the sessions are bound to a device key, as the web page and the CLI bind theirs (the consume then carries an
 // ECDSA P-256 signature that the server verifies); half are not (a plain curl client). The two consumes are
 // measured apart.
+// The file case (BENCH_FILE_MB, default 1024; 0 skips it) sends a file of that size up and down through the CLI
+// (`create --file`, `open --out`) against a fresh server, and reports MB/s and the peak RSS (VmHWM, read from /proc)
+// of the server and of each CLI run. BENCH_HTTP=0 skips the request-rate cases (and the hello-world).
 import { fork, spawn } from "node:child_process";
-import { generateKeyPairSync, sign } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, generateKeyPairSync, randomFillSync, sign } from "node:crypto";
+import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync, writeSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
+import { clearInterval, setInterval } from "node:timers";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { solveChallenge } from "altcha-lib";
@@ -21,6 +25,8 @@ const root = new URL("..", import.meta.url).pathname;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const STORES = (process.env.BENCH_STORE ?? "sqlite").split(",").map((s) => s.trim());
+const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 1024);
+const HTTP_CASES = process.env.BENCH_HTTP !== "0";
 if (STORES.length === 0 || STORES.some((s) => s !== "sqlite" && s !== "postgres")) {
   console.error("BENCH_STORE must be sqlite, postgres or sqlite,postgres");
   process.exit(2);
@@ -231,36 +237,161 @@ async function benchServer(store) {
   }
 }
 
+
+/** Peak resident memory (VmHWM) of a running process in MB; null once it is gone. */
+function peakMb(pid) {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb === undefined ? null : Math.round(Number(kb) / 1024);
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the CLI, sampling its peak RSS until it exits; resolves with its stdout, the peak and the wall time. */
+function runCli(args, env) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, [join(root, "bin/oncelink.js"), ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let peak = 0;
+    const sample = setInterval(() => {
+      peak = Math.max(peak, peakMb(child.pid) ?? 0);
+    }, 20);
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (c) => out.push(c));
+    child.stderr.on("data", (c) => err.push(c));
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearInterval(sample);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) reject(new Error(`oncelink ${args[0]} exited ${code}: ${Buffer.concat(err).toString().trim()}`));
+      else resolve({ stdout: Buffer.concat(out).toString(), peak, seconds });
+    });
+  });
+}
+
+async function sha256File(file) {
+  const hash = createHash("sha256");
+  for await (const piece of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(piece);
+  return hash.digest("hex");
+}
+
+/** The file case: BENCH_FILE_MB of random bytes up through `create --file` and down through `open --out`. */
+async function benchFile(store) {
+  const label = STORES.length > 1 || store !== "sqlite" ? ` [${store}]` : "";
+  const dir = mkdtempSync(join(tmpdir(), "oncelink-bench-file-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  let databaseUrl = {};
+  if (store === "postgres") {
+    const cluster = await startPostgres();
+    cleanups.push(() => cluster.stop());
+    databaseUrl = { DATABASE_URL: cluster.url };
+  }
+  const source = join(dir, "in.bin");
+  const fd = openSync(source, "w");
+  const piece = Buffer.alloc(4 * 1024 * 1024);
+  for (let left = FILE_MB * 1024 * 1024; left > 0; left -= piece.length) writeSync(fd, randomFillSync(piece), 0, Math.min(left, piece.length));
+  closeSync(fd);
+  const port = await freePort();
+  const server = spawn(process.execPath, [join(root, "bin/oncelink.js"), "serve"], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: join(dir, "data"),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+      RATE_LIMIT_CREATE: "0",
+      RATE_LIMIT_OPEN: "0",
+      MAX_FILE_BYTES: String(Math.max(FILE_MB, 1) * 1024 * 1024),
+      FILE_STORAGE_QUOTA: String(4 * Math.max(FILE_MB, 1) * 1024 * 1024),
+      ...databaseUrl,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(`${base}/readyz`);
+    const idle = peakMb(server.pid);
+    const env = { ONCELINK_SERVER: base };
+    const up = await runCli(["create", "--json", "--file", source], env);
+    const { url } = JSON.parse(up.stdout);
+    const target = join(dir, "out.bin");
+    const down = await runCli(["open", url, "--out", target], env);
+    const intact = (await sha256File(source)) === (await sha256File(target));
+    const serverPeak = peakMb(server.pid);
+    const mb = (FILE_MB * 1024 * 1024) / 1e6;
+    fileResults.push({
+      name: `file ${FILE_MB} MiB via CLI${label}`,
+      up_mb_s: Math.round((mb / up.seconds) * 10) / 10,
+      down_mb_s: Math.round((mb / down.seconds) * 10) / 10,
+      server_idle_rss_mb: idle,
+      server_peak_rss_mb: serverPeak,
+      cli_create_peak_rss_mb: up.peak,
+      cli_open_peak_rss_mb: down.peak,
+      intact,
+    });
+    if (!intact) process.exitCode = 1;
+  } finally {
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+    }
+  }
+}
+
+const fileResults = [];
+
 try {
   await waitReady(`http://127.0.0.1:${helloPort}/`);
   console.log(`oncelink bench: ${DURATION}s per case, ${CONNECTIONS} connections, stores: ${STORES.join(", ")} (durable: SQLite synchronous=FULL, PostgreSQL fsync + synchronous_commit)\n`);
 
   const helloUrl = `http://127.0.0.1:${helloPort}/`;
-  await run({ url: helloUrl, duration: 2 }); // JIT warm-up, not counted
-  const helloBefore = summarize("hello-world, before", await run({ url: helloUrl, duration: DURATION }));
-  for (const store of STORES) await benchServer(store);
-  // The machine's speed drifts during a run; the ceiling is the mean of a hello-world before and after.
-  const helloAfter = summarize("hello-world, after", await run({ url: helloUrl, duration: DURATION }));
-  const ceiling = {
-    name: "hello-world (bare Fastify, mean)",
-    rps: Math.round((helloBefore.rps + helloAfter.rps) / 2),
-    p50: Math.max(helloBefore.p50, helloAfter.p50),
-    p99: Math.max(helloBefore.p99, helloAfter.p99),
-    requests: helloBefore.requests + helloAfter.requests,
-    failures: helloBefore.failures + helloAfter.failures,
-  };
-  results.unshift(ceiling, helloBefore, helloAfter);
+  if (HTTP_CASES) {
+    await run({ url: helloUrl, duration: 2 }); // JIT warm-up, not counted
+    const helloBefore = summarize("hello-world, before", await run({ url: helloUrl, duration: DURATION }));
+    for (const store of STORES) await benchServer(store);
+    // The machine's speed drifts during a run; the ceiling is the mean of a hello-world before and after.
+    const helloAfter = summarize("hello-world, after", await run({ url: helloUrl, duration: DURATION }));
+    const ceiling = {
+      name: "hello-world (bare Fastify, mean)",
+      rps: Math.round((helloBefore.rps + helloAfter.rps) / 2),
+      p50: Math.max(helloBefore.p50, helloAfter.p50),
+      p99: Math.max(helloBefore.p99, helloAfter.p99),
+      requests: helloBefore.requests + helloAfter.requests,
+      failures: helloBefore.failures + helloAfter.failures,
+    };
+    results.unshift(ceiling, helloBefore, helloAfter);
+  }
+  if (FILE_MB > 0) for (const store of STORES) await benchFile(store);
 } finally {
   hello.kill("SIGTERM");
   for (const cleanup of cleanups.reverse()) await cleanup();
 }
 
-const ceiling = results[0].rps;
-if (results.some((r) => r.failures > 0)) process.exitCode = 1;
-console.log("case".padEnd(36), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "vs hello".padStart(9), "failed".padStart(7));
-for (const r of results) {
-  r.ratio = Math.round((r.rps / ceiling) * 1000) / 10;
-  console.log(r.name.padEnd(36), String(r.rps).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8), `${r.ratio}%`.padStart(9), String(r.failures).padStart(7));
+if (results.length > 0) {
+  const ceiling = results[0].rps;
+  if (results.some((r) => r.failures > 0)) process.exitCode = 1;
+  console.log("case".padEnd(36), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "vs hello".padStart(9), "failed".padStart(7));
+  for (const r of results) {
+    r.ratio = Math.round((r.rps / ceiling) * 1000) / 10;
+    console.log(r.name.padEnd(36), String(r.rps).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8), `${r.ratio}%`.padStart(9), String(r.failures).padStart(7));
+  }
+}
+if (fileResults.length > 0) {
+  // Target: the server and each CLI run under 150 MB of peak RSS, whatever the file size.
+  console.log(`\n${"file case".padEnd(36)} ${"up MB/s".padStart(8)} ${"down MB/s".padStart(9)} ${"server idle/peak MB".padStart(20)} ${"CLI create/open MB".padStart(19)} intact`);
+  for (const f of fileResults) {
+    console.log(
+      f.name.padEnd(36),
+      String(f.up_mb_s).padStart(8),
+      String(f.down_mb_s).padStart(9),
+      `${f.server_idle_rss_mb} / ${f.server_peak_rss_mb}`.padStart(20),
+      `${f.cli_create_peak_rss_mb} / ${f.cli_open_peak_rss_mb}`.padStart(19),
+      f.intact ? "yes" : "NO",
+    );
+  }
 }
 mkdirSync(join(root, "bench-results"), { recursive: true });
-writeFileSync(join(root, "bench-results/latest.json"), JSON.stringify({ when: new Date().toISOString(), results }, null, 2));
+writeFileSync(join(root, "bench-results/latest.json"), JSON.stringify({ when: new Date().toISOString(), results, files: fileResults }, null, 2));

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { fromBase64Url, toBase64Url } from "../core/base64url.js";
 import { deviceProofMessage } from "../core/device-proof.js";
 import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../crypto/device-key.js";
-import { decryptEnvelope, encryptBytes, encryptText, generateLinkKey } from "../crypto/client-layer.js";
+import { decryptEnvelope, encryptText, generateLinkKey } from "../crypto/client-layer.js";
+import { encryptFileBytes } from "../crypto/file-stream.js";
 import { createLink } from "./create-link.js";
 import {
   ConfirmationDeclinedError,
@@ -173,10 +174,10 @@ describe("openLink", () => {
     await expect(openLink(`${SERVER}/l/${ID}#${key}`, { fetch: fetchFn })).resolves.toEqual({ kind: "text", text: "x" });
   });
 
-  it("returns exact bytes with the sealed name and type, also from an octet-stream answer", async () => {
+  it("returns exact bytes with the sealed name and type from a file link's streamed (octet-stream) answer", async () => {
     const key = generateLinkKey();
     const bytes = crypto.getRandomValues(new Uint8Array(4096));
-    const envelope = await encryptBytes(bytes, key, { name: "id_ed25519", type: "text/plain" });
+    const envelope = await encryptFileBytes(bytes, key, { name: "id_ed25519", type: "text/plain" });
     const release = () => new Response(new Uint8Array(envelope), { status: 200, headers: { "content-type": "application/octet-stream" } });
     const { fetchFn } = fakeServer({ encryption: "client", release });
     const content = await openLink(`${SERVER}/l/${ID}#${key}`, { fetch: fetchFn, deriveKey: deriveKeyNode });

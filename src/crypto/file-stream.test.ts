@@ -240,6 +240,21 @@ describe("file stream v1: what a reader rejects", () => {
     await expect(dec.meta).rejects.toBeInstanceOf(FileStreamError);
   });
 
+  it("reports a source that fails midway (a dropped connection) as truncated", async () => {
+    const stream = await sample(5000);
+    const dec = createFileDecryptStream(key);
+    let sent = false;
+    const source = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return controller.error(new TypeError("terminated"));
+        sent = true;
+        controller.enqueue(stream.subarray(0, 1000));
+      },
+    });
+    await Promise.allSettled([source.pipeTo(dec.writable), dec.readable.pipeTo(new WritableStream())]);
+    await expect(dec.done).rejects.toMatchObject({ reason: "truncated" });
+  });
+
   it("refuses to write with a chunk size a reader would refuse", () => {
     expect(() => createFileEncryptStream(generateLinkKey(), {}, { chunkSize: 100 })).toThrow(RangeError);
     expect(() => createFileEncryptStream(generateLinkKey(), {}, { chunkSize: 4 * 1024 * 1024 })).toThrow(RangeError);

@@ -145,7 +145,7 @@ function streamBytes(recordBytes: number, chunk: number): number {
 /**
  * Exact length of the stream this module writes for a file of `size` bytes with `meta` (what the upload sends and
  * the server stores). It depends on the size only through the padding bucket.
- * @example fileStreamLength(0, {}) // 4157: every file up to ~4 KiB gives the same length
+ * @example fileStreamLength(0, {}) // 4125: every file up to ~4 KiB gives the same length
  */
 export function fileStreamLength(size: number, meta: FileMeta = {}, chunk = DEFAULT_CHUNK_BYTES): number {
   const metaBytes = encodeMeta(meta).length;

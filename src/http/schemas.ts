@@ -187,7 +187,10 @@ export const ConsumeResponse = Type.Object(
     content: Type.Optional(Type.String({ description: "The secret (server-encrypted links)." })),
     ciphertext: Type.Optional(Type.String({ description: "base64url client-layer envelope (client-encrypted links)." })),
   },
-  { additionalProperties: false, description: "Exactly one of content or ciphertext." },
+  {
+    additionalProperties: false,
+    description: "Exactly one of content or ciphertext. (A file link answers application/octet-stream instead: FileStreamBody.)",
+  },
 );
 
 export const StatusResponse = Type.Object({
@@ -226,12 +229,6 @@ export const PartResponse = Type.Object({
   part: Type.Integer(),
   bytes: Type.Integer({ description: "Bytes of this part stored." }),
   next_part: Type.Integer(),
-});
-
-/** The consume of a file link: the client-layer file stream, as stored, streamed once. */
-export const FileStreamBody = Type.String({
-  format: "binary",
-  description: "A file link's client file stream (docs/formats.md, \"Client file stream v1\"), with Content-Length.",
 });
 
 /** Standard error responses, referenced by each route. */

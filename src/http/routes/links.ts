@@ -287,6 +287,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
     {
       schema: {
         summary: "Redeem a session: the one atomic FRESH -> CONSUMED step; releases the content once",
+        description:
+          "JSON for text and envelopes. A file link (\"content\": \"file\" in the link info) answers application/octet-stream " +
+          "instead, with Content-Length: its client file stream (docs/formats.md), streamed once.",
         tags: ["open"],
         params: LinkParams,
         headers: ConsumeHeaders,

@@ -1,0 +1,188 @@
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFileLink } from "../src/client/create-file-link.js";
+import { UnavailableError } from "../src/client/errors.js";
+import { getStatus } from "../src/client/manage-link.js";
+import { openLinkStream } from "../src/client/open-link.js";
+import { recordSecrets } from "./helpers/secrets.js";
+import { startServer, type RunningServer } from "./helpers/server.js";
+
+// Files end to end: the built CLI and the client library against the real built server (SQLite here; the
+// .postgres wrapper runs the same on PostgreSQL). Needs `npm run build` first (npm test does it).
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const BIN = join(ROOT, "bin/oncelink.js");
+const MIB = 1024 * 1024;
+
+let server: RunningServer;
+let workDir: string;
+
+beforeAll(async () => {
+  server = await startServer({ name: "files" });
+  workDir = mkdtempSync(join(tmpdir(), "oncelink-files-"));
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ONCELINK_SERVER: server.url }, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
+  });
+}
+
+function recordLink(url: string, manageUrl: string): void {
+  const [, id, key] = /\/l\/([^#]+)#(.+)$/.exec(url) ?? [];
+  recordSecrets(url, manageUrl, id, key, /#(.+)$/.exec(manageUrl)?.[1]);
+}
+
+/** Random bytes as a web stream, made as they are read: nothing of the file is ever whole in this process. */
+function randomSource(size: number, hash = createHash("sha256")): ReadableStream<Uint8Array> {
+  let left = size;
+  return new ReadableStream({
+    pull(controller) {
+      if (left === 0) return controller.close();
+      const piece = randomBytes(Math.min(left, 256 * 1024));
+      hash.update(piece);
+      left -= piece.length;
+      controller.enqueue(new Uint8Array(piece.buffer, piece.byteOffset, piece.length));
+    },
+  });
+}
+
+/** The server's counters of interest, from /metrics. */
+async function fileMetrics(): Promise<{ storage: number; interrupted: number }> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+  return { storage: value(/^oncelink_file_storage_bytes (\d+)/m), interrupted: value(/^oncelink_file_downloads_total\{outcome="interrupted"\} (\d+)/m) };
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Resident memory of a process in bytes: `VmRSS` (now) or `VmHWM` (its peak so far), from /proc. */
+function memoryOf(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return Number(kb) * 1024;
+}
+
+describe("oncelink create --file / open --out, streamed", () => {
+  it.each([
+    ["an empty file", 0],
+    ["one byte", 1],
+    ["one byte short of a 64 KiB chunk", 64 * 1024 - 1],
+    ["exactly one 64 KiB chunk", 64 * 1024],
+    ["one byte past a 64 KiB chunk", 64 * 1024 + 1],
+    ["9 MiB of random bytes (three parts, nine stored chunks)", 9 * MIB + 5],
+  ])("round-trips %s exactly, into a new 0600 file, and the link is then consumed", async (_what, size) => {
+    const source = join(workDir, `in-${size}.bin`);
+    const bytes = randomBytes(size);
+    writeFileSync(source, bytes);
+    const created = await runCli(["create", "--json", "--file", source]);
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    const link = JSON.parse(created.stdout.toString("utf8")) as { url: string; manage_url: string };
+    recordLink(link.url, link.manage_url);
+
+    const target = join(workDir, `out-${size}.bin`);
+    const opened = await runCli(["open", link.url, "--out", target]);
+    expect(opened.stderr).toBe("");
+    expect(opened.code).toBe(0);
+    expect(opened.stdout.length).toBe(0);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    // No temporary file left beside it.
+    expect(readdirSync(workDir).filter((f) => f.endsWith(".part"))).toEqual([]);
+    expect((await getStatus(link.manage_url)).state).toBe("consumed");
+    const again = await runCli(["open", link.url, "--out", join(workDir, `again-${size}.bin`)]);
+    expect(again.code).toBe(2);
+    expect(existsSync(join(workDir, `again-${size}.bin`))).toBe(false);
+  });
+
+  it("streams a file to stdout, with its name and type sealed inside", async () => {
+    const source = join(workDir, "notes.txt");
+    const text = `private notes ${randomBytes(8).toString("hex")}\n`;
+    recordSecrets(text.trim());
+    writeFileSync(source, text);
+    const created = await runCli(["create", "--file", source]);
+    expect(created.code).toBe(0);
+    const url = created.stdout.toString("utf8").trim();
+    recordLink(url, /(http\S+\/m\/\S+)/.exec(created.stderr)?.[1] ?? "");
+    const opened = await openLinkStream(url, { deriveKey: deriveKeyNode });
+    expect(opened).toMatchObject({ kind: "file", name: "notes.txt", type: "text/plain" });
+    if (opened.kind !== "file") throw new Error("not a file");
+    const body = Buffer.from(await new Response(opened.stream).arrayBuffer());
+    expect(body.toString("utf8")).toBe(text);
+    expect(await opened.done).toEqual({
+      name: "notes.txt",
+      type: "text/plain",
+      size: Buffer.byteLength(text),
+      sha256: createHash("sha256").update(text).digest("hex"),
+    });
+  });
+});
+
+describe("one-time means one time", () => {
+  it("gives a recipient who drops the connection mid-download nothing more; the sender sees it consumed", async () => {
+    const link = await createFileLink({ server: server.url, source: randomSource(12 * MIB), name: "big.bin", size: 12 * MIB });
+    recordLink(link.url, link.manageUrl);
+    const before = await fileMetrics();
+    expect(before.storage).toBeGreaterThan(12 * MIB);
+
+    const opened = await openLinkStream(link.url, { deriveKey: deriveKeyNode });
+    if (opened.kind !== "file") throw new Error("not a file");
+    const reader = opened.stream.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    await reader.cancel(); // closes the connection with most of the file unsent
+    await expect(opened.done).rejects.toThrow();
+
+    // The server deletes what was left, and counts an interrupted download.
+    await until(async () => (await fileMetrics()).storage === 0, "the file's chunks to be deleted");
+    expect((await fileMetrics()).interrupted).toBe(before.interrupted + 1);
+    expect((await getStatus(link.manageUrl)).state).toBe("consumed");
+    await expect(openLinkStream(link.url, { deriveKey: deriveKeyNode })).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
+
+describe("memory", () => {
+  it("keeps the server's memory flat while files far bigger than a part go up and down", async () => {
+    /** Up and down once through the library; the bytes are made and checked as they stream, never held. */
+    const roundTrip = async (size: number) => {
+      const sent = createHash("sha256");
+      const link = await createFileLink({ server: server.url, source: randomSource(size, sent), size });
+      recordLink(link.url, link.manageUrl);
+      const opened = await openLinkStream(link.url, { deriveKey: deriveKeyNode });
+      if (opened.kind !== "file") throw new Error("not a file");
+      const received = createHash("sha256");
+      await opened.stream.pipeTo(new WritableStream({ write: (piece) => void received.update(piece) }));
+      const expected = sent.digest("hex");
+      expect((await opened.done).sha256).toBe(expected);
+      expect(received.digest("hex")).toBe(expected);
+    };
+    // The first transfer brings the server to its working size (buffers that garbage collection frees in batches);
+    // after it, a transfer twice as big must not raise the peak by anything like its size.
+    await roundTrip(24 * MIB);
+    const warm = memoryOf(server.pid, "VmHWM");
+    await roundTrip(48 * MIB);
+    const growth = memoryOf(server.pid, "VmHWM") - warm;
+    expect(growth).toBeLessThan(24 * MIB);
+  });
+});
