@@ -1,11 +1,14 @@
 // Every page in every state, checked with axe-core (WCAG 2.0/2.1 A and AA, 2.2 AA) in the light and the dark colour
 // scheme, at a desktop size and at 320 px wide. At 320 px each state is also screenshotted into .test-logs/ and must
 // not scroll sideways. The progress state is held still by pausing the challenge request until the checks are done.
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLink } from "../../src/client/index.js";
+import { createFileLink, createLink } from "../../src/client/index.js";
+import { DEFAULT_CHUNK_BYTES } from "../../src/crypto/file-stream.js";
 import {
   closeBrowsers,
   launchBrowser,
@@ -179,6 +182,46 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
     await check("manage unavailable");
   });
 
+  it("files: create with a file chosen and its result; file interstitial, revealed file, failed check", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "oncelink-a11y-")), "quarterly-report-final-version.pdf");
+    writeFileSync(path, randomBytes(5000));
+    await page.goto(`${server.url}/`);
+    await page.getByRole("radio", { name: "A file" }).check();
+    await page.getByLabel("File", { exact: true }).setInputFiles(path);
+    await page.getByText("Chosen: quarterly-report-final-version.pdf").first().waitFor();
+    await check("create file chosen");
+    await page.getByRole("button", { name: "Create link" }).click();
+    await heading(page, "Your one-time link is ready");
+    const url = await page.getByRole("textbox", { name: "Link for the recipient" }).inputValue();
+    recordSecrets(url, url.split("#")[1], await page.getByRole("textbox", { name: "Manage link (for you only)" }).inputValue());
+    await check("create file result");
+
+    // This browser has no save picker in headless mode that a test can drive: take the download path.
+    // (Window operations live on the global object itself.)
+    await page.addInitScript(() => delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker);
+    await page.goto(url);
+    await heading(page, "Someone shared a file with you");
+    await check("open file fresh");
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await heading(page, "Here is your file");
+    await check("open file revealed");
+
+    const bytes = randomBytes(DEFAULT_CHUNK_BYTES * 3);
+    const tampered = await createFileLink({ server: server.url, source: new Blob([bytes]).stream(), name: "x.bin", size: bytes.length });
+    recordSecrets(tampered.url, tampered.manageUrl, tampered.url.split("#")[1]);
+    await page.route("**/consume", async (route) => {
+      const response = await route.fetch();
+      const body = Buffer.from(await response.body());
+      body[2 * DEFAULT_CHUNK_BYTES]! ^= 0x80;
+      await route.fulfill({ response, body });
+    });
+    await page.goto(tampered.url);
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await heading(page, "The file did not arrive intact");
+    await page.unrouteAll();
+    await check("open file failed check");
+  });
+
   it("other languages: the same pages in Japanese and German", async () => {
     const link = await newLink(`a11y ja ${Date.now()}`);
     await page.goto(`${server.url}/?lang=ja`);
@@ -192,7 +235,7 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
   });
 
   it("covered every state", () => {
-    expect(checked).toHaveLength(18);
+    expect(checked).toHaveLength(23);
   });
 });
 

@@ -48,8 +48,8 @@ function installOpfsPicker(): void {
   });
 }
 
+/** Like a browser without the File System Access API. (Window operations live on the global object itself.) */
 function removePicker(): void {
-  delete (Window.prototype as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker;
   delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker;
 }
 
