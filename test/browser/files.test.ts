@@ -248,7 +248,9 @@ describe("files in the browser", () => {
     // The file picked for it is gone again: no partial file is left to be mistaken for the sender's.
     const left = await recipient.evaluate(async () => {
       const names: string[] = [];
-      for await (const name of (await navigator.storage.getDirectory()).keys()) names.push(name);
+      // keys() is in Chromium but not yet in TypeScript's DOM types.
+      const dir = (await navigator.storage.getDirectory()) as unknown as { keys(): AsyncIterable<string> };
+      for await (const name of dir.keys()) names.push(name);
       return names.filter((n) => n.includes("received-file"));
     });
     const picks = await recipient.evaluate(() => (window as unknown as { __picker: { picks: number } }).__picker.picks);
