@@ -93,12 +93,11 @@ describe("oncelink create refusals", () => {
     expectOneLine(r.stderr, "no secret on stdin");
   });
 
-  it("refuses an empty --file", async () => {
+  it("refuses a --file that is not a regular file (an empty file is a valid file link: see test/files.test.ts)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "oncelink-cli-"));
-    writeFileSync(join(dir, "empty.txt"), "");
-    const r = await run(["create", "--file", join(dir, "empty.txt")]);
+    const r = await run(["create", "--file", dir]);
     expect(r.code).toBe(1);
-    expectOneLine(r.stderr, "the file is empty");
+    expectOneLine(r.stderr, "is not a regular file");
   });
 
   it("reports an unreachable server on one line, exit 1", async () => {

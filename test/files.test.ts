@@ -178,11 +178,12 @@ describe("memory", () => {
       expect(received.digest("hex")).toBe(expected);
     };
     // The first transfer brings the server to its working size (buffers that garbage collection frees in batches);
-    // after it, a transfer twice as big must not raise the peak by anything like its size.
+    // after it, a transfer three times as big must not raise the peak by anything like its size.
+    // (On PostgreSQL the driver's hex strings add tens of MB of such slack; holding the file would add 72 MiB and more.)
     await roundTrip(24 * MIB);
     const warm = memoryOf(server.pid, "VmHWM");
-    await roundTrip(48 * MIB);
+    await roundTrip(72 * MIB);
     const growth = memoryOf(server.pid, "VmHWM") - warm;
-    expect(growth).toBeLessThan(24 * MIB);
+    expect(growth).toBeLessThan(48 * MIB);
   });
 });
