@@ -57,9 +57,10 @@ try {
  * CPU time (user + system, all threads) the process `pid` has used so far, in microseconds, from /proc/PID/stat;
  * null where there is no /proc. Unlike req/s, CPU time per request hardly moves when other work shares the cores.
  */
-function cpuMicros(pid) {
+function cpuMicros(pid, mainThreadOnly = false) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The main thread's task has the process's id; /proc/PID/stat sums all threads.
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, "utf8");
     // Fields after "(comm) ": state is field 3, utime field 14, stime field 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks;
@@ -81,9 +82,12 @@ function run(opts, pid, profileName) {
     const profiling = PROFILE_DIR !== null && profileName !== undefined;
     if (profiling) process.kill(pid, "SIGUSR2");
     const before = pid === undefined ? null : cpuMicros(pid);
+    const mainBefore = pid === undefined ? null : cpuMicros(pid, true);
     const instance = autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) => {
       if (err) return reject(err);
       const after = pid === undefined ? null : cpuMicros(pid);
+      const mainAfter = pid === undefined ? null : cpuMicros(pid, true);
+      result.mainCpuMicros = mainBefore === null || mainAfter === null ? null : mainAfter - mainBefore;
       if (profiling) {
         process.kill(pid, "SIGUSR2");
         console.log(`profile ${join(PROFILE_DIR, `${++profiles}.cpuprofile`)}: ${profileName}`);
@@ -119,6 +123,8 @@ function summarize(name, result) {
     p99: result.latency.p99,
     // Server CPU per answered request (microseconds): the load-independent cost of one request.
     cpuUs: result.cpuMicros == null || answered === 0 ? null : Math.round((result.cpuMicros / answered) * 10) / 10,
+    // The same for the main thread alone (the one that parses, routes and answers; SQLite writes on another).
+    mainUs: result.mainCpuMicros == null || answered === 0 ? null : Math.round((result.mainCpuMicros / answered) * 10) / 10,
     requests: ok,
     failures: bad,
   };
@@ -294,6 +300,10 @@ try {
       helloBefore.cpuUs === null || helloAfter.cpuUs === null
         ? null
         : Math.round(((helloBefore.cpuUs * helloBefore.requests + helloAfter.cpuUs * helloAfter.requests) / (helloBefore.requests + helloAfter.requests)) * 10) / 10,
+    mainUs:
+      helloBefore.mainUs === null || helloAfter.mainUs === null
+        ? null
+        : Math.round(((helloBefore.mainUs * helloBefore.requests + helloAfter.mainUs * helloAfter.requests) / (helloBefore.requests + helloAfter.requests)) * 10) / 10,
     requests: helloBefore.requests + helloAfter.requests,
     failures: helloBefore.failures + helloAfter.failures,
   };
@@ -305,11 +315,12 @@ try {
 
 const ceiling = results[0];
 if (results.some((r) => r.failures > 0)) process.exitCode = 1;
-// "cpu us": server CPU microseconds per request; "hello/cpu": the hello-world's CPU per request divided by this
-// case's, i.e. the share of the ceiling this case would reach if CPU were all that limited it.
+// "cpu us": server CPU microseconds per request, all threads; "main us": its main thread's alone; "hello/cpu": the
+// hello-world's CPU per request divided by this case's, i.e. the share of the ceiling this case would reach if CPU
+// were all that limited it (both single-threaded). These move far less than req/s when other work shares the cores.
 console.log(
   "case".padEnd(40), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "vs hello".padStart(9),
-  "cpu us".padStart(8), "hello/cpu".padStart(10), "failed".padStart(7),
+  "cpu us".padStart(8), "main us".padStart(8), "hello/cpu".padStart(10), "failed".padStart(7),
 );
 const pct = (x) => (x === null ? "-" : `${x}%`);
 for (const r of results) {
@@ -317,7 +328,7 @@ for (const r of results) {
   r.cpuRatio = r.cpuUs === null || ceiling.cpuUs === null ? null : Math.round((ceiling.cpuUs / r.cpuUs) * 1000) / 10;
   console.log(
     r.name.padEnd(40), String(r.rps).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8), `${r.ratio}%`.padStart(9),
-    String(r.cpuUs ?? "-").padStart(8), pct(r.cpuRatio).padStart(10), String(r.failures).padStart(7),
+    String(r.cpuUs ?? "-").padStart(8), String(r.mainUs ?? "-").padStart(8), pct(r.cpuRatio).padStart(10), String(r.failures).padStart(7),
   );
 }
 mkdirSync(join(root, "bench-results"), { recursive: true });

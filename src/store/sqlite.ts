@@ -59,6 +59,9 @@ interface ContentRow {
   sealed: Buffer | null;
 }
 
+/** Page cache of each connection, in KiB. */
+const CACHE_KIB = 32 * 1024;
+
 /** The file holds wrapped keys and link metadata: nobody but the service user should read it (-wal/-shm inherit). */
 function createPrivately(file: string): void {
   try {
@@ -78,7 +81,10 @@ function configure(db: Database.Database): void {
   db.pragma("foreign_keys = ON");
   // Zero freed cells and pages, so destroyed ciphertext and wrapped keys do not linger in the file.
   db.pragma("secure_delete = ON");
-  const expected: Record<string, number> = { synchronous: 2, foreign_keys: 1, secure_delete: 1 };
+  // Up to 32 MiB of page cache per connection instead of SQLite's 2 MiB: id hashes are random, so every lookup in a
+  // larger table otherwise walks index and table pages through read() calls (measured: ~5 us of a ~27 us consume).
+  db.pragma(`cache_size = -${CACHE_KIB}`);
+  const expected: Record<string, number> = { synchronous: 2, foreign_keys: 1, secure_delete: 1, cache_size: -CACHE_KIB };
   for (const [name, value] of Object.entries(expected)) {
     const actual = db.pragma(name, { simple: true });
     if (actual !== value) throw new Error(`sqlite: PRAGMA ${name} is ${String(actual)}, expected ${value}`);
