@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { en, type MessageKey } from "./i18n/en.js";
 import { SUPPORTED_LOCALES } from "./i18n/index.js";
 import { COMMON_IDS, CREATE_IDS, MANAGE_IDS, OPEN_IDS } from "./page-ids.js";
+import { DEFAULT_POLICY_SETTINGS } from "./page-settings.js";
 import {
   escapeHtml,
   jsonForScriptBlock,
@@ -137,7 +138,7 @@ describe("renderPage", () => {
   });
 
   it("keeps the lifetimes inside the server's limits and preselects its default", () => {
-    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 } };
+    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 }, policy: DEFAULT_POLICY_SETTINGS };
     const html = renderPage("create", { locale: "en", settings });
     expect(lifetimeOptions(html)).toEqual([
       ["3600", "1 hour", false],
@@ -153,7 +154,7 @@ describe("renderPage", () => {
   it("tells the recipient how long a copied secret stays on the clipboard, as configured", () => {
     const hint = (seconds: number, locale = "en") =>
       /<p id="clipboard-hint"[^>]*>([^<]*)<\/p>/.exec(
-        renderPage("open", { locale, settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 } } }),
+        renderPage("open", { locale, settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 }, policy: DEFAULT_POLICY_SETTINGS } }),
       )?.[1];
     expect(hint(60)).toBe("A copy stays on the clipboard for 1 minute; then this page clears it, as long as the page is still open.");
     expect(hint(90)).toContain("90 seconds");
