@@ -52,7 +52,6 @@ export const CREATE_IDS = {
   again: "create-again",
   singleResult: "result-single",
   manyResult: "result-many",
-  manyHeading: "result-many-heading",
   manyList: "result-list",
 } as const;
 
