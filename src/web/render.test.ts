@@ -89,7 +89,7 @@ describe("renderPage", () => {
       delete (needed as Partial<typeof needed>).unavailableView;
       delete (needed as Partial<typeof needed>).unavailableHeading;
       // Present only when the operator set minimums; the script does not look it up.
-      delete (needed as Partial<typeof needed>).minimums;
+      delete (needed as Partial<typeof needed> & { minimums?: string }).minimums;
     }
     for (const id of Object.values(needed)) expect(html, `#${id}`).toContain(`id="${id}"`);
   });
