@@ -69,8 +69,12 @@ export interface OpenLinkOptions extends RequestOptions {
  */
 export type OpenedContent = DecryptedContent;
 
-/** Proofs the session endpoint understands. Anything else a link requires, this client cannot provide yet. */
-const SUPPORTED_REQUIREMENTS = new Set(["pow", "passphrase"]);
+/**
+ * Requirements this client knows. A passkey is reported by `checkLink` (so a page can say it will be needed) but
+ * not yet provided by `openLink`, which refuses such a link before spending anything. Anything else a link
+ * requires, this client does not know.
+ */
+const SUPPORTED_REQUIREMENTS = new Set(["pow", "passphrase", "passkey"]);
 
 /**
  * Opens a link the way docs/protocol.md describes: check it (non-consuming), solve the proof-of-work
@@ -99,6 +103,9 @@ export async function openLink(url: string, opts: OpenLinkOptions = {}): Promise
   // A failure of the key pair surfaces at the session step; do not let it go unhandled meanwhile.
   device.catch(() => undefined);
   const info = await checkParsedLink(fetchFn, api, link.key);
+  if (info.passkey) {
+    throw new UnsupportedRequirementError("This link requires a passkey, which this client cannot provide yet. It was not opened.");
+  }
   if (info.passphraseSalt !== null && (opts.passphrase === undefined || opts.passphrase === "")) throw new PassphraseRequiredError();
   const secrets: PassphraseSecrets | null =
     info.passphraseSalt === null || opts.passphrase === undefined ? null : await derivePassphrase(opts.passphrase, info.passphraseSalt);
@@ -131,6 +138,8 @@ export interface LinkInfo {
   encryption: "client" | "server";
   /** Whether opening needs a passphrase (ask for it before the Reveal). */
   passphrase: boolean;
+  /** Whether opening needs the recipient's passkey. */
+  passkey: boolean;
 }
 
 /**
@@ -171,7 +180,12 @@ async function checkParsedLink(
     if (typeof salt !== "string") throw unexpectedAnswer("check");
     passphraseSalt = salt;
   }
-  return { expiresAt: typeof info.expires_at === "string" ? info.expires_at : "", encryption: info.encryption, passphraseSalt };
+  return {
+    expiresAt: typeof info.expires_at === "string" ? info.expires_at : "",
+    encryption: info.encryption,
+    passphraseSalt,
+    passkey: Boolean(requires.passkey),
+  };
 }
 
 type Friction = "none" | "raised" | "confirm";

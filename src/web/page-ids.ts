@@ -27,6 +27,15 @@ export const CREATE_IDS = {
   ttlAmount: "ttl-amount",
   ttlUnit: "ttl-unit",
   passphrase: "passphrase",
+  passphraseLabel: "passphrase-label",
+  minimums: "minimums",
+  templateGroup: "template-group",
+  countries: "countries",
+  countriesLabel: "countries-label",
+  countriesWithin: "countries-within",
+  countriesNames: "countries-names",
+  networks: "networks",
+  recipients: "recipients",
   submit: "create-submit",
   resultView: "view-result",
   resultHeading: "result-heading",
@@ -41,7 +50,13 @@ export const CREATE_IDS = {
   manage: "manage-link",
   copyManage: "copy-manage",
   again: "create-again",
+  singleResult: "result-single",
+  manyResult: "result-many",
+  manyList: "result-list",
 } as const;
+
+/** The id of a template's radio button on the create page ("" is the sender's own settings; template ids never start with a dash). */
+export const templateRadioId = (templateId: string): string => (templateId === "" ? "template--own" : `template-${templateId}`);
 
 /** Ids of the open (interstitial + reveal) page. */
 export const OPEN_IDS = {
@@ -49,6 +64,9 @@ export const OPEN_IDS = {
   freshView: "view-fresh",
   freshHeading: "fresh-heading",
   passphraseField: "passphrase-field",
+  requirements: "requirements",
+  requiresPassphrase: "requires-passphrase",
+  requiresPasskey: "requires-passkey",
   passphrase: "passphrase",
   reveal: "reveal",
   incompleteView: "view-incomplete",

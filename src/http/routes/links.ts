@@ -6,9 +6,11 @@ import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, deviceProofMessage } from "
 import { errorBody } from "../../core/errors.js";
 import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
-import { effectiveState, resolveTtl, type LinkMeta } from "../../core/link.js";
-import { policyText } from "../../core/link-policy.js";
-import { PASSPHRASE_PROOF_BYTES, evaluatePolicy, parsePolicy, policyFields, policyRequirements, type Policy } from "../../core/policy.js";
+import { parseCountryCodes } from "../../core/countries.js";
+import { effectiveState, type LinkMeta } from "../../core/link.js";
+import { parseLinkPolicy, policyText } from "../../core/link-policy.js";
+import { PASSPHRASE_PROOF_BYTES, evaluatePolicy, parsePolicy, policyFields, policyRequirements } from "../../core/policy.js";
+import { resolveCreate, type CreateChoices } from "../../core/templates.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
 import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../../crypto/device-key.js";
 import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
@@ -16,7 +18,7 @@ import { openContent, sealContent } from "../../crypto/server-layer.js";
 import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from "../../crypto/session-token.js";
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
-import { ipIn, validCidrs } from "../ip-rules.js";
+import { cidrWithin, ipIn, validCidrs } from "../ip-rules.js";
 import { rateLimitFor } from "../rate-limit.js";
 import {
   ChallengeQuery,
@@ -114,18 +116,26 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       config: rateLimitFor(config.rateLimitCreate),
     },
     async (request, reply) => {
-      const { content, ciphertext, ttl, preview, policy: policyBody } = request.body;
+      const { content, ciphertext, ttl, preview, policy: policyBody, template, recipients = 1 } = request.body;
       if ((content === undefined) === (ciphertext === undefined)) return sendError(reply, "CONTENT_MISSING");
-      const recipientPolicy: Policy = {};
+      const choices: CreateChoices = {};
+      if (template !== undefined) choices.template = template;
+      if (ttl !== undefined) choices.ttl = ttl;
+      if (preview !== undefined) choices.preview = preview;
       if (policyBody !== undefined) {
-        const { allow_ip: allowIp = [], deny_ip: denyIp = [], passphrase } = policyBody;
+        const { allow_ip: allowIp = [], deny_ip: denyIp = [], allow_country: allowCountry, passphrase } = policyBody;
         if (!validCidrs(allowIp) || !validCidrs(denyIp)) return sendError(reply, "POLICY_INVALID");
-        if (allowIp.length > 0) recipientPolicy.allowIp = allowIp.map((c) => c.trim());
-        if (denyIp.length > 0) recipientPolicy.denyIp = denyIp.map((c) => c.trim());
+        if (allowIp.length > 0) choices.allowIp = allowIp.map((c) => c.trim());
+        if (denyIp.length > 0) choices.denyIp = denyIp.map((c) => c.trim());
+        if (allowCountry !== undefined) {
+          const codes = parseCountryCodes(allowCountry);
+          if (codes === null) return sendError(reply, "POLICY_INVALID", "The countries must be ISO 3166-1 alpha-2 codes such as DE or FR.");
+          choices.allowCountry = codes;
+        }
         if (passphrase !== undefined) {
           const proof = Buffer.from(passphrase.proof, "base64url");
           if (proof.length !== PASSPHRASE_PROOF_BYTES || proof.toString("base64url") !== passphrase.proof) return sendError(reply, "POLICY_INVALID");
-          recipientPolicy.passphrase = { salt: passphrase.salt, proofHash: sha256(proof).toString("base64url") };
+          choices.passphrase = { salt: passphrase.salt, proofHash: sha256(proof).toString("base64url") };
         }
       }
       let plaintext: Uint8Array;
@@ -140,39 +150,47 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       }
       if (plaintext.length === 0) return sendError(reply, "CONTENT_EMPTY");
       if (plaintext.length > config.maxSecretBytes) return sendError(reply, "PAYLOAD_TOO_LARGE");
-      const ttlSeconds = resolveTtl(ttl, {
-        defaultSeconds: config.defaultTtlSeconds,
-        maxSeconds: config.maxTtlSeconds,
-        minSeconds: config.minTtlSeconds,
-      });
-      if (ttlSeconds === null) {
-        return sendError(reply, "TTL_INVALID", `The lifetime must be between ${config.minTtlSeconds} and ${config.maxTtlSeconds} seconds.`);
-      }
-      const id = newSecret(deps.random);
-      const manageToken = newSecret(deps.random);
-      const idHash = sha256(id);
-      const sealed = sealContent(keyring, plaintext, idHash);
+      // The template's values fill what the request left out; the minimums bind every link. Weaker is refused.
+      const resolved = resolveCreate(
+        choices,
+        deps.policySetup,
+        { minTtlSeconds: config.minTtlSeconds, maxTtlSeconds: config.maxTtlSeconds, defaultTtlSeconds: config.defaultTtlSeconds },
+        cidrWithin,
+      );
+      if (!resolved.ok) return sendError(reply, resolved.code, resolved.message);
       const now = deps.now();
-      const expiresAt = now + ttlSeconds * 1000;
-      await store.createLink({
-        idHash,
-        manageHash: sha256(manageToken),
-        kind: content !== undefined ? "text" : "ciphertext",
-        keyVersion: sealed.keyVersion,
-        wrappedKey: sealed.wrappedKey,
-        sealed: sealed.sealed,
-        policy: policyText({ preview }, policyFields(recipientPolicy)),
-        createdAt: now,
-        expiresAt,
-      });
-      metrics.linksCreated.inc({ encryption: content !== undefined ? "server" : "client" });
-      logEvent(request, "link.created", idHash);
-      return reply.code(201).send({
-        id,
-        url: `${config.publicUrl}/l/${id}`,
-        manage_url: `${config.publicUrl}/m/${id}#${manageToken}`,
-        expires_at: iso(expiresAt),
-      });
+      const expiresAt = now + resolved.ttlSeconds * 1000;
+      const policy = policyText({ preview: resolved.preview, template: resolved.template }, policyFields(resolved.policy));
+      const kind = content !== undefined ? "text" : "ciphertext";
+      // One link per recipient, each with its own id, manage token and data key; the writes share a commit.
+      const links = await Promise.all(
+        Array.from({ length: recipients }, async () => {
+          const id = newSecret(deps.random);
+          const manageToken = newSecret(deps.random);
+          const idHash = sha256(id);
+          const sealed = sealContent(keyring, plaintext, idHash);
+          await store.createLink({
+            idHash,
+            manageHash: sha256(manageToken),
+            kind,
+            keyVersion: sealed.keyVersion,
+            wrappedKey: sealed.wrappedKey,
+            sealed: sealed.sealed,
+            policy,
+            createdAt: now,
+            expiresAt,
+          });
+          logEvent(request, "link.created", idHash);
+          return {
+            id,
+            url: `${config.publicUrl}/l/${id}`,
+            manage_url: `${config.publicUrl}/m/${id}#${manageToken}`,
+            expires_at: iso(expiresAt),
+          };
+        }),
+      );
+      metrics.linksCreated.inc({ encryption: content !== undefined ? "server" : "client" }, recipients);
+      return reply.code(201).send({ ...links[0]!, links });
     },
   );
 
@@ -259,14 +277,27 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const meta = await store.getLinkMeta(idHash);
       if (!meta || effectiveState(meta, now) !== "fresh") return unavailable(reply);
       const proofText = request.body.passphrase_proof;
-      const decision = evaluatePolicy(parsePolicy(meta.policy), {
+      const policy = parsePolicy(meta.policy);
+      if (policy.passphrase !== undefined && proofText !== undefined && deps.passphraseLimiter !== null) {
+        // Counted before the comparison: one address cannot spread guesses over many links (or many recipients'
+        // links of one create, which share a passphrase) faster than the limit.
+        const limit = await deps.passphraseLimiter(request);
+        if (limit.limited) {
+          reply.header("retry-after", String(limit.retryAfterSeconds));
+          return sendError(reply, "RATE_LIMITED");
+        }
+      }
+      const decision = evaluatePolicy(policy, {
         clientIp: request.ip,
         now,
         ipIn,
-        proofs: { passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")) },
+        countryOf: deps.countryOf,
+        proofs: { passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")), passkey: null },
       });
       if (!decision.ok) {
         if (decision.reason === "ip-denied") return sendError(reply, "POLICY_DENIED");
+        if (decision.reason === "country-denied") return sendError(reply, "COUNTRY_DENIED");
+        if (decision.reason === "passkey-required") return sendError(reply, "PASSKEY_REQUIRED");
         if (decision.reason === "passphrase-required") return sendError(reply, "PASSPHRASE_REQUIRED");
         const left = await store.failAttempt(idHash, now, config.passphraseMaxAttempts);
         if (left === null || left === 0) {
@@ -374,12 +405,24 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const { meta } = auth;
       const state = effectiveState(meta, deps.now());
       const events = await store.listEvents(auth.idHash);
+      const choices = parseLinkPolicy(meta.policy);
+      const policy = parsePolicy(meta.policy);
       return {
         state,
         created_at: iso(meta.createdAt),
         expires_at: iso(meta.expiresAt),
         consumed_at: state === "consumed" && meta.endedAt !== null ? iso(meta.endedAt) : null,
         events: events.map((event) => ({ kind: event.kind, at: iso(event.at) })),
+        // The sender's own choices, for the manage page's "make a replacement": never the passphrase's salt or proof.
+        policy: {
+          template: choices.template,
+          passphrase: policy.passphrase !== undefined,
+          passkey: policy.passkey !== undefined,
+          preview: choices.preview,
+          allow_country: [...(policy.allowCountry ?? [])],
+          allow_ip: [...(policy.allowIp ?? [])],
+          deny_ip: [...(policy.denyIp ?? [])],
+        },
       };
     },
   );

@@ -11,6 +11,7 @@ import {
   PassphraseIncorrectError,
   PassphraseRequiredError,
   UnavailableError,
+  UnsupportedRequirementError,
   type GestureReport,
   type OpenedContent,
   type OpenStage,
@@ -42,6 +43,9 @@ const views = [checkingView, freshView, incompleteView, revealedView, doneView, 
 const reveal = byId(IDS.reveal, HTMLButtonElement);
 const passphraseField = byId(IDS.passphraseField, HTMLElement);
 const passphraseInput = byId(IDS.passphrase, HTMLInputElement);
+const requirements = byId(IDS.requirements, HTMLElement);
+const requiresPassphrase = byId(IDS.requiresPassphrase, HTMLElement);
+const requiresPasskey = byId(IDS.requiresPasskey, HTMLElement);
 const secretField = byId(IDS.secret, HTMLTextAreaElement);
 const textBlock = byId(IDS.textBlock, HTMLElement);
 const fileBlock = byId(IDS.fileBlock, HTMLElement);
@@ -105,7 +109,11 @@ async function runCheck(moveFocus: boolean): Promise<void> {
     return;
   }
   try {
-    const result = await checkLink(url);
+    const result = await checkLink(url, (needs) => {
+      requiresPassphrase.hidden = !needs.passphrase;
+      requiresPasskey.hidden = !needs.passkey;
+      requirements.hidden = !needs.passphrase && !needs.passkey;
+    });
     passphraseField.hidden = result !== "passphrase";
     if (result === "fresh" || result === "passphrase") show("fresh", moveFocus);
     else if (result === "key-missing") show("incomplete", moveFocus);
@@ -181,6 +189,9 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
   } else if (err instanceof PassphraseRequiredError) {
     passphraseField.hidden = false;
     askPassphrase(t("open.passphrase.empty"));
+  } else if (err instanceof UnsupportedRequirementError) {
+    // A passkey link while this page cannot do passkeys yet: refused before anything was spent.
+    showProblem("open.problem.unsupportedHeading", t("open.problem.unsupportedBody"), false, true);
   } else if (err instanceof ConfirmationDeclinedError) {
     announce(t("open.confirm.declined"));
     reveal.focus();
@@ -194,7 +205,10 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
       stage === "checking" ||
       stage === "solving" ||
       (err instanceof OncelinkApiError && err.status >= 400 && err.status < 500);
-    announceError(intact ? `${errorText(err, t)} ${t("open.error.notOpened")}` : errorText(err, t));
+    // A refused place (address or country rule) already says nothing was opened.
+    const text = errorText(err, t, { POLICY_DENIED: "open.error.placeDenied", COUNTRY_DENIED: "open.error.placeDenied" });
+    const placeDenied = err instanceof OncelinkApiError && (err.code === "POLICY_DENIED" || err.code === "COUNTRY_DENIED");
+    announceError(intact && !placeDenied ? `${text} ${t("open.error.notOpened")}` : text);
     reveal.focus();
   }
 }

@@ -39,9 +39,16 @@ describe("checkLink", () => {
     let seen = fakeServer({ status: 404, body: { error: "UNAVAILABLE", message: "gone" } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unavailable");
     expect(seen).toHaveLength(1);
-    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { passkey: true } } });
+    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { telepathy: true } } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unsupported");
     expect(seen).toHaveLength(1);
+  });
+
+  it("says what a fresh link will ask for: a passkey, a passphrase", async () => {
+    fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true, passkey: { mode: "required" } } } });
+    let needs: unknown = null;
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`, (found) => (needs = found))).toBe("fresh");
+    expect(needs).toEqual({ passphrase: false, passkey: true });
   });
 
   it("says when the link asks for a passphrase before the Reveal", async () => {

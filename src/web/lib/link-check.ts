@@ -8,15 +8,21 @@ import {
 /** What the interstitial may draw before anyone clicks: the answer of the non-consuming check only. */
 export type LinkCheck = "fresh" | "passphrase" | "unavailable" | "key-missing" | "unsupported";
 
+/** What a fresh link will ask for, so the page can say it before the Reveal. */
+export interface LinkNeeds {
+  passphrase: boolean;
+  passkey: boolean;
+}
+
 /**
- * Asks the server whether the link can still be opened and whether it needs a passphrase ("passphrase": fresh, and
- * the page must ask for it before the Reveal).
  * Asks the server whether the link can still be opened, spending nothing and starting no proof of work (one GET,
- * see the client's `checkLink`). Network and protocol failures are rethrown for the caller to show.
+ * see the client's `checkLink`), and what it will ask for ("passphrase": fresh, and the page must ask for it before
+ * the Reveal; `needs` says what to tell the person). Network and protocol failures are rethrown for the caller.
  */
-export async function checkLink(url: string): Promise<LinkCheck> {
+export async function checkLink(url: string, needs?: (found: LinkNeeds) => void): Promise<LinkCheck> {
   try {
     const info = await checkLinkWithServer(url);
+    needs?.({ passphrase: info.passphrase, passkey: info.passkey });
     return info.passphrase ? "passphrase" : "fresh";
   } catch (err) {
     if (err instanceof UnavailableError) return "unavailable";
