@@ -8,6 +8,8 @@ export interface Config {
   readonly publicUrl: string;
   readonly dataDir: string;
   readonly databaseUrl: string | null;
+  /** SQLite only: run the writes (and their fsync) on a worker thread, so the request thread never waits on the disk. */
+  readonly sqliteWriterThread: boolean;
   /** Proxies whose X-Forwarded-For is believed (Fastify trustProxy value), or false. */
   readonly trustProxy: string | boolean;
   readonly keysFile: string;
@@ -41,6 +43,12 @@ export interface Config {
   readonly passphraseMaxAttempts: number;
   /** ONCELINK_PREVIEWERS_FILE: extra previewer signatures, checked before the built-in ones; null for none. */
   readonly previewersFile: string | null;
+  /** ONCELINK_POLICY_FILE: the operator's policy templates, default template and instance-wide minimums; null for none. */
+  readonly policyFile: string | null;
+  /** ONCELINK_COUNTRY_DB: a country .mmdb (GeoLite2-Country or alike) instead of the bundled one; null for the bundled. */
+  readonly countryDb: string | null;
+  /** RATE_LIMIT_PASSPHRASE: passphrase tries (right or wrong, across links) one client address may make per 15 minutes; 0 off. */
+  readonly rateLimitPassphrase: number;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -67,6 +75,14 @@ function duration(env: Env, name: string, fallback: number, min: number, max: nu
   if (value === null) throw new ConfigError(`${name} must be a duration such as 90s, 15m, 24h or 30d, got "${raw}"`);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min}s and ${max}s, got ${value}s`);
   return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "1" || raw === "true") return true;
+  if (raw === "0" || raw === "false") return false;
+  throw new ConfigError(`${name} must be true or false (or 1 or 0), got "${raw}"`);
 }
 
 function parseTrustProxy(raw: string | undefined): string | boolean {
@@ -113,6 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     dataDir,
     databaseUrl,
+    sqliteWriterThread: flag(env, "SQLITE_WRITER_THREAD", true),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     keysFile: resolve(env.ONCELINK_KEYS_FILE || `${dataDir}/keys.json`),
     masterKeys: env.ONCELINK_MASTER_KEYS || null,
@@ -133,6 +150,9 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitOpen: int(env, "RATE_LIMIT_OPEN", 120, 0, 1_000_000),
     passphraseMaxAttempts: int(env, "PASSPHRASE_MAX_ATTEMPTS", 5, 1, 100),
     previewersFile: env.ONCELINK_PREVIEWERS_FILE ? resolve(env.ONCELINK_PREVIEWERS_FILE) : null,
+    policyFile: env.ONCELINK_POLICY_FILE ? resolve(env.ONCELINK_POLICY_FILE) : null,
+    countryDb: env.ONCELINK_COUNTRY_DB ? resolve(env.ONCELINK_COUNTRY_DB) : null,
+    rateLimitPassphrase: int(env, "RATE_LIMIT_PASSPHRASE", 10, 0, 1_000_000),
     logLevel,
   });
 }

@@ -1,24 +1,39 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Challenge } from "altcha-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { derivePassphrase, newPassphraseSalt } from "../src/client/passphrase.js";
 import { generateLinkKey } from "../src/crypto/client-layer.js";
 import { decryptFileBytes, encryptFileBytes, fileStreamLength } from "../src/crypto/file-stream.js";
 import { PART_BYTES } from "../src/http/routes/files.js";
-import { buildTestApp, mintSession, type TestApp } from "./helpers/app.js";
+import { buildTestApp, mintSession, solvePow, type TestApp } from "./helpers/app.js";
 import { recordSecrets } from "./helpers/secrets.js";
 
 // The file API through HTTP (app.inject) against a real store: the upload protocol, its limits, what the database
 // holds, and the one-time streamed consume. The CLI and a real server are in test/files.test.ts.
 
+const PROXY = "192.0.2.10";
+const NL = "193.0.6.139"; // RIPE NCC
+const DE = "194.25.0.1"; // Deutsche Telekom
+
 let t: TestApp;
 let small: TestApp;
+let ruled: TestApp;
 beforeAll(async () => {
   t = await buildTestApp();
   // 64 KiB files at most, and room for about two of them in all.
   small = await buildTestApp({ MAX_FILE_BYTES: String(64 * 1024), FILE_STORAGE_QUOTA: String(150 * 1024) });
+  // Instance minimums, and clients seen through a trusted proxy (for country rules).
+  const policyFile = join(mkdtempSync(join(tmpdir(), "oncelink-policy-")), "policy.json");
+  writeFileSync(policyFile, JSON.stringify({ minimums: { max_ttl: "72h" } }));
+  ruled = await buildTestApp({ ONCELINK_POLICY_FILE: policyFile, TRUST_PROXY: PROXY });
 });
 afterAll(async () => {
   await t?.close();
   await small?.close();
+  await ruled?.close();
 });
 
 const octets = { "content-type": "application/octet-stream" };
@@ -180,5 +195,88 @@ describe("file links through HTTP", () => {
     expect(result.files).toBeGreaterThanOrEqual(1);
     expect(await t.countRows("files")).toBe(before - 1);
     expect((await t.app.inject({ method: "POST", url: `/api/v1/files/${upload}/finish`, payload: {} })).statusCode).toBe(404);
+  });
+});
+
+describe("file links and the link policy", () => {
+  const finish = (app: TestApp, upload: string, payload: Record<string, unknown>) =>
+    app.app.inject({ method: "POST", url: `/api/v1/files/${upload}/finish`, payload });
+
+  /** An upload with one part stored, not finished. */
+  async function storedUpload(app: TestApp, bytes: Uint8Array): Promise<string> {
+    const key = generateLinkKey();
+    recordSecrets(key);
+    const { upload } = await startUpload(app);
+    expect((await putPart(app, upload, 0, await encryptFileBytes(bytes, key))).statusCode).toBe(200);
+    return upload;
+  }
+
+  async function trySession(app: TestApp, id: string, client: string, extra: Record<string, unknown> = {}) {
+    const from = { remoteAddress: PROXY, headers: { "x-forwarded-for": client } };
+    const ch = await app.app.inject({ url: `/api/v1/links/${id}/challenge`, ...from });
+    expect(ch.statusCode).toBe(200);
+    const pow = await solvePow(ch.json() as Challenge);
+    const res = await app.app.inject({ method: "POST", url: `/api/v1/links/${id}/session`, payload: { pow, ...extra }, ...from });
+    if (res.statusCode === 201) recordSecrets((res.json() as { session: string }).session);
+    return res;
+  }
+
+  it("applies templates, minimums, country rules and the passphrase at the finish, exactly as for a text link", async () => {
+    const bytes = new Uint8Array(randomBytes(5000));
+    const upload = await storedUpload(ruled, bytes);
+    const salt = newPassphraseSalt();
+    const { proof } = await derivePassphrase("file words", salt);
+    recordSecrets("file words", proof);
+
+    // Refusals change nothing: the upload stays open and can be finished again.
+    expect((await finish(ruled, upload, { template: "standard" })).json()).toMatchObject({ error: "TEMPLATE_CONFLICT" });
+    expect((await finish(ruled, upload, { ttl: 7 * 86_400 })).json()).toMatchObject({ error: "POLICY_MINIMUM" });
+    expect((await finish(ruled, upload, { template: "nope" })).json()).toMatchObject({ error: "TEMPLATE_UNKNOWN" });
+    expect((await finish(ruled, upload, { policy: { allow_country: ["XX1"] } })).json()).toMatchObject({ error: "POLICY_INVALID" });
+    const many = await finish(ruled, upload, { recipients: 2 });
+    expect(many.statusCode).toBe(400);
+    expect(many.json()).toMatchObject({ error: "FILE_RECIPIENTS_UNSUPPORTED" });
+    expect(await ruled.countRows("links")).toBe(0);
+
+    const res = await finish(ruled, upload, { template: "standard", policy: { passphrase: { salt, proof }, allow_country: ["de"] } });
+    expect(res.statusCode, res.body).toBe(201);
+    const created = res.json() as { id: string; manage_url: string; expires_at: string; links: unknown[] };
+    const manageToken = created.manage_url.split("#")[1]!;
+    recordSecrets(created.id, manageToken);
+    expect(created.links).toHaveLength(1);
+    // The template's lifetime (72 h, within the minimum's ceiling).
+    expect(Date.parse(created.expires_at) - ruled.clock.now).toBe(72 * 3_600_000);
+    const info = await ruled.app.inject({ url: `/api/v1/links/${created.id}` });
+    expect(info.json()).toMatchObject({ content: "file", requires: { pow: true, passphrase: { salt } } });
+    const status = await ruled.app.inject({ url: `/api/v1/links/${created.id}/status`, headers: { authorization: `Bearer ${manageToken}` } });
+    expect(status.json()).toMatchObject({ policy: { template: "standard", passphrase: true, allow_country: ["DE"] } });
+
+    // Opened from the wrong country, or without the passphrase: refused, and the file is still there.
+    expect((await trySession(ruled, created.id, NL, { passphrase_proof: proof })).json()).toMatchObject({ error: "COUNTRY_DENIED" });
+    expect((await trySession(ruled, created.id, DE)).json()).toMatchObject({ error: "PASSPHRASE_REQUIRED" });
+    expect(await ruled.countRows("file_chunks")).toBeGreaterThan(0);
+    const session = await trySession(ruled, created.id, DE, { passphrase_proof: proof });
+    expect(session.statusCode, session.body).toBe(201);
+    const opened = await ruled.app.inject({
+      method: "POST",
+      url: `/api/v1/links/${created.id}/consume`,
+      headers: { authorization: `Session ${(session.json() as { session: string }).session}` },
+    });
+    expect(opened.statusCode).toBe(200);
+    expect(opened.headers["content-type"]).toBe("application/octet-stream");
+    expect(await ruled.countRows("file_chunks")).toBe(0);
+  });
+
+  it("fails closed on a passkey template: the session step refuses, nothing is spent", async () => {
+    const upload = await storedUpload(ruled, new Uint8Array(randomBytes(100)));
+    expect((await finish(ruled, upload, { template: "ultra-secure" })).json()).toMatchObject({ error: "TEMPLATE_CONFLICT" });
+    const res = await finish(ruled, upload, { template: "ultra-secure", policy: { allow_country: ["DE"] } });
+    expect(res.statusCode, res.body).toBe(201);
+    const { id, manage_url: manageUrl } = res.json() as { id: string; manage_url: string };
+    recordSecrets(id, manageUrl.split("#")[1]!);
+    expect((await ruled.app.inject({ url: `/api/v1/links/${id}` })).json()).toMatchObject({ requires: { passkey: { mode: "required" } } });
+    expect((await trySession(ruled, id, DE)).json()).toMatchObject({ error: "PASSKEY_REQUIRED" });
+    const info = await ruled.app.inject({ url: `/api/v1/links/${id}` });
+    expect(info.json()).toMatchObject({ state: "fresh", content: "file" });
   });
 });

@@ -116,6 +116,36 @@ describe("oncelink create --file / open --out, streamed", () => {
     expect(existsSync(join(workDir, `again-${size}.bin`))).toBe(false);
   });
 
+  it("applies a template, address rules and a passphrase to a file link, through the same options as text", async () => {
+    const source = join(workDir, "contract.pdf");
+    const bytes = randomBytes(70 * 1024);
+    writeFileSync(source, bytes);
+    const words = `file words ${randomBytes(6).toString("hex")}`;
+    const passFile = join(workDir, "file-pass.txt");
+    writeFileSync(passFile, `${words}\n`);
+    recordSecrets(words);
+    // Standard needs a passphrase: without one the finish is refused (and the upload cancelled by the client).
+    const refused = await runCli(["create", "--file", source, "--template", "standard"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/passphrase/i);
+    const created = await runCli(["create", "--json", "--file", source, "--template", "standard", "--passphrase-file", passFile, "--deny-ip", "203.0.113.0/24"]);
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    const link = JSON.parse(created.stdout.toString("utf8")) as { url: string; manage_url: string; links: unknown[] };
+    recordLink(link.url, link.manage_url);
+    expect(link.links).toHaveLength(1);
+    const status = await runCli(["status", link.manage_url, "--json"]);
+    expect(JSON.parse(status.stdout.toString("utf8"))).toMatchObject({ state: "fresh", policy: { template: "standard", passphrase: true, deny_ip: ["203.0.113.0/24"] } });
+    const withoutWords = await runCli(["open", link.url, "--out", join(workDir, "contract-1.pdf")]);
+    expect(withoutWords.code).toBe(1);
+    expect(withoutWords.stderr).toMatch(/passphrase/i);
+    const target = join(workDir, "contract-2.pdf");
+    const opened = await runCli(["open", link.url, "--out", target, "--passphrase-file", passFile]);
+    expect(opened.stderr).toBe("");
+    expect(opened.code).toBe(0);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
+  });
+
   it("streams a file to stdout, with its name and type sealed inside", async () => {
     const source = join(workDir, "notes.txt");
     const text = `private notes ${randomBytes(8).toString("hex")}\n`;

@@ -2,22 +2,30 @@ import { open } from "node:fs/promises";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { createFileLink } from "../client/create-file-link.js";
-import { createLink, type CreatedLink } from "../client/create-link.js";
+import { createLinks, type CreatedLink, type LinkPolicyOptions } from "../client/create-link.js";
+import { parseCountryCodes } from "../core/countries.js";
+import { MAX_RECIPIENTS } from "../core/templates.js";
 import { parseDuration } from "../core/link.js";
-import { parseCommandArgs, rejectUnsupportedFlags, resolveServer } from "./args.js";
+import { parseCommandArgs, resolveServer } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
 import { guessMediaType } from "./media-type.js";
 import { readPassphraseFile } from "./passphrase-file.js";
 
 /** Usage of `oncelink create`. */
-export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--passphrase-file F] [--no-preview] [--json]
+export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--template NAME] [--file PATH] [--passphrase-file F]
+               [--allow-ip CIDR]... [--deny-ip CIDR]... [--allow-country CC]... [--recipients N] [--no-preview] [--json]
   Reads a secret from stdin (or --file), encrypts it on this machine and prints the recipient link on stdout
   and the manage link on stderr. --file PATH streams the file (any size up to the server's limit; its name and
-  type are sealed inside the encryption) in parts, with memory that does not grow with the file. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --no-preview: chat apps and
-  mail scanners get no "private one-time link" preview card. --passphrase-file F: the recipient must also type
+  type are sealed inside the encryption) in parts, with memory that does not grow with the file. --ttl takes 90s,
+  15m, 24h, 7d, 2w or seconds. --template NAME applies a policy template (lightweight, standard, ultra-secure or
+  the server's own; see 'oncelink templates'); other options may only make it stricter. --no-preview: chat apps
+  and mail scanners get no "private one-time link" preview card. --passphrase-file F: the recipient must also type
   the passphrase in F (its first line ending is dropped); it is mixed into the encryption key, and five wrong
-  tries destroy the link. --json prints one JSON object
-  {url, manage_url, id, expires_at} on stdout instead.`;
+  tries destroy the link. --allow-ip / --deny-ip CIDR: only from (or never from) these networks. --allow-country
+  CC: only from these countries (ISO codes such as DE; repeat or separate with commas). --recipients N
+  (1-${MAX_RECIPIENTS}): N independent links for the same secret from stdin, one per line on stdout (their manage
+  links on stderr); a --file link has one recipient. --json prints one JSON object
+  {url, manage_url, id, expires_at, links: [{url, manage_url, id, expires_at}, ...]} on stdout instead.`;
 
 /** A secret ready to seal: exact bytes, plus the name and type of a file. */
 interface SecretInput {
@@ -40,38 +48,75 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     "no-preview": { type: "boolean" },
     template: { type: "string" },
     "passphrase-file": { type: "string" },
+    "allow-ip": { type: "string", multiple: true },
+    "deny-ip": { type: "string", multiple: true },
+    "allow-country": { type: "string", multiple: true },
+    recipients: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
     await writeFully(ctx.stdout, `${CREATE_USAGE}\n`);
     return EXIT_OK;
   }
-  rejectUnsupportedFlags(values, ["template"]);
   if (positionals.length > 0) {
     // A secret typed as an argument is already in the shell history; say so instead of accepting it.
     throw new CliError("takes no arguments; pipe the secret into stdin or use --file PATH.");
   }
   const server = resolveServer(values.server, ctx.env);
   const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
+  const recipients = values.recipients === undefined ? 1 : parseRecipients(values.recipients);
+  const allowCountry = values["allow-country"] === undefined ? undefined : parseCountries(values["allow-country"]);
 
   const passphrase = values["passphrase-file"] === undefined ? undefined : await readPassphraseFile(values["passphrase-file"]);
-  const preview = values["no-preview"] ? ("none" as const) : undefined;
-  let link: CreatedLink;
+  const options: LinkPolicyOptions = {
+    ttl,
+    preview: values["no-preview"] ? "none" : undefined,
+    passphrase,
+    template: values.template,
+    allowIp: splitList(values["allow-ip"]),
+    denyIp: splitList(values["deny-ip"]),
+    allowCountry,
+  };
+  let links: CreatedLink[];
   if (values.file !== undefined) {
-    link = await createFileLinkFromDisk(values.file, { server, ttl, preview, passphrase });
+    // The server refuses it too (FILE_RECIPIENTS_UNSUPPORTED); said here before a byte is read or sent.
+    if (recipients > 1) throw new CliError("--recipients works with a secret from stdin; a --file link has one recipient (run create once per recipient).");
+    links = [await createFileLinkFromDisk(values.file, server, options)];
   } else {
     const input = await readSecretFromStdin(ctx);
-    link = await createLink({ server, bytes: input.bytes, name: input.name, type: input.type, ttl, preview, passphrase });
+    links = await createLinks({ server, bytes: input.bytes, name: input.name, type: input.type, ...options, recipients });
   }
 
   if (values.json) {
-    const json = { url: link.url, manage_url: link.manageUrl, id: link.id, expires_at: link.expiresAt };
-    await writeFully(ctx.stdout, `${JSON.stringify(json)}\n`);
+    const items = links.map((link) => ({ url: link.url, manage_url: link.manageUrl, id: link.id, expires_at: link.expiresAt }));
+    await writeFully(ctx.stdout, `${JSON.stringify({ ...items[0], links: items })}\n`);
   } else {
-    await writeFully(ctx.stdout, `${link.url}\n`);
-    await writeFully(ctx.stderr, `Manage link (status, revoke; keep it to yourself): ${link.manageUrl}\nExpires: ${link.expiresAt}\n`);
+    await writeFully(ctx.stdout, links.map((link) => `${link.url}\n`).join(""));
+    const manage =
+      links.length === 1
+        ? `Manage link (status, revoke; keep it to yourself): ${links[0]!.manageUrl}\n`
+        : `Manage links (status, revoke; keep them to yourself), in the same order:\n${links.map((l, i) => `  ${i + 1}. ${l.manageUrl}\n`).join("")}`;
+    await writeFully(ctx.stderr, `${manage}Expires: ${links[0]!.expiresAt}\n`);
   }
   return EXIT_OK;
+}
+
+/** Repeated flags, each possibly a comma-separated list. */
+function splitList(values: string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  return values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+}
+
+function parseCountries(values: string[]): string[] {
+  const codes = parseCountryCodes(splitList(values) ?? []);
+  if (codes === null || codes.length === 0) throw new CliError("--allow-country takes ISO 3166-1 alpha-2 country codes such as DE or FR.");
+  return codes;
+}
+
+function parseRecipients(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_RECIPIENTS) throw new CliError(`--recipients must be a whole number from 1 to ${MAX_RECIPIENTS}.`);
+  return n;
 }
 
 function parseTtl(text: string): number {
@@ -81,10 +126,7 @@ function parseTtl(text: string): number {
 }
 
 /** A file link from a file on disk, read as a stream (bounded memory, any size); an empty file is a file too. */
-async function createFileLinkFromDisk(
-  path: string,
-  opts: { server: string; ttl: number | undefined; preview: "none" | undefined; passphrase: string | undefined },
-): Promise<CreatedLink> {
+async function createFileLinkFromDisk(path: string, server: string, opts: LinkPolicyOptions): Promise<CreatedLink> {
   let handle;
   try {
     handle = await open(path, "r");
@@ -97,7 +139,7 @@ async function createFileLinkFromDisk(
     if (!stat.isFile()) throw new CliError(`--file ${path} is not a regular file.`);
     const name = basename(path);
     const source = Readable.toWeb(handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>;
-    return await createFileLink({ ...opts, source, name, type: guessMediaType(name), size: stat.size });
+    return await createFileLink({ ...opts, server, source, name, type: guessMediaType(name), size: stat.size });
   } finally {
     await handle.close();
   }

@@ -2,13 +2,16 @@ import { isSecretShape } from "../core/ids.js";
 import { generateLinkKey } from "../crypto/client-layer.js";
 import { createFileEncryptStream } from "../crypto/file-stream.js";
 import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
-import type { CreatedLink } from "./create-link.js";
+import { linkOptionsBody, type CreatedLink, type LinkPolicyOptions } from "./create-link.js";
 import { OncelinkError } from "./errors.js";
 import { normalizeServerUrl, parseManageUrl } from "./link-urls.js";
 import { derivePassphrase, newPassphraseSalt } from "./passphrase.js";
 
-/** Options of `createFileLink`. */
-export interface CreateFileLinkOptions extends RequestOptions {
+/**
+ * Options of `createFileLink`: the file, and the same link options as `createLink` (template, rules, passphrase, which
+ * is mixed into the file's key). A file link has one recipient: upload the file again for another.
+ */
+export interface CreateFileLinkOptions extends RequestOptions, LinkPolicyOptions {
   /** Base URL of the server, e.g. `https://s.example`. */
   server: string;
   /** The file's bytes, read as they are needed (`file.stream()` in a browser, `Readable.toWeb(createReadStream(p))` in Node). */
@@ -19,12 +22,6 @@ export interface CreateFileLinkOptions extends RequestOptions {
   type?: string;
   /** The file's size when known: a file over the server's limit is refused before any of it is sent. */
   size?: number;
-  /** Lifetime in seconds; the server's default when omitted. */
-  ttl?: number;
-  /** What known link previewers get (see `createLink`). */
-  preview?: "card" | "none";
-  /** A passphrase the recipient must type (see `createLink`); it is mixed into the file's key. */
-  passphrase?: string;
   /** Called after each part is stored, with the bytes of encrypted stream sent so far. */
   onProgress?: (sentBytes: number) => void;
 }
@@ -89,10 +86,7 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     await feeding;
     const summary = await enc.done;
 
-    const body: { ttl?: number; preview?: "card" | "none"; policy?: { passphrase: { salt: string; proof: string } } } = {};
-    if (opts.ttl !== undefined) body.ttl = opts.ttl;
-    if (opts.preview !== undefined) body.preview = opts.preview;
-    if (secrets !== null && salt !== null) body.policy = { passphrase: { salt, proof: secrets.proof } };
+    const body = linkOptionsBody(opts, secrets !== null && salt !== null ? { salt, proof: secrets.proof } : null);
     const answer = await readJsonObject(await sendApiRequest(fetchFn, `${base}/finish`, jsonInit("POST", body)), "finish");
     const { id, url, manage_url: manageUrl, expires_at: expiresAt } = answer;
     if (

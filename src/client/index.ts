@@ -2,8 +2,16 @@
  * The oncelink client library: the wire protocol of docs/protocol.md as four calls. It runs in browsers and
  * Node (fetch and WebCrypto only); the web pages and the CLI both use it, and integrators can too.
  */
-export { createLink, type CreateLinkOptions, type CreatedLink } from "./create-link.js";
+export {
+  createLink,
+  createLinks,
+  type CreateLinkOptions,
+  type CreateLinksOptions,
+  type CreatedLink,
+  type LinkPolicyOptions,
+} from "./create-link.js";
 export { createFileLink, FileTooLargeError, type CreateFileLinkOptions, type CreatedFileLink } from "./create-file-link.js";
+export { listTemplates, type PolicyTemplateInfo, type ServerTemplates } from "./templates.js";
 export {
   checkLink,
   openLink,
@@ -16,7 +24,7 @@ export {
   type OpenStage,
   type OpenedContent,
 } from "./open-link.js";
-export { getStatus, revokeLink, type LinkStatus, type LinkVisit } from "./manage-link.js";
+export { getStatus, revokeLink, type LinkPolicySummary, type LinkStatus, type LinkVisit } from "./manage-link.js";
 export { derivePassphrase, newPassphraseSalt, type PassphraseSecrets } from "./passphrase.js";
 export { createDeviceKey, type DeviceKey } from "./device-key.js";
 export { parseLinkUrl, parseManageUrl, normalizeServerUrl, type LinkUrl, type ManageUrl } from "./link-urls.js";

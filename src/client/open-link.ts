@@ -71,8 +71,12 @@ export interface OpenLinkOptions extends RequestOptions {
  */
 export type OpenedContent = DecryptedContent;
 
-/** Proofs the session endpoint understands. Anything else a link requires, this client cannot provide yet. */
-const SUPPORTED_REQUIREMENTS = new Set(["pow", "passphrase"]);
+/**
+ * Requirements this client knows. A passkey is reported by `checkLink` (so a page can say it will be needed) but
+ * not yet provided by `openLink`, which refuses such a link before spending anything. Anything else a link
+ * requires, this client does not know.
+ */
+const SUPPORTED_REQUIREMENTS = new Set(["pow", "passphrase", "passkey"]);
 
 /**
  * Opens a link the way docs/protocol.md describes: check it (non-consuming), solve the proof-of-work
@@ -157,6 +161,9 @@ export async function openLinkStream(url: string, opts: OpenLinkOptions = {}): P
   // A failure of the key pair surfaces at the session step; do not let it go unhandled meanwhile.
   device.catch(() => undefined);
   const info = await checkParsedLink(fetchFn, api, link.key);
+  if (info.passkey) {
+    throw new UnsupportedRequirementError("This link requires a passkey, which this client cannot provide yet. It was not opened.");
+  }
   if (info.passphraseSalt !== null && (opts.passphrase === undefined || opts.passphrase === "")) throw new PassphraseRequiredError();
   const secrets: PassphraseSecrets | null =
     info.passphraseSalt === null || opts.passphrase === undefined ? null : await derivePassphrase(opts.passphrase, info.passphraseSalt);
@@ -214,6 +221,8 @@ export interface LinkInfo {
   passphrase: boolean;
   /** "file" for a file link (its content comes as a stream: see `openLinkStream`), else "text". */
   content: "text" | "file";
+  /** Whether opening needs the recipient's passkey. */
+  passkey: boolean;
 }
 
 /**
@@ -259,6 +268,7 @@ async function checkParsedLink(
     encryption: info.encryption,
     content: info.content === "file" ? "file" : "text",
     passphraseSalt,
+    passkey: Boolean(requires.passkey),
   };
 }
 

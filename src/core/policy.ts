@@ -24,12 +24,27 @@ export interface PassphrasePolicy {
   proofHash: string;
 }
 
+/**
+ * The passkey part of a policy: "required", any passkey of the recipient's (a WebAuthn assertion with user
+ * verification); "recipient", a passkey registered under the given recipient handle. Stored as JSON `"passkey"`.
+ */
+export type PasskeyPolicy = { mode: "required" } | { mode: "recipient"; handle: string };
+
 /** The rules a link's recipient must satisfy. Every part is optional; an empty policy asks for nothing. */
 export interface Policy {
   /** CIDRs (or single addresses) the client must be in; empty or absent: any address. */
   allowIp?: readonly string[];
   /** CIDRs (or single addresses) the client must not be in. */
   denyIp?: readonly string[];
+  /**
+   * ISO 3166-1 alpha-2 codes the client address must resolve to; empty or absent: any country. An address the
+   * country database cannot place (private, loopback, unknown) is refused.
+   */
+  allowCountry?: readonly string[];
+  /** A passkey the recipient must prove (stored JSON `"passkey"`). */
+  passkey?: PasskeyPolicy;
+  /** Whether a recipient without a passkey may prove the passphrase instead (stored JSON `"passphrase_fallback"`). */
+  passphraseFallback?: boolean;
   passphrase?: PassphrasePolicy;
 }
 
@@ -37,6 +52,8 @@ export interface Policy {
 export interface PolicyProofs {
   /** SHA-256 of the passphrase proof the client sent, or null if it sent none. */
   passphraseProofHash: Uint8Array | null;
+  /** A verified passkey assertion (the credential id's hash and the handle it was registered under), or null. */
+  passkey: { credentialIdHash: Uint8Array; handle: string | null } | null;
 }
 
 /** The facts a policy is judged against. */
@@ -47,9 +64,11 @@ export interface PolicyContext {
   now: number;
   /** True when `ip` falls in one of `cidrs` (each already validated at create). */
   ipIn(cidrs: readonly string[], ip: string): boolean;
+  /** The ISO 3166-1 alpha-2 country of `ip`, or null when it has none (private, loopback, not in the database). */
+  countryOf(ip: string): string | null;
 }
 
-export type PolicyRefusal = "ip-denied" | "passphrase-required" | "passphrase-incorrect";
+export type PolicyRefusal = "ip-denied" | "country-denied" | "passkey-required" | "passphrase-required" | "passphrase-incorrect";
 export type PolicyDecision = { ok: true } | { ok: false; reason: PolicyRefusal };
 
 /** Compares two byte strings in time that depends only on their lengths. */
@@ -61,14 +80,21 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * THE policy decision of the session step. Address rules come first (a refused address learns nothing about a
- * passphrase), then the passphrase proof. A refusal changes nothing; counting a wrong passphrase is the caller's job.
+ * THE policy decision of the session step. Where the client is comes first (address rules, then its country: a
+ * refused place learns nothing about what else is asked), then the passkey, then the passphrase proof. A refusal
+ * changes nothing; counting a wrong passphrase is the caller's job.
  * @example evaluatePolicy({ denyIp: ["10.0.0.0/8"] }, ctx).ok // false when ctx.clientIp is 10.1.2.3
  */
 export function evaluatePolicy(policy: Readonly<Policy>, context: PolicyContext): PolicyDecision {
   const { clientIp, proofs, ipIn } = context;
   if (policy.denyIp !== undefined && policy.denyIp.length > 0 && ipIn(policy.denyIp, clientIp)) return { ok: false, reason: "ip-denied" };
   if (policy.allowIp !== undefined && policy.allowIp.length > 0 && !ipIn(policy.allowIp, clientIp)) return { ok: false, reason: "ip-denied" };
+  if (policy.allowCountry !== undefined && policy.allowCountry.length > 0) {
+    const country = context.countryOf(clientIp);
+    if (country === null || !policy.allowCountry.includes(country)) return { ok: false, reason: "country-denied" };
+  }
+  // Fail closed: a passkey policy opens only with a verified passkey proof.
+  if (policy.passkey !== undefined && proofs.passkey === null) return { ok: false, reason: "passkey-required" };
   if (policy.passphrase !== undefined) {
     if (proofs.passphraseProofHash === null) return { ok: false, reason: "passphrase-required" };
     const stored = fromBase64Url(policy.passphrase.proofHash);
@@ -79,9 +105,21 @@ export function evaluatePolicy(policy: Readonly<Policy>, context: PolicyContext)
   return { ok: true };
 }
 
-/** What the recipient's page is told it will be asked: never the address lists, never the proof hash. */
-export function policyRequirements(policy: Readonly<Policy>): { passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS } } {
-  return policy.passphrase === undefined ? {} : { passphrase: { salt: policy.passphrase.salt, params: PASSPHRASE_PARAMS } };
+/** What a recipient's page is told it will be asked. */
+export interface PolicyRequirements {
+  passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS };
+  passkey?: { mode: PasskeyPolicy["mode"] };
+}
+
+/**
+ * What the recipient's page is told it will be asked: never the address or country lists, never the proof hash,
+ * never a passkey handle.
+ */
+export function policyRequirements(policy: Readonly<Policy>): PolicyRequirements {
+  const out: PolicyRequirements = {};
+  if (policy.passphrase !== undefined) out.passphrase = { salt: policy.passphrase.salt, params: PASSPHRASE_PARAMS };
+  if (policy.passkey !== undefined) out.passkey = { mode: policy.passkey.mode };
+  return out;
 }
 
 const stringList = (value: unknown): string[] | undefined =>
@@ -106,6 +144,12 @@ export function parsePolicy(text: string): Policy {
   const deny = stringList(record.deny_ip);
   if (allow) policy.allowIp = allow;
   if (deny) policy.denyIp = deny;
+  if (record.allow_country !== undefined) {
+    // A country rule we cannot read must still refuse: an impossible code matches no address.
+    policy.allowCountry = stringList(record.allow_country) ?? ["--"];
+  }
+  if (record.passkey !== undefined) policy.passkey = parsePasskey(record.passkey);
+  if (record.passphrase_fallback === true) policy.passphraseFallback = true;
   const pass = record.passphrase as Record<string, unknown> | undefined;
   if (pass && typeof pass.salt === "string" && typeof pass.proof_hash === "string") {
     policy.passphrase = { salt: pass.salt, proofHash: pass.proof_hash };
@@ -113,11 +157,21 @@ export function parsePolicy(text: string): Policy {
   return policy;
 }
 
+/** A stored passkey rule; anything unreadable still requires a passkey (fail closed). */
+function parsePasskey(value: unknown): PasskeyPolicy {
+  const record = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+  if (record.mode === "recipient" && typeof record.handle === "string") return { mode: "recipient", handle: record.handle };
+  return { mode: "required" };
+}
+
 /** The stored JSON fields of a recipient policy, to merge into the link's policy text. */
 export function policyFields(policy: Readonly<Policy>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (policy.allowIp && policy.allowIp.length > 0) out.allow_ip = policy.allowIp;
   if (policy.denyIp && policy.denyIp.length > 0) out.deny_ip = policy.denyIp;
+  if (policy.allowCountry && policy.allowCountry.length > 0) out.allow_country = policy.allowCountry;
+  if (policy.passkey) out.passkey = policy.passkey.mode === "recipient" ? { mode: "recipient", handle: policy.passkey.handle } : { mode: "required" };
+  if (policy.passphraseFallback === true) out.passphrase_fallback = true;
   if (policy.passphrase) out.passphrase = { salt: policy.passphrase.salt, proof_hash: policy.passphrase.proofHash };
   return out;
 }

@@ -10,11 +10,16 @@ import { handleError, sendError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { createPowService } from "./pow.js";
 import { loadPreviewerRegistry } from "./previewers.js";
-import { registerRateLimit } from "./rate-limit.js";
+import { createCountryLookup } from "./country.js";
+import { loadPolicySetup } from "./policy-setup.js";
+import { createPassphraseLimiter, registerRateLimit } from "./rate-limit.js";
 import { registerFileRoutes } from "./routes/files.js";
 import { registerLinkRoutes } from "./routes/links.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerPageRoutes, sendUnavailablePage } from "./routes/pages.js";
+import { registerTemplateRoutes } from "./routes/templates.js";
+import { MAX_RECIPIENTS } from "./schemas.js";
+import { policySettingsFrom } from "../web/page-settings.js";
 import { NO_STORE_HEADERS, baseHeaders } from "./security-headers.js";
 import { createLinkVisits } from "./visits.js";
 
@@ -52,7 +57,11 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
   });
   // Read once at start: a bad ONCELINK_PREVIEWERS_FILE stops the start with a ConfigError naming it.
   const previewers = loadPreviewerRegistry(deps.config.previewersFile);
-  const routeDeps: RouteDeps = {
+  // Likewise a bad ONCELINK_POLICY_FILE or ONCELINK_COUNTRY_DB.
+  const policySetup = loadPolicySetup(deps.config);
+  const countryOf = createCountryLookup(deps.config.countryDb);
+  const rateLimitSubkey = deriveSubkey(deps.keyring, "rate-limit");
+  const routeDeps: Omit<RouteDeps, "passphraseLimiter"> = {
     ...deps,
     metrics,
     pow: createPowService({
@@ -65,6 +74,8 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     previewers,
     visits: createLinkVisits({ store: deps.store, metrics, registry: previewers, now: deps.now, log: app.log }),
     deviceKeys: new DeviceKeyCache(),
+    policySetup,
+    countryOf,
   };
 
   await app.register(swagger, {
@@ -85,10 +96,10 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     },
   });
   const headers = baseHeaders({ https: deps.config.publicUrl.startsWith("https:") });
+  const secretPathHeaders = Object.freeze({ ...headers, ...NO_STORE_HEADERS });
   // Callback-style hooks: an async hook costs a promise and a microtask on every request.
   app.addHook("onRequest", (request, reply, done) => {
-    reply.headers(headers);
-    if (!request.url.startsWith("/assets/")) reply.headers(NO_STORE_HEADERS);
+    reply.headers(request.url.startsWith("/assets/") ? headers : secretPathHeaders);
     done();
   });
   app.addHook("onResponse", (request, reply, done) => {
@@ -108,12 +119,14 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
   });
 
   await registerRateLimit(app, {
-    subkey: deriveSubkey(deps.keyring, "rate-limit"),
+    subkey: rateLimitSubkey,
     now: deps.now,
     ...(deps.rateLimits ? { backend: deps.rateLimits } : {}),
   });
-  registerLinkRoutes(app, routeDeps);
-  registerFileRoutes(app, routeDeps);
+  const passphraseLimiter = createPassphraseLimiter(app, { max: deps.config.rateLimitPassphrase, subkey: rateLimitSubkey, now: deps.now });
+  registerLinkRoutes(app, { ...routeDeps, passphraseLimiter });
+  registerFileRoutes(app, { ...routeDeps, passphraseLimiter });
+  registerTemplateRoutes(app, policySetup);
   registerPageRoutes(app, {
     assetDir: opts.assetDir ?? fileURLToPath(new URL("../assets", import.meta.url)),
     visits: routeDeps.visits,
@@ -121,9 +134,10 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
       clipboardClearSeconds: deps.config.clipboardClearSeconds,
       ttl: { min: deps.config.minTtlSeconds, max: deps.config.maxTtlSeconds, default: deps.config.defaultTtlSeconds },
       maxFileBytes: deps.config.maxFileBytes,
+      policy: policySettingsFrom(policySetup, MAX_RECIPIENTS),
     },
   });
-  registerOpsRoutes(app, routeDeps);
+  registerOpsRoutes(app, { ...routeDeps, passphraseLimiter });
 
   const purge = setInterval(() => {
     deps.store.purgeExpired(deps.now()).then(

@@ -1,42 +1,61 @@
 import type { Static } from "@fastify/type-provider-typebox";
 import type { Config } from "../config.js";
+import { parseCountryCodes } from "../core/countries.js";
 import type { ErrorCode } from "../core/errors.js";
-import { resolveTtl } from "../core/link.js";
 import { policyText } from "../core/link-policy.js";
-import { PASSPHRASE_PROOF_BYTES, policyFields, type Policy } from "../core/policy.js";
+import { PASSPHRASE_PROOF_BYTES, policyFields } from "../core/policy.js";
+import { resolveCreate, type CreateChoices, type PolicySetup } from "../core/templates.js";
 import { sha256 } from "../crypto/hash.js";
-import { validCidrs } from "./ip-rules.js";
+import { cidrWithin, validCidrs } from "./ip-rules.js";
 import type { LinkOptionsBody } from "./schemas.js";
 
-/** A new link's lifetime and stored policy text, or the error that refuses them. */
-export type LinkOptions = { ok: true; ttlSeconds: number; policy: string } | { ok: false; code: ErrorCode; message?: string };
+/** A new link's lifetime, stored policy text and number of recipients, or the error that refuses them. */
+export type LinkOptions =
+  | { ok: true; ttlSeconds: number; policy: string; recipients: number }
+  | { ok: false; code: ErrorCode; message?: string };
 
 /**
- * Checks the options every new link takes (`ttl`, `preview`, `policy`), shared by text links (`POST /api/v1/links`)
- * and file links (`POST /api/v1/files/{upload}/finish`): the recipient policy is validated and stored as its hashes.
- * @example const options = linkOptions(request.body, config); if (!options.ok) return sendError(reply, options.code);
+ * Checks the options every new link takes (`ttl`, `preview`, `policy`, `template`, `recipients`), shared by text
+ * links (`POST /api/v1/links`) and file links (`POST /api/v1/files/{upload}/finish`), so both honour the same
+ * template, instance minimums, address and country rules and passphrase: the sender's choices are checked for
+ * shape, the template fills what they leave out, anything weaker than the template or the minimums is refused,
+ * and the recipient policy is stored as its hashes (never the passphrase proof itself).
+ * @example const options = linkOptions(request.body, config, deps.policySetup); if (!options.ok) return sendError(reply, options.code);
  */
-export function linkOptions(body: Static<typeof LinkOptionsBody>, config: Config): LinkOptions {
-  const { ttl, preview, policy: policyBody } = body;
-  const recipientPolicy: Policy = {};
+export function linkOptions(body: Static<typeof LinkOptionsBody>, config: Config, setup: PolicySetup): LinkOptions {
+  const { ttl, preview, policy: policyBody, template, recipients = 1 } = body;
+  const choices: CreateChoices = {};
+  if (template !== undefined) choices.template = template;
+  if (ttl !== undefined) choices.ttl = ttl;
+  if (preview !== undefined) choices.preview = preview;
   if (policyBody !== undefined) {
-    const { allow_ip: allowIp = [], deny_ip: denyIp = [], passphrase } = policyBody;
+    const { allow_ip: allowIp = [], deny_ip: denyIp = [], allow_country: allowCountry, passphrase } = policyBody;
     if (!validCidrs(allowIp) || !validCidrs(denyIp)) return { ok: false, code: "POLICY_INVALID" };
-    if (allowIp.length > 0) recipientPolicy.allowIp = allowIp.map((c) => c.trim());
-    if (denyIp.length > 0) recipientPolicy.denyIp = denyIp.map((c) => c.trim());
+    if (allowIp.length > 0) choices.allowIp = allowIp.map((c) => c.trim());
+    if (denyIp.length > 0) choices.denyIp = denyIp.map((c) => c.trim());
+    if (allowCountry !== undefined) {
+      const codes = parseCountryCodes(allowCountry);
+      if (codes === null) return { ok: false, code: "POLICY_INVALID", message: "The countries must be ISO 3166-1 alpha-2 codes such as DE or FR." };
+      choices.allowCountry = codes;
+    }
     if (passphrase !== undefined) {
       const proof = Buffer.from(passphrase.proof, "base64url");
       if (proof.length !== PASSPHRASE_PROOF_BYTES || proof.toString("base64url") !== passphrase.proof) return { ok: false, code: "POLICY_INVALID" };
-      recipientPolicy.passphrase = { salt: passphrase.salt, proofHash: sha256(proof).toString("base64url") };
+      choices.passphrase = { salt: passphrase.salt, proofHash: sha256(proof).toString("base64url") };
     }
   }
-  const ttlSeconds = resolveTtl(ttl, {
-    defaultSeconds: config.defaultTtlSeconds,
-    maxSeconds: config.maxTtlSeconds,
-    minSeconds: config.minTtlSeconds,
-  });
-  if (ttlSeconds === null) {
-    return { ok: false, code: "TTL_INVALID", message: `The lifetime must be between ${config.minTtlSeconds} and ${config.maxTtlSeconds} seconds.` };
-  }
-  return { ok: true, ttlSeconds, policy: policyText({ preview }, policyFields(recipientPolicy)) };
+  // The template's values fill what the request left out; the minimums bind every link. Weaker is refused.
+  const resolved = resolveCreate(
+    choices,
+    setup,
+    { minTtlSeconds: config.minTtlSeconds, maxTtlSeconds: config.maxTtlSeconds, defaultTtlSeconds: config.defaultTtlSeconds },
+    cidrWithin,
+  );
+  if (!resolved.ok) return { ok: false, code: resolved.code, message: resolved.message };
+  return {
+    ok: true,
+    ttlSeconds: resolved.ttlSeconds,
+    policy: policyText({ preview: resolved.preview, template: resolved.template }, policyFields(resolved.policy)),
+    recipients,
+  };
 }

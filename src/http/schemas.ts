@@ -1,4 +1,5 @@
 import { Type } from "@fastify/type-provider-typebox";
+import { MAX_RECIPIENTS } from "../core/templates.js";
 
 /** Path parameter of every link route. The exact shape is checked in the handler so that a malformed id gets
  * the same 404 as an unknown one. */
@@ -23,6 +24,13 @@ export const CreateLinkPolicy = Type.Object(
     deny_ip: Type.Optional(
       Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64, description: "CIDRs (IPv4 or IPv6) or single addresses that may not open the link." }),
     ),
+    allow_country: Type.Optional(
+      Type.Array(Type.String({ maxLength: 8 }), {
+        maxItems: 64,
+        description:
+          "ISO 3166-1 alpha-2 codes (e.g. DE, FR) the recipient's address must resolve to. Private, loopback and unknown addresses resolve to no country and are refused.",
+      }),
+    ),
     passphrase: Type.Optional(
       Type.Object(
         {
@@ -41,10 +49,28 @@ export const CreateLinkPolicy = Type.Object(
   { additionalProperties: false, description: "Recipient policy, checked at the session step. The address lists are never shown to recipients." },
 );
 
-/** The options every new link takes, text or file. */
+export { MAX_RECIPIENTS } from "../core/templates.js";
+
+/** The options every new link takes, text or file (the template, the minimums and the rules apply alike). */
 const linkOptionFields = {
-  ttl: Type.Optional(Type.Integer({ minimum: 1, description: "Lifetime in seconds (default 24 h)." })),
+  ttl: Type.Optional(Type.Integer({ minimum: 1, description: "Lifetime in seconds (default 24 h, or the template's)." })),
   policy: Type.Optional(CreateLinkPolicy),
+  template: Type.Optional(
+    Type.String({
+      maxLength: 32,
+      description:
+        'A policy template id (see GET /api/v1/templates): "lightweight", "standard", "ultra-secure" or one of the operator\'s. Its values fill what the request leaves out; what the request says may only be stricter.',
+    }),
+  ),
+  recipients: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_RECIPIENTS,
+      description:
+        "How many independent one-time links to issue for the same content (default 1), each with its own id, manage token and data key. " +
+        "Text links only: a file finish with more than 1 is refused (FILE_RECIPIENTS_UNSUPPORTED); upload the file once per recipient.",
+    }),
+  ),
   preview: Type.Optional(
     Type.Union([Type.Literal("card"), Type.Literal("none")], {
       description:
@@ -67,12 +93,22 @@ export const CreateLinkBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const CreateLinkResponse = Type.Object({
+const CreatedLinkFields = {
   id: Type.String(),
   url: Type.String({ description: "Recipient link without fragment; a client-encrypting client appends #key." }),
   manage_url: Type.String({ description: "Sender's manage link; the manage token is in the fragment." }),
   expires_at: Type.String({ format: "date-time" }),
-});
+};
+
+export const CreateLinkResponse = Type.Object(
+  {
+    ...CreatedLinkFields,
+    links: Type.Array(Type.Object(CreatedLinkFields, { additionalProperties: false }), {
+      description: "Every link issued (one per recipient); the top-level fields repeat the first.",
+    }),
+  },
+  { description: "The first (or only) link's fields, and every link under links." },
+);
 
 export const LinkInfoResponse = Type.Object({
   state: Type.Literal("fresh"),
@@ -96,6 +132,12 @@ export const LinkInfoResponse = Type.Object({
           }),
         },
         { description: "The link needs a passphrase: send passphrase_proof to the session step." },
+      ),
+    ),
+    passkey: Type.Optional(
+      Type.Object(
+        { mode: Type.Union([Type.Literal("required"), Type.Literal("recipient")]) },
+        { description: "The link needs a passkey of the recipient's." },
       ),
     ),
   }),
@@ -208,6 +250,51 @@ export const StatusResponse = Type.Object({
     ),
     { description: "Automated visits seen on the link, oldest first (class and time only; at most 100)." },
   ),
+  policy: Type.Object(
+    {
+      template: Type.Union([Type.String(), Type.Null()], { description: "The template the link was made with." }),
+      passphrase: Type.Boolean(),
+      passkey: Type.Boolean(),
+      preview: Type.Union([Type.Literal("card"), Type.Literal("none")]),
+      allow_country: Type.Array(Type.String()),
+      allow_ip: Type.Array(Type.String()),
+      deny_ip: Type.Array(Type.String()),
+    },
+    { additionalProperties: false, description: "The link's policy, for its sender only (never the passphrase or anything derived from it)." },
+  ),
+});
+
+const TemplateSummary = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String({ description: "Display name in the requested language (Accept-Language)." }),
+    summary: Type.String({ description: "What the template does, in plain words." }),
+    built_in: Type.Boolean(),
+    ttl: Type.Integer({ description: "Lifetime in seconds, and the longest a sender may choose with it." }),
+    passphrase: Type.Boolean(),
+    passkey: Type.Boolean(),
+    preview: Type.Union([Type.Literal("card"), Type.Literal("none")]),
+    allow_country: Type.Array(Type.String(), { description: "Countries the template fixes (a sender may only narrow them)." }),
+    country_required: Type.Boolean({ description: "The sender must name the countries." }),
+    networks: Type.Boolean({ description: "The template limits the networks (the ranges themselves are not listed)." }),
+  },
+  { additionalProperties: false },
+);
+
+export const TemplatesResponse = Type.Object({
+  templates: Type.Array(TemplateSummary),
+  default_template: Type.Union([Type.String(), Type.Null()]),
+  minimums: Type.Object(
+    {
+      passphrase: Type.Boolean(),
+      passkey: Type.Boolean(),
+      max_ttl: Type.Union([Type.Integer(), Type.Null()]),
+      preview: Type.Union([Type.Literal("card"), Type.Literal("none"), Type.Null()]),
+      allow_country: Type.Array(Type.String()),
+    },
+    { additionalProperties: false, description: "What this server requires of every link." },
+  ),
+  max_recipients: Type.Integer(),
 });
 
 export const UploadParams = Type.Object({ upload: Type.String({ maxLength: 64 }) });

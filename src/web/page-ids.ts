@@ -35,6 +35,16 @@ export const CREATE_IDS = {
   ttlAmount: "ttl-amount",
   ttlUnit: "ttl-unit",
   passphrase: "passphrase",
+  passphraseLabel: "passphrase-label",
+  minimums: "minimums",
+  templateGroup: "template-group",
+  countries: "countries",
+  countriesLabel: "countries-label",
+  countriesWithin: "countries-within",
+  countriesNames: "countries-names",
+  networks: "networks",
+  recipients: "recipients",
+  recipientsField: "recipients-field",
   submit: "create-submit",
   resultView: "view-result",
   resultHeading: "result-heading",
@@ -52,7 +62,13 @@ export const CREATE_IDS = {
   fileSha: "sent-file-sha256",
   copyFileSha: "copy-sent-sha256",
   again: "create-again",
+  singleResult: "result-single",
+  manyResult: "result-many",
+  manyList: "result-list",
 } as const;
+
+/** The id of a template's radio button on the create page ("" is the sender's own settings; template ids never start with a dash). */
+export const templateRadioId = (templateId: string): string => (templateId === "" ? "template--own" : `template-${templateId}`);
 
 /** Ids of the open (interstitial + reveal) page. */
 export const OPEN_IDS = {
@@ -62,6 +78,9 @@ export const OPEN_IDS = {
   freshBody: "fresh-body",
   freshHint: "fresh-hint",
   passphraseField: "passphrase-field",
+  requirements: "requirements",
+  requiresPassphrase: "requires-passphrase",
+  requiresPasskey: "requires-passkey",
   passphrase: "passphrase",
   reveal: "reveal",
   incompleteView: "view-incomplete",

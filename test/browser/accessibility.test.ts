@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFileLink, createLink } from "../../src/client/index.js";
+import { createFileLink, createLink, derivePassphrase, newPassphraseSalt } from "../../src/client/index.js";
 import { DEFAULT_CHUNK_BYTES } from "../../src/crypto/file-stream.js";
 import {
   closeBrowsers,
@@ -222,6 +222,36 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
     await check("open file failed check");
   });
 
+  it("policies: a template chosen with an error, several result links, an interstitial that says what it will ask", async () => {
+    await page.goto(`${server.url}/`);
+    await heading(page, "Share a secret once");
+    await page.getByRole("textbox", { name: "Secret", exact: true }).fill(`a11y policy ${Date.now()}`);
+    await page.getByRole("radio", { name: "Ultra Secure" }).check();
+    await page.getByRole("button", { name: "Create link" }).click();
+    await page.getByRole("alert").filter({ hasText: "needs at least one country" }).waitFor();
+    await check("create form (template, countries missing)");
+    await page.getByRole("radio", { name: "Lightweight" }).check();
+    await page.getByRole("combobox", { name: "Number of links" }).selectOption("3");
+    await page.getByRole("button", { name: "Create link" }).click();
+    await heading(page, "Your 3 one-time links are ready");
+    for (const field of await page.getByRole("textbox").all()) recordSecrets(await field.inputValue());
+    await page.getByRole("button", { name: "Show QR code" }).nth(1).click();
+    await check("create result (three links)");
+
+    const salt = newPassphraseSalt();
+    const { proof } = await derivePassphrase("a11y words", salt);
+    const res = await fetch(`${server.url}/api/v1/links`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ content: "a11y passphrase", policy: { passphrase: { salt, proof } } }),
+    });
+    const created = (await res.json()) as { id: string; url: string; manage_url: string };
+    recordSecrets(created.id, created.manage_url.split("#")[1], proof, "a11y passphrase");
+    await page.goto(created.url);
+    await page.getByText("You will be asked for a passphrase.").waitFor();
+    await check("open fresh (asks for a passphrase)");
+  });
+
   it("other languages: the same pages in Japanese and German", async () => {
     const link = await newLink(`a11y ja ${Date.now()}`);
     await page.goto(`${server.url}/?lang=ja`);
@@ -235,7 +265,7 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
   });
 
   it("covered every state", () => {
-    expect(checked).toHaveLength(23);
+    expect(checked).toHaveLength(26);
   });
 });
 

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getStatus } from "../../src/client/index.js";
 import { DEFAULT_CHUNK_BYTES } from "../../src/crypto/file-stream.js";
 import { closeBrowsers, launchBrowser, thirdPartyRequests, watchPage, type LaunchedBrowser, type PageProblems } from "../helpers/browser.js";
 import { recordSecrets } from "../helpers/secrets.js";
@@ -306,6 +307,44 @@ describe("files in the browser", () => {
     await page.getByRole("alert").filter({ hasText: "The server has no room for this file right now." }).waitFor();
     expect(uploads.length).toBeGreaterThan(0);
     expect(await page.getByRole("button", { name: "Create link" }).isEnabled()).toBe(true);
+  });
+
+  it("a file with the Standard template: one recipient, the passphrase it demands, and an interstitial that says so", async () => {
+    const page = await newPage(sender, "sender (template)");
+    await page.goto(`${server.url}/`);
+    const count = page.getByRole("combobox", { name: "Number of links" });
+    expect(await count.isVisible()).toBe(true);
+    await page.getByRole("radio", { name: "A file" }).check();
+    // A file link is for one person: the count goes away, and the file's hint says why.
+    expect(await count.isVisible()).toBe(false);
+    await page.getByText("A file link is for one person").first().waitFor();
+    await page.getByRole("radio", { name: "Standard" }).check();
+    const bytes = randomBytes(DEFAULT_CHUNK_BYTES + 99);
+    await page.getByLabel("File", { exact: true }).setInputFiles(writeInput("offer.pdf", bytes));
+    await page.getByRole("button", { name: "Create link" }).click();
+    await page.getByRole("alert").filter({ hasText: "This choice needs a passphrase" }).waitFor();
+    recordSecrets("file template words");
+    await page.getByLabel("Passphrase (required)").fill("file template words");
+    await page.getByRole("button", { name: "Create link" }).click();
+    await page.getByRole("heading", { level: 1, name: "Your one-time link is ready" }).waitFor({ timeout: 30_000 });
+    const url = await page.getByRole("textbox", { name: "Link for the recipient" }).inputValue();
+    const manageUrl = await page.getByRole("textbox", { name: "Manage link (for you only)" }).inputValue();
+    recordSecrets(url, manageUrl, url.split("#")[1], manageUrl.split("#")[1]);
+    const status = await getStatus(manageUrl);
+    expect(status.policy).toMatchObject({ template: "standard", passphrase: true });
+    expect(Date.parse(status.expiresAt) - Date.parse(status.createdAt)).toBe(72 * 3_600_000);
+
+    const recipient = await newPage(picker, "recipient (template)");
+    await recipient.goto(url);
+    await recipient.getByRole("heading", { level: 1, name: "Someone shared a file with you" }).waitFor();
+    expect((await recipient.getByRole("list", { name: "What you will need" }).innerText()).trim()).toBe("You will be asked for a passphrase.");
+    await recipient.getByLabel("Passphrase", { exact: true }).fill("file template words");
+    await recipient.getByRole("button", { name: "Reveal" }).click();
+    const facts = await revealedFacts(recipient);
+    expect(facts.sha).toBe(grouped(sha256(bytes)));
+    expect(facts.check).toBe("Passed: the file arrived complete and unaltered.");
+    await recipient.close();
+    await page.close();
   });
 
   it("creates a file link with the keyboard alone", async () => {

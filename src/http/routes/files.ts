@@ -222,8 +222,13 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (uploadHash === null || upload === null) return sendError(reply, "UPLOAD_UNAVAILABLE");
       if (upload.busy) return sendError(reply, "UPLOAD_BUSY");
       if (upload.nextSeq === 0) return sendError(reply, "CONTENT_EMPTY");
-      const options = linkOptions(request.body, config);
+      // The same template, minimums, address and country rules and passphrase as a text link (src/http/link-options.ts).
+      const options = linkOptions(request.body, config, deps.policySetup);
       if (!options.ok) return sendError(reply, options.code, options.message);
+      // One stored file per link: its chunks are deleted as its one download streams them. Several recipients would
+      // need the chunks shared with a reference count (or stored once per link); refused plainly instead, and the
+      // upload stays open so the same finish can be sent again with one recipient.
+      if (options.recipients > 1) return sendError(reply, "FILE_RECIPIENTS_UNSUPPORTED");
       const id = newSecret(deps.random);
       const manageToken = newSecret(deps.random);
       const idHash = sha256(id);
@@ -242,12 +247,13 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
       metrics.linksCreated.inc({ encryption: "client" });
       metrics.filesCreated.inc();
       logEvent(request, "link.created", idHash);
-      return reply.code(201).send({
+      const created = {
         id,
         url: `${config.publicUrl}/l/${id}`,
         manage_url: `${config.publicUrl}/m/${id}#${manageToken}`,
         expires_at: iso(link.expiresAt),
-      });
+      };
+      return reply.code(201).send({ ...created, links: [created] });
     },
   );
 

@@ -7,6 +7,7 @@ import { errorBody } from "../../core/errors.js";
 import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
 import { effectiveState, type LinkMeta } from "../../core/link.js";
+import { parseLinkPolicy } from "../../core/link-policy.js";
 import { evaluatePolicy, parsePolicy, policyRequirements } from "../../core/policy.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
 import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../../crypto/device-key.js";
@@ -61,6 +62,14 @@ function singleHeader(request: FastifyRequest, name: string): string | undefined
 function sessionToken(request: FastifyRequest): string | null {
   const token = authorization(request, "Session") ?? sessionCookie(request) ?? null;
   return token !== null && token.length <= MAX_SESSION_TOKEN_CHARS ? token : null;
+}
+
+/**
+ * The consume's 200 body, with exactly the one field ConsumeResponse allows, escaped by the engine's JSON.stringify:
+ * the schema serializer escapes strings in a JavaScript loop, which costs ~1 us per KiB of secret.
+ */
+function serializeConsumeBody(body: { content?: string; ciphertext?: string }): string {
+  return body.content !== undefined ? `{"content":${JSON.stringify(body.content)}}` : `{"ciphertext":${JSON.stringify(body.ciphertext ?? "")}}`;
 }
 
 /** Registers the link API: create, the non-consuming open steps, the consume, and the sender's status/revoke. */
@@ -121,34 +130,41 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       }
       if (plaintext.length === 0) return sendError(reply, "CONTENT_EMPTY");
       if (plaintext.length > config.maxSecretBytes) return sendError(reply, "PAYLOAD_TOO_LARGE");
-      const options = linkOptions(request.body, config);
+      // One place for every new link's options (text here, files at their finish): template, minimums, rules.
+      const options = linkOptions(request.body, config, deps.policySetup);
       if (!options.ok) return sendError(reply, options.code, options.message);
-      const ttlSeconds = options.ttlSeconds;
-      const id = newSecret(deps.random);
-      const manageToken = newSecret(deps.random);
-      const idHash = sha256(id);
-      const sealed = sealContent(keyring, plaintext, idHash);
       const now = deps.now();
-      const expiresAt = now + ttlSeconds * 1000;
-      await store.createLink({
-        idHash,
-        manageHash: sha256(manageToken),
-        kind: content !== undefined ? "text" : "ciphertext",
-        keyVersion: sealed.keyVersion,
-        wrappedKey: sealed.wrappedKey,
-        sealed: sealed.sealed,
-        policy: options.policy,
-        createdAt: now,
-        expiresAt,
-      });
-      metrics.linksCreated.inc({ encryption: content !== undefined ? "server" : "client" });
-      logEvent(request, "link.created", idHash);
-      return reply.code(201).send({
-        id,
-        url: `${config.publicUrl}/l/${id}`,
-        manage_url: `${config.publicUrl}/m/${id}#${manageToken}`,
-        expires_at: iso(expiresAt),
-      });
+      const expiresAt = now + options.ttlSeconds * 1000;
+      const kind = content !== undefined ? "text" : "ciphertext";
+      // One link per recipient, each with its own id, manage token and data key; the writes share a commit.
+      const links = await Promise.all(
+        Array.from({ length: options.recipients }, async () => {
+          const id = newSecret(deps.random);
+          const manageToken = newSecret(deps.random);
+          const idHash = sha256(id);
+          const sealed = sealContent(keyring, plaintext, idHash);
+          await store.createLink({
+            idHash,
+            manageHash: sha256(manageToken),
+            kind,
+            keyVersion: sealed.keyVersion,
+            wrappedKey: sealed.wrappedKey,
+            sealed: sealed.sealed,
+            policy: options.policy,
+            createdAt: now,
+            expiresAt,
+          });
+          logEvent(request, "link.created", idHash);
+          return {
+            id,
+            url: `${config.publicUrl}/l/${id}`,
+            manage_url: `${config.publicUrl}/m/${id}#${manageToken}`,
+            expires_at: iso(expiresAt),
+          };
+        }),
+      );
+      metrics.linksCreated.inc({ encryption: content !== undefined ? "server" : "client" }, options.recipients);
+      return reply.code(201).send({ ...links[0]!, links });
     },
   );
 
@@ -236,14 +252,27 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const meta = await store.getLinkMeta(idHash);
       if (!meta || effectiveState(meta, now) !== "fresh") return unavailable(reply);
       const proofText = request.body.passphrase_proof;
-      const decision = evaluatePolicy(parsePolicy(meta.policy), {
+      const policy = parsePolicy(meta.policy);
+      if (policy.passphrase !== undefined && proofText !== undefined && deps.passphraseLimiter !== null) {
+        // Counted before the comparison: one address cannot spread guesses over many links (or many recipients'
+        // links of one create, which share a passphrase) faster than the limit.
+        const limit = await deps.passphraseLimiter(request);
+        if (limit.limited) {
+          reply.header("retry-after", String(limit.retryAfterSeconds));
+          return sendError(reply, "RATE_LIMITED");
+        }
+      }
+      const decision = evaluatePolicy(policy, {
         clientIp: request.ip,
         now,
         ipIn,
-        proofs: { passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")) },
+        countryOf: deps.countryOf,
+        proofs: { passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")), passkey: null },
       });
       if (!decision.ok) {
         if (decision.reason === "ip-denied") return sendError(reply, "POLICY_DENIED");
+        if (decision.reason === "country-denied") return sendError(reply, "COUNTRY_DENIED");
+        if (decision.reason === "passkey-required") return sendError(reply, "PASSKEY_REQUIRED");
         if (decision.reason === "passphrase-required") return sendError(reply, "PASSPHRASE_REQUIRED");
         const left = await store.failAttempt(idHash, now, config.passphraseMaxAttempts);
         if (left === null || left === 0) {
@@ -332,6 +361,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       logEvent(request, "link.consumed", idHash);
       if (released.kind === "file") return sendFileContent(deps, request, reply, released, idHash);
       const plaintext = openContent(keyring, released, idHash);
+      reply.type("application/json; charset=utf-8").serializer(serializeConsumeBody);
       return released.kind === "text"
         ? { content: plaintext.toString("utf8") }
         : { ciphertext: plaintext.toString("base64url") };
@@ -354,12 +384,24 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const { meta } = auth;
       const state = effectiveState(meta, deps.now());
       const events = await store.listEvents(auth.idHash);
+      const choices = parseLinkPolicy(meta.policy);
+      const policy = parsePolicy(meta.policy);
       return {
         state,
         created_at: iso(meta.createdAt),
         expires_at: iso(meta.expiresAt),
         consumed_at: state === "consumed" && meta.endedAt !== null ? iso(meta.endedAt) : null,
         events: events.map((event) => ({ kind: event.kind, at: iso(event.at) })),
+        // The sender's own choices, for the manage page's "make a replacement": never the passphrase's salt or proof.
+        policy: {
+          template: choices.template,
+          passphrase: policy.passphrase !== undefined,
+          passkey: policy.passkey !== undefined,
+          preview: choices.preview,
+          allow_country: [...(policy.allowCountry ?? [])],
+          allow_ip: [...(policy.allowIp ?? [])],
+          deny_ip: [...(policy.denyIp ?? [])],
+        },
       };
     },
   );

@@ -11,6 +11,7 @@ import {
   PassphraseIncorrectError,
   PassphraseRequiredError,
   UnavailableError,
+  UnsupportedRequirementError,
   type GestureReport,
   type OpenedStream,
   type OpenStage,
@@ -44,6 +45,9 @@ const views = [checkingView, freshView, incompleteView, revealedView, doneView, 
 const reveal = byId(IDS.reveal, HTMLButtonElement);
 const passphraseField = byId(IDS.passphraseField, HTMLElement);
 const passphraseInput = byId(IDS.passphrase, HTMLInputElement);
+const requirements = byId(IDS.requirements, HTMLElement);
+const requiresPassphrase = byId(IDS.requiresPassphrase, HTMLElement);
+const requiresPasskey = byId(IDS.requiresPasskey, HTMLElement);
 const secretField = byId(IDS.secret, HTMLTextAreaElement);
 const textBlock = byId(IDS.textBlock, HTMLElement);
 const fileBlock = byId(IDS.fileBlock, HTMLElement);
@@ -122,6 +126,10 @@ async function runCheck(moveFocus: boolean): Promise<void> {
   try {
     const result = await checkLink(url);
     if (result.state === "fresh") {
+      // What the link will ask for, said before the Reveal (the passphrase field itself is asked for below).
+      requiresPassphrase.hidden = !result.passphrase;
+      requiresPasskey.hidden = !result.passkey;
+      requirements.hidden = !result.passphrase && !result.passkey;
       passphraseField.hidden = !result.passphrase;
       setFileLink(result.file);
       // Fetched now rather than after the consume: the hashing code a file or passphrase link needs (a failed
@@ -223,6 +231,9 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
   } else if (err instanceof PassphraseRequiredError) {
     passphraseField.hidden = false;
     askPassphrase(t("open.passphrase.empty"));
+  } else if (err instanceof UnsupportedRequirementError) {
+    // A passkey link while this page cannot do passkeys yet: refused before anything was spent.
+    showProblem("open.problem.unsupportedHeading", t("open.problem.unsupportedBody"), false, true);
   } else if (err instanceof ConfirmationDeclinedError) {
     announce(t("open.confirm.declined"));
     reveal.focus();
@@ -236,7 +247,10 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
       stage === "checking" ||
       stage === "solving" ||
       (err instanceof OncelinkApiError && err.status >= 400 && err.status < 500);
-    announceError(intact ? `${errorText(err, t)} ${t("open.error.notOpened")}` : errorText(err, t));
+    // A refused place (address or country rule) already says nothing was opened.
+    const text = errorText(err, t, { POLICY_DENIED: "open.error.placeDenied", COUNTRY_DENIED: "open.error.placeDenied" });
+    const placeDenied = err instanceof OncelinkApiError && (err.code === "POLICY_DENIED" || err.code === "COUNTRY_DENIED");
+    announceError(intact && !placeDenied ? `${text} ${t("open.error.notOpened")}` : text);
     reveal.focus();
   }
 }

@@ -25,13 +25,13 @@ afterEach(() => {
 describe("checkLink", () => {
   it("reports a fresh link after exactly one non-consuming GET", async () => {
     const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true } } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, file: false });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, passkey: false, file: false });
     expect(seen).toEqual([`GET /api/v1/links/${ID}`]);
   });
 
   it("says when the link holds a file", async () => {
     const seen = fakeServer({ status: 200, body: { state: "fresh", content: "file", encryption: "client", requires: { pow: true } } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, file: true });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, passkey: false, file: true });
     expect(seen).toHaveLength(1);
   });
 
@@ -45,15 +45,20 @@ describe("checkLink", () => {
     let seen = fakeServer({ status: 404, body: { error: "UNAVAILABLE", message: "gone" } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "unavailable" });
     expect(seen).toHaveLength(1);
-    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { passkey: true } } });
+    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { telepathy: true } } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "unsupported" });
     expect(seen).toHaveLength(1);
+  });
+
+  it("says when a fresh link will ask for a passkey", async () => {
+    fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true, passkey: { mode: "required" } } } });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, passkey: true, file: false });
   });
 
   it("says when the link asks for a passphrase before the Reveal", async () => {
     const requires = { pow: true, passphrase: { salt: "AAAAAAAAAAAAAAAAAAAAAA", params: {} } };
     const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: true, file: false });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: true, passkey: false, file: false });
     expect(seen).toHaveLength(1);
   });
 

@@ -7,11 +7,11 @@ import {
 
 /**
  * What the interstitial may draw before anyone clicks: the answer of the non-consuming check only. A fresh link says
- * whether the page must ask for a passphrase before the Reveal, and whether it holds a file (the page then asks
- * where to save it at the Reveal click, before anything is spent).
+ * what it will ask for (a passphrase, typed before the Reveal; a passkey), so the page can list it before anything
+ * is spent, and whether it holds a file (the page then asks where to save it at the Reveal click).
  */
 export type LinkCheck =
-  | { state: "fresh"; passphrase: boolean; file: boolean }
+  | { state: "fresh"; passphrase: boolean; passkey: boolean; file: boolean }
   | { state: "unavailable" | "key-missing" | "unsupported" };
 
 /**
@@ -21,7 +21,7 @@ export type LinkCheck =
 export async function checkLink(url: string): Promise<LinkCheck> {
   try {
     const info = await checkLinkWithServer(url);
-    return { state: "fresh", passphrase: info.passphrase, file: info.content === "file" };
+    return { state: "fresh", passphrase: info.passphrase, passkey: info.passkey, file: info.content === "file" };
   } catch (err) {
     if (err instanceof UnavailableError) return { state: "unavailable" };
     if (err instanceof LinkKeyMissingError) return { state: "key-missing" };

@@ -1,18 +1,60 @@
-// The sender's page: the form, then the result (links, QR code, message for the recipient, manage link).
-// Policy templates (Lightweight / Standard / Ultra Secure, blueprint section 27) are not offered yet: they need
-// the server-side policy support of the policy issue. Add them here once `POST /api/v1/links` accepts a template.
-import { formatBytes, formatDuration, type Catalog } from "../i18n/index.js";
-import { CREATE_IDS as IDS } from "../page-ids.js";
-import type { PageSettings } from "../page-settings.js";
+// The sender's page: the form (text or a file, the policy templates of blueprint section 27 and the options in plain
+// words), then the result (links, QR codes, message for the recipient, manage links, a sent file's SHA-256).
+import { formatBytes, formatDuration, t, type Catalog, type MessageKey } from "../i18n/index.js";
+import type { MessageParams } from "../i18n/format.js";
+import { CREATE_IDS as IDS, templateRadioId } from "../page-ids.js";
+import type { PageSettings, PolicySettings } from "../page-settings.js";
+import { countryList, templateName, templateSummary } from "../template-summary.js";
 import { ttlPresets } from "../ttl-choices.js";
 import { escapeHtml, liveRegions, msg, noscript, SECRET_FIELD_ATTRS } from "./html.js";
+
+/** The lifetimes the create page offers: the standard presets plus the templates' own and the minimum's ceiling. */
+export function createTtlPresets(settings: PageSettings): number[] {
+  const { policy, ttl } = settings;
+  const extra = [...policy.templates.map((x) => x.ttl), ...(policy.minimums.maxTtl !== null ? [policy.minimums.maxTtl] : [])];
+  return ttlPresets(ttl, extra);
+}
+
+/** The instance's minimums as plain sentences (empty when there are none). */
+function minimumsNotice(c: Catalog, locale: string, policy: PolicySettings): string {
+  const m = (key: MessageKey, params?: MessageParams): string => msg(c, key, params);
+  const items = [
+    policy.minimums.passphrase ? m("create.minimums.passphrase") : null,
+    policy.minimums.passkey ? m("create.minimums.passkey") : null,
+    policy.minimums.maxTtl !== null ? m("create.minimums.ttl", { duration: formatDuration(policy.minimums.maxTtl, locale) }) : null,
+    policy.minimums.allowCountry.length > 0 ? m("create.minimums.countries", { countries: countryList(policy.minimums.allowCountry, locale) }) : null,
+    policy.minimums.preview === "none" ? m("create.minimums.preview") : null,
+  ].filter((x) => x !== null);
+  return items.length === 0 ? "" : `<ul id="${IDS.minimums}" class="notice minimums">${items.map((x) => `<li>${x}</li>`).join("")}</ul>`;
+}
+
+/** The template picker: a radio group, each choice with its plain summary; the sender's own settings last. */
+function templatePicker(c: Catalog, locale: string, policy: PolicySettings): string {
+  const translate = (key: MessageKey, params?: MessageParams) => t(c, key, params);
+  const choice = (id: string, name: string, summary: string) => {
+    const radio = templateRadioId(id);
+    const checked = (policy.defaultTemplate ?? "") === id ? " checked" : "";
+    return (
+      `<div class="choice"><input type="radio" name="template" id="${radio}" value="${escapeHtml(id)}" aria-describedby="${radio}-summary"${checked}>` +
+      `<label for="${radio}">${escapeHtml(name)}</label><p id="${radio}-summary" class="hint">${escapeHtml(summary)}</p></div>`
+    );
+  };
+  return [
+    `<fieldset id="${IDS.templateGroup}" class="choices" aria-describedby="template-hint">`,
+    `<legend>${msg(c, "create.template.legend")}</legend>`,
+    `<p id="template-hint" class="hint">${msg(c, "create.template.hint")}</p>`,
+    ...policy.templates.map((facts) => choice(facts.id, templateName(facts, translate, locale), templateSummary(facts, translate, locale))),
+    choice("", t(c, "create.template.custom"), t(c, "create.template.customSummary")),
+    `</fieldset>`,
+  ].join("\n");
+}
 
 /** The create page's `<main>` content. */
 export function createMain(c: Catalog, locale: string, settings: PageSettings): string {
   const m = (key: Parameters<typeof msg>[1], params?: Parameters<typeof msg>[2]): string => msg(c, key, params);
   const limits = settings.ttl;
   const options =
-    ttlPresets(limits)
+    createTtlPresets(settings)
       .map(
         (s) =>
           `<option value="${s}"${s === limits.default ? " selected" : ""}>${escapeHtml(formatDuration(s, locale))}</option>`,
@@ -44,11 +86,13 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `<div id="${IDS.fileField}" class="field" hidden>`,
     `<div id="${IDS.dropZone}" class="drop-zone">`,
     `<label for="${IDS.file}">${m("create.file.label")}</label>`,
-    `<p id="file-hint" class="hint">${m("create.file.hint", { max: formatBytes(settings.maxFileBytes, locale) })}</p>`,
+    `<p id="file-hint" class="hint">${m("create.file.hint", { max: formatBytes(settings.maxFileBytes, locale) })} ${m("create.file.oneRecipient")}</p>`,
     `<input type="file" id="${IDS.file}" name="file" aria-describedby="file-hint ${IDS.fileChosen}">`,
     `<p id="${IDS.fileChosen}" class="file-chosen"></p>`,
     `</div>`,
     `</div>`,
+    minimumsNotice(c, locale, settings.policy),
+    templatePicker(c, locale, settings.policy),
     `<div class="field">`,
     `<label for="${IDS.ttl}">${m("create.ttl.label")}</label>`,
     `<select id="${IDS.ttl}" name="ttl" aria-controls="${IDS.ttlCustom}">${options}</select>`,
@@ -68,9 +112,30 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `</div>`,
     `</fieldset>`,
     `<div class="field">`,
-    `<label for="${IDS.passphrase}">${m("create.passphrase.label")}</label>`,
+    `<label id="${IDS.passphraseLabel}" for="${IDS.passphrase}">${m("create.passphrase.label")}</label>`,
     `<p id="passphrase-hint" class="hint">${m("create.passphrase.hint")}</p>`,
     `<input id="${IDS.passphrase}" name="passphrase" type="password" autocomplete="new-password" spellcheck="false" aria-describedby="passphrase-hint">`,
+    `</div>`,
+    `<div class="field">`,
+    `<label id="${IDS.countriesLabel}" for="${IDS.countries}">${m("create.countries.label")}</label>`,
+    `<p id="countries-hint" class="hint">${m("create.countries.hint")}</p>`,
+    `<p id="${IDS.countriesWithin}" class="hint" hidden></p>`,
+    `<input id="${IDS.countries}" name="countries" type="text" size="20" maxlength="200" autocomplete="off" autocapitalize="characters" spellcheck="false" aria-describedby="countries-hint ${IDS.countriesWithin} ${IDS.countriesNames}">`,
+    `<p id="${IDS.countriesNames}" class="hint"></p>`,
+    `</div>`,
+    `<div class="field">`,
+    `<label for="${IDS.networks}">${m("create.networks.label")}</label>`,
+    `<p id="networks-hint" class="hint">${m("create.networks.hint")}</p>`,
+    `<input id="${IDS.networks}" name="networks" type="text" maxlength="2000" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="networks-hint">`,
+    `</div>`,
+    // A file link has one recipient (its chunks are deleted as its one download streams them): the script hides this
+    // choice while a file is chosen, and says so in the file's own hint.
+    `<div id="${IDS.recipientsField}" class="field">`,
+    `<label for="${IDS.recipients}">${m("create.recipients.label")}</label>`,
+    `<p id="recipients-hint" class="hint">${m("create.recipients.hint")}</p>`,
+    `<select id="${IDS.recipients}" name="recipients" aria-describedby="recipients-hint">` +
+      Array.from({ length: settings.policy.maxRecipients }, (_, i) => `<option value="${i + 1}"${i === 0 ? " selected" : ""}>${i + 1}</option>`).join("") +
+      `</select>`,
     `</div>`,
     // Disabled until the script runs: without it, submitting would send the plaintext to the server in the URL.
     `<div class="actions"><button type="submit" id="${IDS.submit}" class="primary" disabled>${m("create.submit")}</button></div>`,
@@ -87,6 +152,12 @@ function resultView(c: Catalog): string {
   return [
     `<section id="${IDS.resultView}" class="view stack" aria-labelledby="${IDS.resultHeading}" hidden>`,
     `<h1 id="${IDS.resultHeading}" tabindex="-1">${m("create.result.heading")}</h1>`,
+    // Several recipients: the script fills one item per link (link, QR code, manage link) into this list.
+    `<div id="${IDS.manyResult}" class="stack" hidden>`,
+    `<p>${m("create.result.many")}</p>`,
+    `<ol id="${IDS.manyList}" class="result-list"></ol>`,
+    `</div>`,
+    `<div id="${IDS.singleResult}" class="stack">`,
     `<div class="field">`,
     `<label for="${IDS.link}">${m("create.result.link.label")}</label>`,
     `<div class="copy-row"><input id="${IDS.link}" type="text" readonly ${SECRET_FIELD_ATTRS}>` +
@@ -122,6 +193,7 @@ function resultView(c: Catalog): string {
       `<button type="button" id="${IDS.copyManage}">${m("create.result.manage.copy")}</button></div>`,
     `</div>`,
     `</section>`,
+    `</div>`,
     `<p class="hint">${m("create.result.leave")}</p>`,
     `<div class="actions"><button type="button" id="${IDS.again}">${m("create.again")}</button></div>`,
     `</section>`,
