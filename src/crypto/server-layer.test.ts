@@ -5,7 +5,16 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hmacSha256 } from "./hash.js";
 import { type Keyring, loadKeyring, rotateMasterKey } from "./keyring.js";
-import { deriveSubkey, openContent, rewrapKey, sealContent, WRAPPED_KEY_BYTES } from "./server-layer.js";
+import {
+  deriveSubkey,
+  openContent,
+  openWithKey,
+  rewrapKey,
+  SEAL_OVERHEAD_BYTES,
+  sealContent,
+  sealWithKeyInto,
+  WRAPPED_KEY_BYTES,
+} from "./server-layer.js";
 
 function makeKeyring(versions: number[], current = Math.max(...versions)): Keyring {
   return { currentVersion: current, masterKeys: new Map(versions.map((v) => [v, randomBytes(32)])), signingKey: randomBytes(32) };
@@ -137,6 +146,27 @@ describe("sealContent / openContent", () => {
       expect(message).not.toContain("very secret");
       expect(message).not.toContain(keyring.masterKeys.get(1)!.toString("hex"));
     }
+  });
+});
+
+describe("sealWithKeyInto", () => {
+  it("writes IV || ciphertext || tag into a reused buffer, which openWithKey (and plain GCM) opens", () => {
+    const key = randomBytes(32);
+    const out = Buffer.alloc(70_000 + SEAL_OVERHEAD_BYTES);
+    for (const size of [0, 1, 4096, 70_000]) {
+      const plaintext = randomBytes(size);
+      out.fill(0xaa);
+      const n = sealWithKeyInto(key, plaintext, aad, out);
+      expect(n).toBe(size + SEAL_OVERHEAD_BYTES);
+      expect(openWithKey(key, out.subarray(0, n), aad).equals(plaintext)).toBe(true);
+      expect(nodeOpen(key, out.subarray(0, n), aad).equals(plaintext)).toBe(true);
+      expect(() => openWithKey(key, flip(out.subarray(0, n), n - 1), aad)).toThrow();
+    }
+    // Fresh IVs: the same chunk sealed twice differs.
+    const a = Buffer.from(out.subarray(0, sealWithKeyInto(key, Buffer.from("x"), aad, out)));
+    const b = Buffer.from(out.subarray(0, sealWithKeyInto(key, Buffer.from("x"), aad, out)));
+    expect(a.equals(b)).toBe(false);
+    expect(() => sealWithKeyInto(key, randomBytes(10), aad, Buffer.alloc(10 + SEAL_OVERHEAD_BYTES - 1))).toThrow(RangeError);
   });
 });
 

@@ -157,7 +157,7 @@ export interface LinkStore {
   /**
    * Stores one sealed chunk of an unfinished upload as number `seq`, counting its bytes against the total storage
    * `quotaBytes` in the same transaction: "quota" (nothing stored) when it would go over, "unavailable" when the
-   * upload is gone.
+   * upload is gone. `sealed` may be read until the returned promise settles; the caller may reuse it afterwards.
    */
   appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult>;
   /** Ends part `part`: the next part may start; `nextSeq` chunks and `storedBytes` client bytes are now stored. */

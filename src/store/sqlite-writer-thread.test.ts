@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { describeLinkStoreContract, makeLink, makeUpload, T0 } from "./contract.js";
 import { openSqliteStore, type SqliteLinkStore } from "./sqlite.js";
-import { transferable } from "./sqlite-writer-protocol.js";
+import { fromShared, SHARED_MIN_BYTES, SHARED_SLOT_BYTES, SHARED_SLOTS, transferable } from "./sqlite-writer-protocol.js";
 import { openThreadedSqliteStore } from "./sqlite-writer-thread.js";
 
 const dirs: string[] = [];
@@ -103,20 +103,31 @@ describe("sqlite store with a writer thread", () => {
     expect(await store.rewrapKeys(2, () => ({ keyVersion: 2, wrappedKey: Buffer.alloc(60) }))).toBe(0);
   });
 
-  it("moves 1 MiB chunks to the writer: windows on a larger buffer arrive exact, and the caller's buffers stay whole", async () => {
+  it("moves 1 MiB chunks to the writer: through the shared slots, or copied when all are busy; windows arrive exact", async () => {
     const store = await openTemp();
     const up = makeUpload();
     await store.createUpload(up);
     expect((await store.beginPart(up.uploadHash, 0, T0 + 1, T0 + 60_000)).ok).toBe(true);
-    // Two chunks cut from one 2 MiB read (as the part handler's buffers are), one standalone, all in flight at once.
-    const big = randomBytes(2 * 1024 * 1024 + 64);
-    const chunks = [big.subarray(32, 32 + 1024 * 1024), big.subarray(32 + 1024 * 1024, 32 + 2 * 1024 * 1024), randomBytes(1024 * 1024)];
-    const copies = chunks.map((c) => Buffer.from(c));
-    expect(await Promise.all(chunks.map((c, seq) => store.appendChunk(up.fileId, seq, c, Number.MAX_SAFE_INTEGER)))).toEqual(["ok", "ok", "ok"]);
-    expect(big.buffer.byteLength).toBeGreaterThan(0);
-    chunks.forEach((c, i) => expect(c.equals(copies[i]!)).toBe(true));
-    expect(await store.endPart(up.fileId, 0, 3, 3 * 1024 * 1024)).toBe(true);
-    expect(await store.storageBytes()).toBe(3 * 1024 * 1024);
+    // Chunks cut from larger buffers (windows) and standalone ones, more at once than there are slots, in two rounds
+    // (the slots are reused), each checked byte for byte.
+    const copies: Buffer[] = [];
+    for (let round = 0; round < 2; round++) {
+      const big = randomBytes(3 * 1024 * 1024 + 64);
+      const chunks = [
+        ...[0, 1, 2].map((i) => big.subarray(32 + i * 1024 * 1024, 32 + (i + 1) * 1024 * 1024)),
+        ...Array.from({ length: 7 }, () => randomBytes(1024 * 1024 + 28)),
+      ];
+      const before = chunks.map((c) => Buffer.from(c));
+      const first = copies.length;
+      copies.push(...before);
+      const results = await Promise.all(chunks.map((c, i) => store.appendChunk(up.fileId, first + i, c, Number.MAX_SAFE_INTEGER)));
+      expect(results.every((r) => r === "ok")).toBe(true);
+      // Nothing detached or changed on this side.
+      chunks.forEach((c, i) => expect(c.equals(before[i]!)).toBe(true));
+    }
+    const total = copies.reduce((n, c) => n + c.length, 0);
+    expect(await store.endPart(up.fileId, 0, copies.length, total)).toBe(true);
+    expect(await store.storageBytes()).toBe(total);
     // Read back on this thread's own connection.
     for (const [seq, c] of copies.entries()) expect(Buffer.from((await store.readChunk(up.fileId, seq))!).equals(c)).toBe(true);
     await store.deleteFile(up.fileId);
@@ -134,6 +145,20 @@ describe("sqlite store with a writer thread", () => {
     expect(copied.buffer).not.toBe(pool.buffer);
     expect(same).toBe(whole);
     expect(transfer).toEqual([copied.buffer]);
+    // A large view may go to shared memory instead, and comes out on the other side as a view of it.
+    const shared = new SharedArrayBuffer(SHARED_SLOTS * SHARED_SLOT_BYTES);
+    const big = randomBytes(200_000);
+    const placed = transferable({ sealed: big, small: whole }, [], (view) => {
+      if (view.byteLength < SHARED_MIN_BYTES) return null;
+      new Uint8Array(shared).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), 2 * SHARED_SLOT_BYTES);
+      return { sharedSlot: 2, byteLength: view.byteLength };
+    }) as { sealed: unknown; small: unknown };
+    expect(placed.sealed).toEqual({ sharedSlot: 2, byteLength: 200_000 });
+    expect(placed.small).toBe(whole);
+    const back = fromShared([placed], shared) as [{ sealed: Buffer; small: Uint8Array }];
+    expect(back[0].sealed.buffer).toBe(shared);
+    expect(back[0].sealed.equals(big)).toBe(true);
+    expect(() => fromShared({ sharedSlot: SHARED_SLOTS, byteLength: 1 }, shared)).toThrow();
   });
 
   it("refuses an in-memory database, which a second thread could not share", async () => {

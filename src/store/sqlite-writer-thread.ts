@@ -17,11 +17,24 @@ import type {
   UploadState,
 } from "./link-store.js";
 import { openSqliteStore, rewrapInBatches, type SqliteLinkStore, type SqliteStoreOptions, type StaleKey, type WrappedKeyUpdate } from "./sqlite.js";
-import { toError, transferable, type FromWriter, type ToWriter, type WriterData, type WriterMethod } from "./sqlite-writer-protocol.js";
+import {
+  SHARED_MIN_BYTES,
+  SHARED_SLOT_BYTES,
+  SHARED_SLOTS,
+  toError,
+  transferable,
+  type FromWriter,
+  type SharedBytes,
+  type ToWriter,
+  type WriterData,
+  type WriterMethod,
+} from "./sqlite-writer-protocol.js";
 
 interface Pending {
   resolve: (value: never) => void;
   reject: (error: Error) => void;
+  /** Shared slots holding this call's large arguments, free again once its answer is here. */
+  slots: number[] | null;
 }
 
 /** Starts the writer thread: the built .js next to this file, or, when the sources run under tsx or vitest, the .ts. */
@@ -45,6 +58,9 @@ class ThreadedSqliteStore implements SqliteLinkStore {
   readonly #reader: SqliteLinkStore;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
+  /** Large arguments (file chunks) are copied into these slots, where the writer reads them without a copy of its own. */
+  readonly #shared: Uint8Array;
+  #freeSlots: number[] = Array.from({ length: SHARED_SLOTS }, (_, i) => i);
   #outgoing: Array<[number, WriterMethod, unknown[]]> = [];
   /** Buffers copied for the outgoing message (see transferable): moved to the writer, not copied again. */
   #outgoingTransfer: ArrayBuffer[] = [];
@@ -55,8 +71,9 @@ class ThreadedSqliteStore implements SqliteLinkStore {
   #closing: Promise<void> | null = null;
   #onClosed: (() => void) | null = null;
 
-  constructor(reader: SqliteLinkStore, worker: Worker) {
+  constructor(reader: SqliteLinkStore, worker: Worker, shared: SharedArrayBuffer) {
     this.#reader = reader;
+    this.#shared = new Uint8Array(shared);
     this.db = reader.db;
     this.#worker = worker;
     worker.on("message", (message: FromWriter) => {
@@ -66,6 +83,7 @@ class ThreadedSqliteStore implements SqliteLinkStore {
           const pending = this.#pending.get(seq);
           if (pending === undefined) continue;
           this.#pending.delete(seq);
+          if (pending.slots !== null) this.#freeSlots.push(...pending.slots);
           if (ok) pending.resolve(value as never);
           else pending.reject(toError(value));
         }
@@ -92,8 +110,17 @@ class ThreadedSqliteStore implements SqliteLinkStore {
     if (this.#closing !== null) return Promise.reject(new Error("the store is closed"));
     return new Promise<T>((resolve, reject) => {
       const seq = ++this.#seq;
-      this.#pending.set(seq, { resolve: resolve as (value: never) => void, reject });
-      this.#outgoing.push([seq, method, transferable(args, this.#outgoingTransfer) as unknown[]]);
+      const pending: Pending = { resolve: resolve as (value: never) => void, reject, slots: null };
+      this.#pending.set(seq, pending);
+      const share = (view: ArrayBufferView): SharedBytes | null => {
+        if (view.byteLength < SHARED_MIN_BYTES || view.byteLength > SHARED_SLOT_BYTES) return null;
+        const slot = this.#freeSlots.pop();
+        if (slot === undefined) return null;
+        this.#shared.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), slot * SHARED_SLOT_BYTES);
+        (pending.slots ??= []).push(slot);
+        return { sharedSlot: slot, byteLength: view.byteLength };
+      };
+      this.#outgoing.push([seq, method, transferable(args, this.#outgoingTransfer, share) as unknown[]]);
       if (this.#scheduled) return;
       this.#scheduled = true;
       // One message per turn of the event loop: every request parsed in this turn travels together and, on the
@@ -185,7 +212,10 @@ class ThreadedSqliteStore implements SqliteLinkStore {
     return this.#call("beginPart", [uploadHash, part, now, leaseUntil]);
   }
 
-  /** The sealed chunk (up to 1 MiB) crosses to the writer with one copy; the caller's buffer stays usable. */
+  /**
+   * The sealed chunk (up to 1 MiB) crosses to the writer with one copy, into a shared slot when one is free (then the
+   * writer allocates nothing for it), else into the message; the caller's buffer is never detached.
+   */
   appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
     return this.#call("appendChunk", [fileId, seq, sealed, quotaBytes]);
   }
@@ -257,7 +287,8 @@ export async function openThreadedSqliteStore(opts: SqliteStoreOptions): Promise
   if (opts.file === ":memory:" || opts.file === "") throw new Error("sqlite: a threaded store needs a database file");
   // Creates, configures and migrates the file before the writer opens it.
   const reader = await openSqliteStore({ file: opts.file });
-  const worker = startWriter({ file: opts.file, maxBatch: opts.maxBatch ?? 512 });
+  const shared = new SharedArrayBuffer(SHARED_SLOTS * SHARED_SLOT_BYTES);
+  const worker = startWriter({ file: opts.file, maxBatch: opts.maxBatch ?? 512, shared });
   try {
     await new Promise<void>((resolve, reject) => {
       const onExit = (code: number) => reject(new Error(`the SQLite writer thread exited (code ${code}) before it was ready`));
@@ -275,5 +306,5 @@ export async function openThreadedSqliteStore(opts: SqliteStoreOptions): Promise
     await reader.close();
     throw error;
   }
-  return new ThreadedSqliteStore(reader, worker);
+  return new ThreadedSqliteStore(reader, worker, shared);
 }

@@ -3,10 +3,10 @@
 // block this thread, never the one serving HTTP. A result is posted only after the batch holding it has committed.
 import { parentPort, workerData } from "node:worker_threads";
 import { openSqliteStore, type SqliteLinkStore } from "./sqlite.js";
-import { WRITER_METHODS, errorInfo, transferable, type FromWriter, type ToWriter, type WriterData, type WriterMethod } from "./sqlite-writer-protocol.js";
+import { WRITER_METHODS, errorInfo, fromShared, transferable, type FromWriter, type ToWriter, type WriterData, type WriterMethod } from "./sqlite-writer-protocol.js";
 
 const port = parentPort!;
-const { file, maxBatch } = workerData as WriterData;
+const { file, maxBatch, shared } = workerData as WriterData;
 const store: SqliteLinkStore = await openSqliteStore({ file, maxBatch });
 const allowed = new Set<string>(WRITER_METHODS);
 
@@ -57,7 +57,13 @@ port.on("message", (message: ToWriter) => {
       continue;
     }
     const call = store[method as WriterMethod] as (...a: unknown[]) => Promise<unknown>;
-    const settled = call.apply(store, args).then(
+    let result: Promise<unknown>;
+    try {
+      result = call.apply(store, fromShared(args, shared) as unknown[]);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    const settled = result.then(
       (value) => settle([seq, true, transferable(value, outboxTransfer)]),
       (error: unknown) => settle([seq, false, errorInfo(error)]),
     );

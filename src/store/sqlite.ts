@@ -99,6 +99,13 @@ function uploadState(row: UploadRow, now: number): UploadState {
 /** Page cache of each connection, in KiB. */
 const CACHE_KIB = 32 * 1024;
 
+/**
+ * Page cache of the connection that carries file chunks, in KiB: SQLite's default. A 1 MiB chunk read or written
+ * through the links connection would evict its index pages and grow its cache to the full 32 MiB with pages of
+ * chunks that are read once and deleted; here they pass through 2 MiB.
+ */
+const FILE_CACHE_KIB = 2 * 1024;
+
 /** The file holds wrapped keys and link metadata: nobody but the service user should read it (-wal/-shm inherit). */
 function createPrivately(file: string): void {
   try {
@@ -108,7 +115,7 @@ function createPrivately(file: string): void {
   }
 }
 
-function configure(db: Database.Database): void {
+function configure(db: Database.Database, cacheKib = CACHE_KIB): void {
   // Several processes may share the file; a writer waits for the lock instead of failing at once.
   db.pragma("busy_timeout = 5000");
   const mode = db.pragma("journal_mode = WAL", { simple: true });
@@ -120,22 +127,76 @@ function configure(db: Database.Database): void {
   db.pragma("secure_delete = ON");
   // Up to 32 MiB of page cache per connection instead of SQLite's 2 MiB: id hashes are random, so every lookup in a
   // larger table otherwise walks index and table pages through read() calls (measured: ~5 us of a ~27 us consume).
-  db.pragma(`cache_size = -${CACHE_KIB}`);
-  const expected: Record<string, number> = { synchronous: 2, foreign_keys: 1, secure_delete: 1, cache_size: -CACHE_KIB };
+  db.pragma(`cache_size = -${cacheKib}`);
+  const expected: Record<string, number> = { synchronous: 2, foreign_keys: 1, secure_delete: 1, cache_size: -cacheKib };
   for (const [name, value] of Object.entries(expected)) {
     const actual = db.pragma(name, { simple: true });
     if (actual !== value) throw new Error(`sqlite: PRAGMA ${name} is ${String(actual)}, expected ${value}`);
   }
 }
 
+/** The statements of uploads and chunks, prepared on the connection that carries them. */
+function fileStatements(db: Database.Database) {
+  return {
+    insertUpload: db.prepare(
+      `INSERT INTO files (file_id, upload_hash, key_version, wrapped_key, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    upload: db.prepare(
+      `SELECT file_id AS fileId, key_version AS keyVersion, wrapped_key AS wrappedKey, next_part AS nextPart,
+              next_seq AS nextSeq, stored_bytes AS storedBytes, part_lease AS partLease, expires_at AS expiresAt
+       FROM files WHERE upload_hash = ? AND link_hash IS NULL AND expires_at > ?`,
+    ),
+    leasePart: db.prepare("UPDATE files SET part_lease = ? WHERE file_id = ?"),
+    uploadOpen: db.prepare("SELECT 1 FROM files WHERE file_id = ? AND link_hash IS NULL"),
+    reserve: db.prepare("UPDATE file_storage SET bytes = bytes + ? WHERE id = 1 AND bytes + ? <= ?"),
+    release: db.prepare("UPDATE file_storage SET bytes = bytes - ? WHERE id = 1"),
+    insertChunk: db.prepare("INSERT INTO file_chunks (file_id, seq, data) VALUES (?, ?, ?)"),
+    endPart: db.prepare(
+      `UPDATE files SET next_part = ? + 1, next_seq = ?, stored_bytes = ?, part_lease = NULL
+       WHERE file_id = ? AND next_part = ? AND link_hash IS NULL`,
+    ),
+    releasePart: db.prepare("UPDATE files SET part_lease = NULL WHERE file_id = ?"),
+    // length() of a blob reads the record header only, not the blob.
+    chunkBatch: db.prepare(
+      "SELECT seq, length(data) AS n FROM file_chunks WHERE file_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?",
+    ),
+    deleteChunkRange: db.prepare("DELETE FROM file_chunks WHERE file_id = ? AND seq >= ? AND seq <= ?"),
+    readChunk: db.prepare("SELECT data FROM file_chunks WHERE file_id = ? AND seq = ?").pluck(),
+    leaseFile: db.prepare("UPDATE files SET stream_until = ? WHERE file_id = ?"),
+    deleteFileRow: db.prepare("DELETE FROM files WHERE file_id = ?"),
+    storageBytes: db.prepare("SELECT bytes FROM file_storage WHERE id = 1").pluck(),
+    // Files nobody can use any more: an upload past its time, or the file of a link that is no longer fresh (ended a
+    // while ago, so the download that consumed it has had time to take its lease) and that no download holds.
+    deadFiles: db.prepare(
+      `SELECT file_id FROM files AS f
+       WHERE (f.link_hash IS NULL AND f.expires_at <= ?)
+          OR (f.link_hash IS NOT NULL AND (f.stream_until IS NULL OR f.stream_until <= ?)
+              AND NOT EXISTS (SELECT 1 FROM links AS l WHERE l.id_hash = f.link_hash AND (l.state = 'fresh' OR l.ended_at > ?)))
+       LIMIT 100`,
+    ).pluck(),
+  };
+}
+
 class SqliteStore implements SqliteLinkStore {
   readonly db: Database.Database;
   readonly #writer: GroupCommitter;
   readonly #sql;
+  /** The connection of uploads and chunks (small page cache), its own group commit, and its statements. */
+  readonly #fileDb: Database.Database;
+  readonly #fileWriter: GroupCommitter;
+  readonly #fsql;
 
-  constructor(db: Database.Database, maxBatch: number) {
+  /**
+   * `fileDb`: a second connection to the same file for uploads and chunks, or `db` itself (an in-memory database
+   * has no second connection). Both write from this one thread, each transaction run synchronously, so they never
+   * wait for each other's lock.
+   */
+  constructor(db: Database.Database, maxBatch: number, fileDb: Database.Database = db) {
     this.db = db;
     this.#writer = new GroupCommitter(db, maxBatch);
+    this.#fileDb = fileDb;
+    this.#fileWriter = fileDb === db ? this.#writer : new GroupCommitter(fileDb, maxBatch);
+    this.#fsql = fileStatements(fileDb);
     // Prepared once: preparing per call would cost more than the statements themselves at thousands of ops/s.
     // Writes use .run() and read `changes`, never `UPDATE ... RETURNING` with .get(), which leaves the statement
     // open, pins a read snapshot and lets the WAL grow without bound.
@@ -193,29 +254,6 @@ class SqliteStore implements SqliteLinkStore {
       insertEvent: db.prepare("INSERT INTO link_events (id_hash, seq, kind, at, chain) VALUES (?, ?, ?, ?, ?)"),
       listEvents: db.prepare("SELECT seq, kind, at, chain FROM link_events WHERE id_hash = ? ORDER BY seq"),
       ping: db.prepare("SELECT 1"),
-      insertUpload: db.prepare(
-        `INSERT INTO files (file_id, upload_hash, key_version, wrapped_key, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-      ),
-      upload: db.prepare(
-        `SELECT file_id AS fileId, key_version AS keyVersion, wrapped_key AS wrappedKey, next_part AS nextPart,
-                next_seq AS nextSeq, stored_bytes AS storedBytes, part_lease AS partLease, expires_at AS expiresAt
-         FROM files WHERE upload_hash = ? AND link_hash IS NULL AND expires_at > ?`,
-      ),
-      leasePart: db.prepare("UPDATE files SET part_lease = ? WHERE file_id = ?"),
-      uploadOpen: db.prepare("SELECT 1 FROM files WHERE file_id = ? AND link_hash IS NULL"),
-      reserve: db.prepare("UPDATE file_storage SET bytes = bytes + ? WHERE id = 1 AND bytes + ? <= ?"),
-      release: db.prepare("UPDATE file_storage SET bytes = bytes - ? WHERE id = 1"),
-      insertChunk: db.prepare("INSERT INTO file_chunks (file_id, seq, data) VALUES (?, ?, ?)"),
-      endPart: db.prepare(
-        `UPDATE files SET next_part = ? + 1, next_seq = ?, stored_bytes = ?, part_lease = NULL
-         WHERE file_id = ? AND next_part = ? AND link_hash IS NULL`,
-      ),
-      releasePart: db.prepare("UPDATE files SET part_lease = NULL WHERE file_id = ?"),
-      // length() of a blob reads the record header only, not the blob.
-      chunkBatch: db.prepare(
-        "SELECT seq, length(data) AS n FROM file_chunks WHERE file_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?",
-      ),
-      deleteChunkRange: db.prepare("DELETE FROM file_chunks WHERE file_id = ? AND seq >= ? AND seq <= ?"),
       insertFileLink: db.prepare(
         `INSERT INTO links (id_hash, manage_hash, kind, state, key_version, wrapped_key, sealed, policy, created_at, expires_at, file_id)
          VALUES (?, ?, 'file', 'fresh', ?, ?, ?, ?, ?, ?, ?)`,
@@ -225,19 +263,6 @@ class SqliteStore implements SqliteLinkStore {
                           expires_at = ?
          WHERE file_id = ? AND upload_hash = ? AND next_seq = ? AND expires_at > ? AND (part_lease IS NULL OR part_lease <= ?)`,
       ),
-      readChunk: db.prepare("SELECT data FROM file_chunks WHERE file_id = ? AND seq = ?").pluck(),
-      leaseFile: db.prepare("UPDATE files SET stream_until = ? WHERE file_id = ?"),
-      deleteFileRow: db.prepare("DELETE FROM files WHERE file_id = ?"),
-      storageBytes: db.prepare("SELECT bytes FROM file_storage WHERE id = 1").pluck(),
-      // Files nobody can use any more: an upload past its time, or the file of a link that is no longer fresh (ended a
-      // while ago, so the download that consumed it has had time to take its lease) and that no download holds.
-      deadFiles: db.prepare(
-        `SELECT file_id FROM files AS f
-         WHERE (f.link_hash IS NULL AND f.expires_at <= ?)
-            OR (f.link_hash IS NOT NULL AND (f.stream_until IS NULL OR f.stream_until <= ?)
-                AND NOT EXISTS (SELECT 1 FROM links AS l WHERE l.id_hash = f.link_hash AND (l.state = 'fresh' OR l.ended_at > ?)))
-         LIMIT 100`,
-      ).pluck(),
       staleKeys: db.prepare(
         `SELECT id_hash, key_version, wrapped_key FROM links
          WHERE wrapped_key IS NOT NULL AND key_version <> ? AND state = 'fresh' LIMIT ?`,
@@ -352,7 +377,7 @@ class SqliteStore implements SqliteLinkStore {
     });
     // Each dead file is removed in short transactions of its own.
     for (;;) {
-      const dead = this.#sql.deadFiles.all(now, now, now - FILE_STREAM_LEASE_MS) as Buffer[];
+      const dead = this.#fsql.deadFiles.all(now, now, now - FILE_STREAM_LEASE_MS) as Buffer[];
       for (const fileId of dead) await this.deleteFile(fileId);
       result.files += dead.length;
       if (dead.length < 100) break;
@@ -386,27 +411,27 @@ class SqliteStore implements SqliteLinkStore {
   }
 
   async createUpload(upload: NewUpload): Promise<void> {
-    await this.#writer.enqueue(() => {
-      this.#sql.insertUpload.run(
+    await this.#fileWriter.enqueue(() => {
+      this.#fsql.insertUpload.run(
         blob(upload.fileId), blob(upload.uploadHash), upload.keyVersion, blob(upload.wrappedKey), upload.createdAt, upload.expiresAt,
       );
     });
   }
 
   async getUpload(uploadHash: Uint8Array, now: number): Promise<UploadState | null> {
-    const row = this.#sql.upload.get(blob(uploadHash), now) as UploadRow | undefined;
+    const row = this.#fsql.upload.get(blob(uploadHash), now) as UploadRow | undefined;
     return row ? uploadState(row, now) : null;
   }
 
   beginPart(uploadHash: Uint8Array, part: number, now: number, leaseUntil: number): Promise<BeginPartResult> {
-    return this.#writer.enqueue((): BeginPartResult => {
-      const row = this.#sql.upload.get(blob(uploadHash), now) as UploadRow | undefined;
+    return this.#fileWriter.enqueue((): BeginPartResult => {
+      const row = this.#fsql.upload.get(blob(uploadHash), now) as UploadRow | undefined;
       if (row === undefined) return { ok: false, reason: "unavailable" };
       if (row.partLease !== null && row.partLease > now) return { ok: false, reason: "busy" };
       if (part !== row.nextPart) return { ok: false, reason: "out-of-order" };
       // Chunks of an attempt at this part that never ended (its writer crashed or lost the client) go first.
       this.#deleteChunksNow(row.fileId, row.nextSeq, ALL_CHUNKS, ALL_CHUNKS);
-      this.#sql.leasePart.run(leaseUntil, row.fileId);
+      this.#fsql.leasePart.run(leaseUntil, row.fileId);
       return { ok: true, upload: { ...uploadState(row, now), busy: true } };
     });
   }
@@ -414,22 +439,22 @@ class SqliteStore implements SqliteLinkStore {
   appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
     const id = blob(fileId);
     const data = blob(sealed);
-    return this.#writer.enqueue((): AppendChunkResult => {
-      if (!this.#sql.uploadOpen.get(id)) return "unavailable";
-      if (this.#sql.reserve.run(data.length, data.length, quotaBytes).changes !== 1) return "quota";
-      this.#sql.insertChunk.run(id, seq, data);
+    return this.#fileWriter.enqueue((): AppendChunkResult => {
+      if (!this.#fsql.uploadOpen.get(id)) return "unavailable";
+      if (this.#fsql.reserve.run(data.length, data.length, quotaBytes).changes !== 1) return "quota";
+      this.#fsql.insertChunk.run(id, seq, data);
       return "ok";
     });
   }
 
   endPart(fileId: Uint8Array, part: number, nextSeq: number, storedBytes: number): Promise<boolean> {
-    return this.#writer.enqueueSingleWrite(() => this.#sql.endPart.run(part, nextSeq, storedBytes, blob(fileId), part).changes === 1);
+    return this.#fileWriter.enqueueSingleWrite(() => this.#fsql.endPart.run(part, nextSeq, storedBytes, blob(fileId), part).changes === 1);
   }
 
   async abortPart(fileId: Uint8Array, fromSeq: number): Promise<void> {
     const id = blob(fileId);
     await this.#dropRange(id, fromSeq, ALL_CHUNKS);
-    await this.#writer.enqueueSingleWrite(() => this.#sql.releasePart.run(id));
+    await this.#fileWriter.enqueueSingleWrite(() => this.#fsql.releasePart.run(id));
   }
 
   finishUpload(uploadHash: Uint8Array, fileId: Uint8Array, chunkCount: number, link: NewLink, now: number): Promise<boolean> {
@@ -446,7 +471,7 @@ class SqliteStore implements SqliteLinkStore {
   }
 
   async readChunk(fileId: Uint8Array, seq: number): Promise<Uint8Array | null> {
-    return (this.#sql.readChunk.get(blob(fileId), seq) as Buffer | undefined) ?? null;
+    return (this.#fsql.readChunk.get(blob(fileId), seq) as Buffer | undefined) ?? null;
   }
 
   async dropChunks(fileId: Uint8Array, belowSeq: number): Promise<void> {
@@ -454,34 +479,34 @@ class SqliteStore implements SqliteLinkStore {
   }
 
   async leaseFile(fileId: Uint8Array, until: number): Promise<void> {
-    await this.#writer.enqueueSingleWrite(() => this.#sql.leaseFile.run(until, blob(fileId)));
+    await this.#fileWriter.enqueueSingleWrite(() => this.#fsql.leaseFile.run(until, blob(fileId)));
   }
 
   async deleteFile(fileId: Uint8Array): Promise<void> {
     const id = blob(fileId);
     await this.#dropRange(id, 0, ALL_CHUNKS);
-    await this.#writer.enqueue(() => {
+    await this.#fileWriter.enqueue(() => {
       // A chunk appended meanwhile (a racing part) goes in the same transaction as the row.
       this.#deleteChunksNow(id, 0, ALL_CHUNKS, ALL_CHUNKS);
-      this.#sql.deleteFileRow.run(id);
+      this.#fsql.deleteFileRow.run(id);
     });
   }
 
   async storageBytes(): Promise<number> {
-    return this.#sql.storageBytes.get() as number;
+    return this.#fsql.storageBytes.get() as number;
   }
 
   /** Removes chunks in [from, below) in short transactions, each updating the storage counter. */
   async #dropRange(id: Buffer, from: number, below: number): Promise<void> {
-    while (await this.#writer.enqueue(() => this.#deleteChunksNow(id, from, below, CHUNK_DELETE_BATCH) > 0));
+    while (await this.#fileWriter.enqueue(() => this.#deleteChunksNow(id, from, below, CHUNK_DELETE_BATCH) > 0));
   }
 
   /** Inside a write transaction: deletes up to `limit` chunks in [from, below) and releases their bytes. */
   #deleteChunksNow(id: Buffer, from: number, below: number, limit: number): number {
-    const rows = this.#sql.chunkBatch.all(id, from, below, limit) as Array<{ seq: number; n: number }>;
+    const rows = this.#fsql.chunkBatch.all(id, from, below, limit) as Array<{ seq: number; n: number }>;
     if (rows.length === 0) return 0;
-    this.#sql.deleteChunkRange.run(id, rows[0]!.seq, rows.at(-1)!.seq);
-    this.#sql.release.run(rows.reduce((sum, r) => sum + r.n, 0));
+    this.#fsql.deleteChunkRange.run(id, rows[0]!.seq, rows.at(-1)!.seq);
+    this.#fsql.release.run(rows.reduce((sum, r) => sum + r.n, 0));
     return rows.length;
   }
 
@@ -492,6 +517,8 @@ class SqliteStore implements SqliteLinkStore {
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.#writer.close();
+    if (this.#fileWriter !== this.#writer) this.#fileWriter.close();
+    if (this.#fileDb !== this.db) this.#fileDb.close();
     this.db.close();
   }
 }
@@ -522,13 +549,21 @@ export async function rewrapInBatches(
  * await store.createLink(link);
  */
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteLinkStore> {
-  if (opts.file !== ":memory:" && opts.file !== "") createPrivately(opts.file);
+  const inMemory = opts.file === ":memory:" || opts.file === "";
+  if (!inMemory) createPrivately(opts.file);
   const db = new Database(opts.file);
+  let fileDb: Database.Database | null = null;
   try {
     configure(db);
     migrateSqlite(db);
-    return new SqliteStore(db, opts.maxBatch ?? 512);
+    // Uploads and chunks go through a connection of their own, with a small page cache (see FILE_CACHE_KIB).
+    if (!inMemory) {
+      fileDb = new Database(opts.file);
+      configure(fileDb, FILE_CACHE_KIB);
+    }
+    return new SqliteStore(db, opts.maxBatch ?? 512, fileDb ?? db);
   } catch (error) {
+    fileDb?.close();
     db.close();
     throw error;
   }
