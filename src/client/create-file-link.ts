@@ -134,7 +134,7 @@ async function uploadParts(
   const reader = stream.getReader();
   let part = 0;
   let sent = 0;
-  let buffer = new Uint8Array(ticket.partBytes);
+  const buffer = new Uint8Array(ticket.partBytes);
   let filled = 0;
   const send = async (bytes: Uint8Array<ArrayBuffer>) => {
     if (sent + bytes.length > ticket.maxStreamBytes) throw new FileTooLargeError(ticket.maxFileBytes);
@@ -158,8 +158,8 @@ async function uploadParts(
       filled += take;
       at += take;
       if (filled === buffer.length) {
+        // Sent and answered: the same buffer takes the next part (a new 4 MiB array per part is only garbage).
         await send(buffer);
-        buffer = new Uint8Array(ticket.partBytes);
         filled = 0;
       }
     }

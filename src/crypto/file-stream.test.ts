@@ -118,6 +118,24 @@ describe("file stream v1: round trips", () => {
     expect(await enc.done).toEqual(await dec.done);
   });
 
+  it("lets the writer reuse its array once a write resolved (pieces of odd sizes, one buffer overwritten each time)", async () => {
+    const bytes = new Uint8Array(randomBytes(300 * 1024 + 5));
+    const enc = createFileEncryptStream(key, {});
+    const collected = new Response(enc.readable).arrayBuffer();
+    const writer = enc.writable.getWriter();
+    const reused = new Uint8Array(50_000);
+    for (let at = 0, n = 1; at < bytes.length; at += n, n = (n * 7 + 13) % 50_000 || 1) {
+      const piece = bytes.subarray(at, at + n);
+      reused.set(piece);
+      await writer.write(reused.subarray(0, piece.length));
+      reused.fill(0xee);
+    }
+    await writer.close();
+    const opened = await decryptFileBytes(new Uint8Array(await collected), key);
+    expect(Buffer.from(opened.bytes).equals(Buffer.from(bytes))).toBe(true);
+    expect(opened.summary.sha256).toBe(sha256(bytes));
+  });
+
   it("mixes the passphrase secret into the key: without it the stream does not open", async () => {
     const extra = new Uint8Array(randomBytes(32));
     const stream = await encryptFileBytes(new Uint8Array([1, 2, 3]), key, {}, { extra });

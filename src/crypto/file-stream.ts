@@ -203,12 +203,13 @@ export function createFileEncryptStream(
   });
   done.catch(() => undefined);
 
-  const seal = async (bytes: Uint8Array, last: boolean): Promise<Uint8Array> => {
+  const seal = async (bytes: Uint8Array<ArrayBuffer>, last: boolean): Promise<Uint8Array> => {
     if (counter >= MAX_CHUNKS) throw new RangeError("file too large for one stream");
+    // `bytes` is always a fresh array of its own (ByteQueue.take): no defensive copy.
     const sealed = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv: nonce(header, counter, last), additionalData: header, tagLength: 128 },
       key,
-      new Uint8Array(bytes),
+      bytes,
     );
     counter++;
     return new Uint8Array(sealed);
@@ -250,10 +251,13 @@ export function createFileEncryptStream(
         if (piece.length === 0) return;
         hasher.update(piece);
         size += piece.length;
-        data.push(piece.slice());
+        data.push(piece);
         // Data records of exactly one chunk's worth: their count, and so the padding, depends only on the size.
         while (data.length >= chunk) pushData(data.take(chunk));
         await flushFull(controller);
+        // The writer may reuse its array once this returns: keep a copy of only what is still queued (less than a
+        // chunk), rather than copying every piece on arrival.
+        data.own(piece);
       } catch (error) {
         rejectDone(error);
         throw error;
@@ -553,6 +557,17 @@ class ByteQueue {
     if (bytes.length === 0) return;
     this.#pieces.push(bytes);
     this.length += bytes.length;
+  }
+
+  /**
+   * If what is left of `piece` (the last array pushed) is still queued, holds a copy of that rest instead: the queue
+   * then no longer refers to an array its writer may reuse. Bytes already taken were never copied twice.
+   */
+  own(piece: Uint8Array): void {
+    const last = this.#pieces.length - 1;
+    if (last < 0 || this.#pieces[last] !== piece) return;
+    this.#pieces[last] = piece.slice(last === 0 ? this.#head : 0);
+    if (last === 0) this.#head = 0;
   }
 
   take(n: number): Uint8Array<ArrayBuffer> {
