@@ -24,6 +24,13 @@ export interface PassphrasePolicy {
   proofHash: string;
 }
 
+/**
+ * The passkey part of a policy. "required": whoever opens must complete a WebAuthn ceremony with user verification
+ * at the click (any authenticator; it proves a person unlocked one, not who they are). "recipient": only the
+ * credential enrolled under `handle` opens the link. Stored as {"mode":"required"} or {"mode":"recipient","handle"}.
+ */
+export type PasskeyPolicy = { mode: "required" } | { mode: "recipient"; handle: string };
+
 /** The rules a link's recipient must satisfy. Every part is optional; an empty policy asks for nothing. */
 export interface Policy {
   /** CIDRs (or single addresses) the client must be in; empty or absent: any address. */
@@ -31,12 +38,28 @@ export interface Policy {
   /** CIDRs (or single addresses) the client must not be in. */
   denyIp?: readonly string[];
   passphrase?: PassphrasePolicy;
+  passkey?: PasskeyPolicy;
+  /**
+   * With a passkey and a passphrase: the right passphrase may replace the passkey ceremony (and a passkey then
+   * replaces the passphrase: either one opens). Without it, a link with both asks for both.
+   */
+  passphraseFallback?: boolean;
+}
+
+/** A WebAuthn ceremony the HTTP layer has already verified (challenge, origin, RP ID, signature, user verification). */
+export interface PasskeyProof {
+  /** SHA-256 of the credential id that signed. */
+  credentialIdHash: Uint8Array;
+  /** The handle that credential is enrolled under, or null for a credential made at this click. */
+  handle: string | null;
 }
 
 /** What the recipient brought to the session step. */
 export interface PolicyProofs {
   /** SHA-256 of the passphrase proof the client sent, or null if it sent none. */
   passphraseProofHash: Uint8Array | null;
+  /** A verified passkey ceremony, or null when none was sent (or the one sent did not verify). */
+  passkey?: PasskeyProof | null;
 }
 
 /** The facts a policy is judged against. */
@@ -49,7 +72,12 @@ export interface PolicyContext {
   ipIn(cidrs: readonly string[], ip: string): boolean;
 }
 
-export type PolicyRefusal = "ip-denied" | "passphrase-required" | "passphrase-incorrect";
+export type PolicyRefusal =
+  | "ip-denied"
+  | "passphrase-required"
+  | "passphrase-incorrect"
+  | "passkey-required"
+  | "passkey-mismatch";
 export type PolicyDecision = { ok: true } | { ok: false; reason: PolicyRefusal };
 
 /** Compares two byte strings in time that depends only on their lengths. */
@@ -60,35 +88,74 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** The passphrase check on its own: a missing proof is "required", a different one "incorrect". */
+function checkPassphrase(passphrase: PassphrasePolicy, proofHash: Uint8Array | null): PolicyDecision {
+  if (proofHash === null) return { ok: false, reason: "passphrase-required" };
+  const stored = fromBase64Url(passphrase.proofHash);
+  if (stored === null || !constantTimeEqual(proofHash, stored)) return { ok: false, reason: "passphrase-incorrect" };
+  return { ok: true };
+}
+
+/** Whether a verified ceremony satisfies the link's passkey rule; a recipient link wants its handle's credential. */
+function passkeyMatches(rule: PasskeyPolicy, proof: PasskeyProof): boolean {
+  if (rule.mode === "required") return proof.credentialIdHash.length === 32;
+  // Handles are at least 3 characters, so the fail-closed "" of a malformed stored policy matches nobody.
+  return rule.handle.length >= 3 && proof.handle === rule.handle;
+}
+
 /**
  * THE policy decision of the session step. Address rules come first (a refused address learns nothing about a
- * passphrase), then the passphrase proof. A refusal changes nothing; counting a wrong passphrase is the caller's job.
+ * passphrase or a passkey), then the passkey, then the passphrase. A link with both a passkey and a passphrase asks
+ * for both, unless its policy allows the fallback: then either one opens it. A refusal changes nothing; counting a
+ * wrong passphrase is the caller's job.
  * @example evaluatePolicy({ denyIp: ["10.0.0.0/8"] }, ctx).ok // false when ctx.clientIp is 10.1.2.3
  */
 export function evaluatePolicy(policy: Readonly<Policy>, context: PolicyContext): PolicyDecision {
   const { clientIp, proofs, ipIn } = context;
   if (policy.denyIp !== undefined && policy.denyIp.length > 0 && ipIn(policy.denyIp, clientIp)) return { ok: false, reason: "ip-denied" };
   if (policy.allowIp !== undefined && policy.allowIp.length > 0 && !ipIn(policy.allowIp, clientIp)) return { ok: false, reason: "ip-denied" };
-  if (policy.passphrase !== undefined) {
-    if (proofs.passphraseProofHash === null) return { ok: false, reason: "passphrase-required" };
-    const stored = fromBase64Url(policy.passphrase.proofHash);
-    if (stored === null || !constantTimeEqual(proofs.passphraseProofHash, stored)) {
-      return { ok: false, reason: "passphrase-incorrect" };
+  const fallback = policy.passphraseFallback === true && policy.passphrase !== undefined;
+  if (policy.passkey !== undefined) {
+    const ceremony = proofs.passkey ?? null;
+    if (ceremony !== null) {
+      if (!passkeyMatches(policy.passkey, ceremony)) return { ok: false, reason: "passkey-mismatch" };
+      // Either factor opens a fallback link: the passkey did.
+      if (fallback) return { ok: true };
+    } else if (fallback && proofs.passphraseProofHash !== null) {
+      return checkPassphrase(policy.passphrase!, proofs.passphraseProofHash);
+    } else {
+      return { ok: false, reason: "passkey-required" };
     }
   }
+  if (policy.passphrase !== undefined) return checkPassphrase(policy.passphrase, proofs.passphraseProofHash);
   return { ok: true };
 }
 
-/** What the recipient's page is told it will be asked: never the address lists, never the proof hash. */
-export function policyRequirements(policy: Readonly<Policy>): { passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS } } {
-  return policy.passphrase === undefined ? {} : { passphrase: { salt: policy.passphrase.salt, params: PASSPHRASE_PARAMS } };
+/** What a recipient's page is told about a link's passkey rule: the kind of ceremony, never the handle. */
+export interface PasskeyRequirement {
+  mode: "required" | "recipient";
+  /** The passphrase may replace the passkey (and is then not mixed into the content key). */
+  passphrase_fallback: boolean;
+}
+
+/** What the recipient's page is told it will be asked: never the address lists, the proof hash or the handle. */
+export function policyRequirements(
+  policy: Readonly<Policy>,
+): { passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS }; passkey?: PasskeyRequirement } {
+  const out: { passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS }; passkey?: PasskeyRequirement } = {};
+  if (policy.passphrase !== undefined) out.passphrase = { salt: policy.passphrase.salt, params: PASSPHRASE_PARAMS };
+  if (policy.passkey !== undefined) {
+    out.passkey = { mode: policy.passkey.mode, passphrase_fallback: policy.passphraseFallback === true && policy.passphrase !== undefined };
+  }
+  return out;
 }
 
 const stringList = (value: unknown): string[] | undefined =>
   Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : undefined;
 
 /**
- * Reads the recipient policy from a link's stored policy JSON (keys allow_ip, deny_ip, passphrase {salt, proof_hash}).
+ * Reads the recipient policy from a link's stored policy JSON (keys allow_ip, deny_ip, passphrase {salt, proof_hash},
+ * passkey {mode, handle}, passphrase_fallback).
  * Malformed text is a bug (only we write it): it yields a policy that refuses every address rather than none.
  */
 export function parsePolicy(text: string): Policy {
@@ -110,7 +177,39 @@ export function parsePolicy(text: string): Policy {
   if (pass && typeof pass.salt === "string" && typeof pass.proof_hash === "string") {
     policy.passphrase = { salt: pass.salt, proofHash: pass.proof_hash };
   }
+  if (record.passkey !== undefined) policy.passkey = parsePasskeyPolicy(record.passkey);
+  if (record.passphrase_fallback === true) policy.passphraseFallback = true;
   return policy;
+}
+
+/**
+ * The stored passkey rule. Anything unreadable fails closed: a recipient rule whose empty handle matches no
+ * credential, so the link cannot be opened rather than opened without a passkey.
+ */
+function parsePasskeyPolicy(value: unknown): PasskeyPolicy {
+  if (typeof value === "object" && value !== null) {
+    const { mode, handle } = value as Record<string, unknown>;
+    if (mode === "required") return { mode: "required" };
+    if (mode === "recipient" && typeof handle === "string" && isPasskeyHandle(handle)) return { mode: "recipient", handle };
+  }
+  return { mode: "recipient", handle: "" };
+}
+
+/** Shape of a passkey handle: 3 to 64 characters of a-z, 0-9, ".", "_", "@" and "-" (already case-folded). */
+export const PASSKEY_HANDLE = /^[a-z0-9._@-]{3,64}$/;
+
+/** True for a well-formed, case-folded handle. */
+export function isPasskeyHandle(text: string): boolean {
+  return PASSKEY_HANDLE.test(text);
+}
+
+/**
+ * A handle as a sender or an operator typed it, case-folded and checked; null when it is not a valid handle.
+ * @example normalizePasskeyHandle(" Alice@Example.org ") // "alice@example.org"
+ */
+export function normalizePasskeyHandle(text: string): string | null {
+  const folded = text.trim().toLowerCase();
+  return isPasskeyHandle(folded) ? folded : null;
 }
 
 /** The stored JSON fields of a recipient policy, to merge into the link's policy text. */
@@ -119,5 +218,7 @@ export function policyFields(policy: Readonly<Policy>): Record<string, unknown> 
   if (policy.allowIp && policy.allowIp.length > 0) out.allow_ip = policy.allowIp;
   if (policy.denyIp && policy.denyIp.length > 0) out.deny_ip = policy.denyIp;
   if (policy.passphrase) out.passphrase = { salt: policy.passphrase.salt, proof_hash: policy.passphrase.proofHash };
+  if (policy.passkey) out.passkey = policy.passkey.mode === "required" ? { mode: "required" } : { mode: "recipient", handle: policy.passkey.handle };
+  if (policy.passphraseFallback === true) out.passphrase_fallback = true;
   return out;
 }

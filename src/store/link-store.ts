@@ -1,4 +1,5 @@
 import type { ContentKind, LinkMeta } from "../core/link.js";
+import type { PasskeyStore } from "./passkey-store.js";
 
 /**
  * A link as the store receives it. Every secret arrives already hashed (id, manage token) or sealed
@@ -55,7 +56,7 @@ export interface PurgeResult {
  * Persistent state of links and used proof-of-work challenges. Times are milliseconds since the epoch, passed in by the caller.
  * Every write resolves only after it is durable (fsync'd or replicated, as the adapter defines).
  */
-export interface LinkStore {
+export interface LinkStore extends PasskeyStore {
   /** Stores a new fresh link. */
   createLink(link: NewLink): Promise<void>;
   /** Metadata of a link, or null if unknown. Never cached: a "fresh" answer comes from the source of truth. */
@@ -89,7 +90,10 @@ export interface LinkStore {
   failAttempt(idHash: Uint8Array, now: number, max: number): Promise<number | null>;
   /** Moves a fresh link to REVOKED and destroys its content. False if it was not fresh. */
   revoke(idHash: Uint8Array, now: number): Promise<boolean>;
-  /** Moves fresh links past their expiry to EXPIRED (destroying content) and forgets expired challenges. */
+  /**
+   * Moves fresh links past their expiry to EXPIRED (destroying content) and forgets expired challenges (and expired
+   * enrolment links).
+   */
   purgeExpired(now: number): Promise<PurgeResult>;
   /**
    * Re-wraps every stored data key whose master key version is not `currentVersion`, in batches, with `rewrap`

@@ -133,7 +133,7 @@ describe("sqlite store", () => {
     expect(versions).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version })));
     // Sessions are stateless tokens: the schema has no table for them.
     const tables = again.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
-    expect(tables).toEqual([{ name: "link_events" }, { name: "links" }, { name: "schema_migrations" }, { name: "used_challenges" }]);
+    expect(tables).toEqual([{ name: "link_events" }, { name: "links" }, { name: "passkey_handles" }, { name: "schema_migrations" }, { name: "used_challenges" }]);
     expect((await again.getLinkMeta(link.idHash))?.state).toBe("fresh");
   });
 

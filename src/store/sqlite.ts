@@ -11,7 +11,9 @@ import {
   type PurgeResult,
   type ReleasedContent,
 } from "./link-store.js";
+import type { PasskeyStore } from "./passkey-store.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
+import { sqlitePasskeys } from "./sqlite-passkeys.js";
 import { blob, eventChain, toLinkMeta, type MetaRow } from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
@@ -68,10 +70,12 @@ class SqliteStore implements SqliteLinkStore {
   readonly db: Database.Database;
   readonly #writer: GroupCommitter;
   readonly #sql;
+  readonly #passkeys: ReturnType<typeof sqlitePasskeys>;
 
   constructor(db: Database.Database, maxBatch: number) {
     this.db = db;
     this.#writer = new GroupCommitter(db, maxBatch);
+    this.#passkeys = sqlitePasskeys(db, this.#writer);
     // Prepared once: preparing per call would cost more than the statements themselves at thousands of ops/s.
     // Writes use .run() and read `changes`, never `UPDATE ... RETURNING` with .get(), which leaves the statement
     // open, pins a read snapshot and lets the WAL grow without bound.
@@ -239,6 +243,7 @@ class SqliteStore implements SqliteLinkStore {
       const challenges = this.#sql.deleteChallenges.run(now).changes;
       this.#sql.deleteEndedEvents.run(now - METADATA_RETENTION_MS);
       this.#sql.deleteEnded.run(now - METADATA_RETENTION_MS);
+      this.#passkeys.purge(now);
       return { expired, challenges };
     });
     // Old page images of destroyed content stay in the WAL until it is checkpointed and truncated; this must run
@@ -267,6 +272,15 @@ class SqliteStore implements SqliteLinkStore {
       total += done;
     }
   }
+
+  issueEnrolment: PasskeyStore["issueEnrolment"] = (...args) => this.#passkeys.issueEnrolment(...args);
+  pendingEnrolment: PasskeyStore["pendingEnrolment"] = (...args) => this.#passkeys.pendingEnrolment(...args);
+  completeEnrolment: PasskeyStore["completeEnrolment"] = (...args) => this.#passkeys.completeEnrolment(...args);
+  getPasskey: PasskeyStore["getPasskey"] = (...args) => this.#passkeys.getPasskey(...args);
+  findPasskey: PasskeyStore["findPasskey"] = (...args) => this.#passkeys.findPasskey(...args);
+  updatePasskeyCounter: PasskeyStore["updatePasskeyCounter"] = (...args) => this.#passkeys.updatePasskeyCounter(...args);
+  getHandle: PasskeyStore["getHandle"] = (...args) => this.#passkeys.getHandle(...args);
+  removeHandle: PasskeyStore["removeHandle"] = (...args) => this.#passkeys.removeHandle(...args);
 
   async ping(): Promise<void> {
     this.#sql.ping.get();
