@@ -12,9 +12,11 @@ import { loadPreviewerRegistry } from "./previewers.js";
 import { registerRateLimit } from "./rate-limit.js";
 import { registerLinkRoutes } from "./routes/links.js";
 import { registerOpsRoutes } from "./routes/ops.js";
+import { registerPasskeyRoutes } from "./routes/passkeys.js";
 import { registerPageRoutes, sendUnavailablePage } from "./routes/pages.js";
 import { NO_STORE_HEADERS, baseHeaders } from "./security-headers.js";
 import { createLinkVisits } from "./visits.js";
+import { createPasskeyService } from "./webauthn.js";
 
 export interface AppOptions {
   logger: FastifyBaseLogger;
@@ -54,6 +56,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     previewers,
     visits: createLinkVisits({ store: deps.store, metrics, registry: previewers, now: deps.now, log: app.log }),
     deviceKeys: new DeviceKeyCache(),
+    passkeys: createPasskeyService({ publicUrl: deps.config.publicUrl, hmacKey: deriveSubkey(deps.keyring, "webauthn") }),
   };
 
   await app.register(swagger, {
@@ -68,6 +71,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
         { name: "links", description: "Create" },
         { name: "open", description: "The recipient's two-step open" },
         { name: "manage", description: "The sender's view and revoke" },
+        { name: "passkeys", description: "Passkey handles: enrolment links for recipient-bound links" },
         { name: "ops", description: "Operations" },
       ],
     },
@@ -101,6 +105,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     ...(deps.rateLimits ? { backend: deps.rateLimits } : {}),
   });
   registerLinkRoutes(app, routeDeps);
+  registerPasskeyRoutes(app, routeDeps);
   registerPageRoutes(app, {
     assetDir: opts.assetDir ?? fileURLToPath(new URL("../assets", import.meta.url)),
     visits: routeDeps.visits,

@@ -7,6 +7,7 @@ import type { LinkStore, RateLimitBackend } from "../store/link-store.js";
 import type { Metrics } from "./metrics.js";
 import type { PowService } from "./pow.js";
 import type { LinkVisits } from "./visits.js";
+import type { PasskeyService } from "./webauthn.js";
 
 /** What the HTTP layer is given; built for real only in main.ts, and for tests in test helpers. */
 export interface AppDeps {
@@ -34,4 +35,6 @@ export interface RouteDeps extends AppDeps {
   visits: LinkVisits;
   /** Device keys imported at the session step, kept for the consume on this node. */
   deviceKeys: DeviceKeyCache;
+  /** WebAuthn options and verification for passkey links and enrolments. */
+  passkeys: PasskeyService;
 }

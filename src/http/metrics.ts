@@ -17,6 +17,8 @@ export interface Metrics {
   challengesIssued: Counter<"friction">;
   sessionsBound: Counter;
   deviceProofRejected: Counter;
+  passkeyRejected: Counter;
+  passkeyEnrolled: Counter;
 }
 
 /** A fresh registry per app, so several apps (tests, nodes in one process) never share counters. */
@@ -73,5 +75,11 @@ export function createMetrics(opts: { defaultMetrics: boolean }): Metrics {
       help: "Consumes of a device-bound session without a valid device signature",
       registers,
     }),
+    passkeyRejected: new Counter({
+      name: "oncelink_passkey_rejected_total",
+      help: "Session steps refused because the passkey ceremony did not verify or was not the recipient's",
+      registers,
+    }),
+    passkeyEnrolled: new Counter({ name: "oncelink_passkeys_enrolled_total", help: "Passkeys enrolled under a handle", registers }),
   };
 }

@@ -1,4 +1,5 @@
 import { Type } from "@fastify/type-provider-typebox";
+import { PasskeyResponse } from "./passkey-schemas.js";
 
 /** Path parameter of every link route. The exact shape is checked in the handler so that a malformed id gets
  * the same 404 as an unknown one. */
@@ -49,6 +50,15 @@ export const CreateLinkBody = Type.Object(
     ),
     ttl: Type.Optional(Type.Integer({ minimum: 1, description: "Lifetime in seconds (default 24 h)." })),
     policy: Type.Optional(CreateLinkPolicy),
+    passkey: Type.Optional(
+      Type.Literal("required", { description: 'The recipient must complete a passkey ceremony with user verification at the click (any passkey).' }),
+    ),
+    passkey_handle: Type.Optional(
+      Type.String({ maxLength: 128, description: "Only the passkey enrolled under this handle opens the link (see POST /api/v1/enrolments)." }),
+    ),
+    passphrase_fallback: Type.Optional(
+      Type.Boolean({ description: "With a passkey and a passphrase: either one opens the link (the passphrase is then not mixed into the key)." }),
+    ),
     preview: Type.Optional(
       Type.Union([Type.Literal("card"), Type.Literal("none")], {
         description:
@@ -85,6 +95,18 @@ export const LinkInfoResponse = Type.Object({
           }),
         },
         { description: "The link needs a passphrase: send passphrase_proof to the session step." },
+      ),
+    ),
+    passkey: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Union([Type.Literal("required"), Type.Literal("recipient")]),
+          passphrase_fallback: Type.Boolean(),
+        },
+        {
+          description:
+            'The link needs a passkey ceremony (POST .../passkey, then "passkey" in the session step): "required", any passkey made at the click; "recipient", the one enrolled for the recipient. passphrase_fallback: the passphrase may replace it.',
+        },
       ),
     ),
   }),
@@ -147,6 +169,7 @@ export const SessionBody = Type.Object(
       }),
     ),
     confirm: Type.Optional(Type.Boolean({ description: 'The second confirmation a "confirm"-friction challenge asks for.' })),
+    passkey: Type.Optional(PasskeyResponse),
   },
   { additionalProperties: false },
 );
@@ -157,6 +180,9 @@ export const ConsumeHeaders = Type.Object(
   {
     "oncelink-device-key": Type.Optional(
       Type.String({ maxLength: 128, description: "For a device-bound session: the device_key sent to the session step." }),
+    ),
+    "oncelink-passkey-credential": Type.Optional(
+      Type.String({ maxLength: 1400, description: "For a session opened with a passkey: the credential id (rawId, base64url) the session step verified." }),
     ),
     "oncelink-device-signature": Type.Optional(
       Type.String({

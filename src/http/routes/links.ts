@@ -2,13 +2,21 @@ import { parseCookie, stringifySetCookie } from "cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Static, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { readSignals } from "../../core/classify.js";
-import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, deviceProofMessage } from "../../core/device-proof.js";
+import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, PASSKEY_CREDENTIAL_HEADER, deviceProofMessage } from "../../core/device-proof.js";
 import { errorBody } from "../../core/errors.js";
 import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
 import { effectiveState, resolveTtl, type LinkMeta } from "../../core/link.js";
 import { policyText } from "../../core/link-policy.js";
-import { PASSPHRASE_PROOF_BYTES, evaluatePolicy, parsePolicy, policyFields, policyRequirements, type Policy } from "../../core/policy.js";
+import {
+  PASSPHRASE_PROOF_BYTES,
+  evaluatePolicy,
+  normalizePasskeyHandle,
+  parsePolicy,
+  policyFields,
+  policyRequirements,
+  type Policy,
+} from "../../core/policy.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
 import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../../crypto/device-key.js";
 import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
@@ -17,6 +25,8 @@ import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from ".
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
 import { ipIn, validCidrs } from "../ip-rules.js";
+import { verifyOpenCeremony } from "../passkey-proof.js";
+import { passkeyBinding, responseCredentialId } from "../webauthn.js";
 import { rateLimitFor } from "../rate-limit.js";
 import {
   ChallengeQuery,
@@ -65,7 +75,7 @@ function sessionToken(request: FastifyRequest): string | null {
 /** Registers the link API: create, the non-consuming open steps, the consume, and the sender's status/revoke. */
 export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { config, store, keyring, metrics, pow, previewers, deviceKeys } = deps;
+  const { config, store, keyring, metrics, pow, previewers, deviceKeys, passkeys } = deps;
   const cookieSecure = config.publicUrl.startsWith("https:");
 
   /** Loads a link for the sender if the manage token matches; otherwise null (answered like an unknown id). */
@@ -106,9 +116,21 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       config: rateLimitFor(config.rateLimitCreate),
     },
     async (request, reply) => {
-      const { content, ciphertext, ttl, preview, policy: policyBody } = request.body;
+      const { content, ciphertext, ttl, preview, policy: policyBody, passkey, passkey_handle: handleText, passphrase_fallback: fallback } = request.body;
       if ((content === undefined) === (ciphertext === undefined)) return sendError(reply, "CONTENT_MISSING");
       const recipientPolicy: Policy = {};
+      if (passkey !== undefined && handleText !== undefined) {
+        return sendError(reply, "POLICY_INVALID", "Send passkey or passkey_handle, not both.");
+      }
+      if (passkey === "required") recipientPolicy.passkey = { mode: "required" };
+      if (handleText !== undefined) {
+        const handle = normalizePasskeyHandle(handleText);
+        if (handle === null) return sendError(reply, "HANDLE_INVALID");
+        // Only an enrolled handle: a link for a free handle would open for whoever enrolled it first.
+        if ((await store.getPasskey(handle)) === null) return sendError(reply, "HANDLE_UNKNOWN");
+        recipientPolicy.passkey = { mode: "recipient", handle };
+      }
+      if (fallback === true) recipientPolicy.passphraseFallback = true;
       if (policyBody !== undefined) {
         const { allow_ip: allowIp = [], deny_ip: denyIp = [], passphrase } = policyBody;
         if (!validCidrs(allowIp) || !validCidrs(denyIp)) return sendError(reply, "POLICY_INVALID");
@@ -251,15 +273,42 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const meta = await store.getLinkMeta(idHash);
       if (!meta || effectiveState(meta, now) !== "fresh") return unavailable(reply);
       const proofText = request.body.passphrase_proof;
-      const decision = evaluatePolicy(parsePolicy(meta.policy), {
+      const policy = parsePolicy(meta.policy);
+      // A passkey ceremony is verified against the challenge of this very open (link, proof-of-work challenge, device
+      // key): a response made for another open, another device or another site verifies nowhere else.
+      if (policy.passkey !== undefined && request.body.passkey !== undefined && deviceKey === null) return sendError(reply, "DEVICE_KEY_REQUIRED");
+      const ceremony =
+        policy.passkey === undefined || deviceKey === null
+          ? null
+          : await verifyOpenCeremony(
+              passkeys,
+              store,
+              policy.passkey,
+              request.body.passkey,
+              passkeys.openChallenge(idHash, proof.challengeHash, deviceBinding(deviceKey.raw)),
+            );
+      const decision = evaluatePolicy(policy, {
         clientIp: request.ip,
         now,
         ipIn,
-        proofs: { passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")) },
+        proofs: {
+          passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")),
+          passkey: ceremony?.proof ?? null,
+        },
       });
       if (!decision.ok) {
         if (decision.reason === "ip-denied") return sendError(reply, "POLICY_DENIED");
         if (decision.reason === "passphrase-required") return sendError(reply, "PASSPHRASE_REQUIRED");
+        // A wrong passkey is not counted against the link: it cannot be guessed, so a limit would protect nothing
+        // and only let anyone holding the link destroy it. The per-address rate limit bounds the tries.
+        if (decision.reason === "passkey-mismatch") {
+          metrics.passkeyRejected.inc();
+          return sendError(reply, "PASSKEY_INCORRECT");
+        }
+        if (decision.reason === "passkey-required") {
+          if (ceremony?.rejected) metrics.passkeyRejected.inc();
+          return sendError(reply, ceremony?.rejected ? "PASSKEY_INCORRECT" : "PASSKEY_REQUIRED");
+        }
         const left = await store.failAttempt(idHash, now, config.passphraseMaxAttempts);
         if (left === null || left === 0) {
           if (left === 0) logEvent(request, "link.passphrase-exhausted", idHash);
@@ -274,7 +323,13 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (result === "challenge-used") return sendError(reply, "POW_REPLAYED");
       if (result === "unavailable") return unavailable(reply);
       const expiresAt = now + config.sessionTtlSeconds * 1000;
-      const binding = deviceKey === null ? null : deviceBinding(deviceKey.raw);
+      // A session opened with a passkey is bound to the device key and the credential together.
+      const passkeyProof = ceremony?.proof ?? null;
+      if (passkeyProof !== null && ceremony?.counter !== null && ceremony?.counter !== undefined) {
+        await store.updatePasskeyCounter(passkeyProof.credentialIdHash, ceremony.counter);
+      }
+      const binding =
+        deviceKey === null ? null : passkeyProof !== null ? passkeyBinding(deviceKey.raw, passkeyProof.credentialIdHash) : deviceBinding(deviceKey.raw);
       const token = mintSessionToken(deps.sessionKey, idHash, { expiresAt, binding }, deps.random);
       metrics.sessionsMinted.inc();
       if (binding !== null && deviceKey !== null) {
@@ -318,15 +373,20 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (token === null || claims === null) return sendError(reply, "SESSION_INVALID");
       // A device-bound session opens only with a signature from the device's private key: a token copied to
       // another client is worthless there, and the link stays fresh. One ECDSA P-256 verify (node:crypto).
+      // A passkey session names its credential; the binding then covers the device key and the credential.
+      const credentialText = singleHeader(request, PASSKEY_CREDENTIAL_HEADER);
+      const credentialId = credentialText === undefined ? null : responseCredentialId({ rawId: credentialText });
       if (
         claims.binding !== null &&
-        !verifyDeviceProof(
-          claims.binding,
-          singleHeader(request, DEVICE_KEY_HEADER),
-          singleHeader(request, DEVICE_SIGNATURE_HEADER),
-          deviceProofMessage(token),
-          deviceKeys.take(claims.binding, now),
-        )
+        ((credentialText !== undefined && credentialId === null) ||
+          !verifyDeviceProof(
+            claims.binding,
+            singleHeader(request, DEVICE_KEY_HEADER),
+            singleHeader(request, DEVICE_SIGNATURE_HEADER),
+            deviceProofMessage(token),
+            deviceKeys.take(claims.binding, now),
+            credentialId === null ? undefined : (raw) => passkeyBinding(raw, sha256(credentialId)),
+          ))
       ) {
         metrics.deviceProofRejected.inc();
         return sendError(reply, "SESSION_INVALID");
