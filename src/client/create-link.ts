@@ -31,6 +31,16 @@ export interface CreateLinkOptions extends RequestOptions {
    * cannot decrypt. Wrong tries are counted; the fifth (the server's PASSPHRASE_MAX_ATTEMPTS) destroys the link.
    */
   passphrase?: string;
+  /**
+   * A passkey the recipient must use: "required" (any passkey, with a fingerprint, face, PIN or screen lock, at the
+   * click) or `{ handle }` (only the passkey enrolled under that handle; see the enrolment API).
+   */
+  passkey?: "required" | { handle: string };
+  /**
+   * With a passkey and a passphrase: either one opens the link. The passphrase is then a gate the server checks, not
+   * part of the encryption key (the passkey path must be able to decrypt without it).
+   */
+  passphraseFallback?: boolean;
 }
 
 /** A new link. `url` and `manageUrl` are secrets: hand the first to the recipient, keep the second. */
@@ -68,19 +78,27 @@ export async function createLink(opts: CreateLinkOptions): Promise<CreatedLink> 
   if (opts.passphrase === "") throw new OncelinkError("The passphrase is empty.");
   const salt = opts.passphrase === undefined ? null : newPassphraseSalt();
   const secrets = opts.passphrase === undefined || salt === null ? null : await derivePassphrase(opts.passphrase, salt);
-  const extra = secrets?.keyExtra;
+  // With the fallback, the passkey alone must be able to decrypt: the passphrase stays out of the key.
+  const fallback = opts.passphraseFallback === true && opts.passkey !== undefined && secrets !== null;
+  const extra = fallback ? undefined : secrets?.keyExtra;
   const envelope =
     opts.text !== undefined
       ? await encryptText(opts.text, key, extra)
       : await encryptBytes(opts.bytes!, key, { name: opts.name, type: opts.type }, extra);
-  extra?.fill(0);
+  secrets?.keyExtra.fill(0);
 
   const body: {
     ciphertext: string;
     ttl?: number;
     preview?: "card" | "none";
     policy?: { passphrase: { salt: string; proof: string } };
+    passkey?: "required";
+    passkey_handle?: string;
+    passphrase_fallback?: true;
   } = { ciphertext: toBase64Url(envelope) };
+  if (opts.passkey === "required") body.passkey = "required";
+  else if (opts.passkey !== undefined) body.passkey_handle = opts.passkey.handle;
+  if (fallback) body.passphrase_fallback = true;
   if (secrets !== null && salt !== null) body.policy = { passphrase: { salt, proof: secrets.proof } };
   if (opts.ttl !== undefined) body.ttl = opts.ttl;
   if (opts.preview !== undefined) body.preview = opts.preview;

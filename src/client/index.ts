@@ -11,7 +11,10 @@ export {
   type OpenLinkOptions,
   type OpenStage,
   type OpenedContent,
+  type PasskeyCeremony,
+  type PasskeyCeremonyRequest,
 } from "./open-link.js";
+export { completeEnrolment, fetchEnrolment, issueEnrolment, type Enrolment, type IssuedEnrolment } from "./enrolment.js";
 export { getStatus, revokeLink, type LinkStatus, type LinkVisit } from "./manage-link.js";
 export { derivePassphrase, newPassphraseSalt, type PassphraseSecrets } from "./passphrase.js";
 export { createDeviceKey, type DeviceKey } from "./device-key.js";
@@ -24,6 +27,9 @@ export {
   LinkKeyMissingError,
   OncelinkApiError,
   OncelinkError,
+  PasskeyCeremonyError,
+  PasskeyIncorrectError,
+  PasskeyRequiredError,
   PassphraseIncorrectError,
   PassphraseRequiredError,
   UnavailableError,

@@ -1,7 +1,8 @@
 // The sender's page: encrypt in this browser, register the ciphertext, show the two links.
 // The plaintext lives only in the textarea and in memory while encrypting; it is never written to storage,
 // the URL or the title, and the textarea is emptied as soon as the link exists.
-import { createLink } from "../../client/index.js";
+import { createLink, OncelinkApiError, type CreateLinkOptions } from "../../client/index.js";
+import { normalizePasskeyHandle } from "../../core/policy.js";
 import { formatDateTime, formatDuration } from "../i18n/format.js";
 import { copyField } from "../lib/clipboard.js";
 import { announce, announceError, byId, showView, wireSkipLink } from "../lib/dom.js";
@@ -23,6 +24,10 @@ const ttlCustom = byId(IDS.ttlCustom, HTMLFieldSetElement);
 const ttlAmount = byId(IDS.ttlAmount, HTMLInputElement);
 const ttlUnit = byId(IDS.ttlUnit, HTMLSelectElement);
 const passphrase = byId(IDS.passphrase, HTMLInputElement);
+const passkeyChoices = [IDS.passkeyNone, IDS.passkeyRequired, IDS.passkeyRecipient].map((id) => byId(id, HTMLInputElement));
+const passkeyHandleField = byId(IDS.passkeyHandleField, HTMLElement);
+const passkeyHandle = byId(IDS.passkeyHandle, HTMLInputElement);
+const passkeyFallback = byId(IDS.passkeyFallback, HTMLInputElement);
 const submit = byId(IDS.submit, HTMLButtonElement);
 const resultView = byId(IDS.resultView, HTMLElement);
 const resultHeading = byId(IDS.resultHeading, HTMLElement);
@@ -55,6 +60,30 @@ function chosenTtl(): number | null {
   return seconds;
 }
 
+/** The passkey the sender chose, or null with the error shown when the handle is not a valid one. */
+function chosenPasskey(): { passkey?: CreateLinkOptions["passkey"]; ok: boolean } {
+  const value = passkeyChoices.find((input) => input.checked)?.value ?? "none";
+  if (value === "required") return { passkey: "required", ok: true };
+  if (value !== "recipient") return { ok: true };
+  const handle = normalizePasskeyHandle(passkeyHandle.value);
+  if (handle === null) {
+    passkeyHandle.setAttribute("aria-invalid", "true");
+    announceError(t("create.error.handle"));
+    passkeyHandle.focus();
+    return { ok: false };
+  }
+  passkeyHandle.removeAttribute("aria-invalid");
+  return { passkey: { handle }, ok: true };
+}
+
+/** The handle field shows for "only the recipient's passkey"; the fallback needs a passkey choice. */
+function syncPasskey(): void {
+  const value = passkeyChoices.find((input) => input.checked)?.value ?? "none";
+  passkeyHandleField.hidden = value !== "recipient";
+  passkeyFallback.disabled = value === "none";
+  if (passkeyFallback.disabled) passkeyFallback.checked = false;
+}
+
 function syncCustomTtl(): void {
   ttlCustom.hidden = ttl.value !== "custom";
   if (ttlCustom.hidden) ttlAmount.removeAttribute("aria-invalid");
@@ -73,13 +102,21 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
   secret.removeAttribute("aria-invalid");
   const lifetime = chosenTtl();
   if (lifetime === null) return;
+  const { passkey, ok } = chosenPasskey();
+  if (!ok) return;
   busy = true;
   submit.disabled = true;
   announce(t("create.working"));
   try {
     // An optional passphrase: stretched here with Argon2id and mixed into the key; the server sees only a proof.
     const words = passphrase.value;
-    const created = await createLink({ server: location.origin, text, ttl: lifetime, ...(words !== "" ? { passphrase: words } : {}) });
+    const created = await createLink({
+      server: location.origin,
+      text,
+      ttl: lifetime,
+      ...(words !== "" ? { passphrase: words } : {}),
+      ...(passkey !== undefined ? { passkey, passphraseFallback: passkeyFallback.checked && words !== "" } : {}),
+    });
     secret.value = "";
     passphrase.value = "";
     link.value = created.url;
@@ -97,8 +134,11 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
         CONTENT_EMPTY: "create.error.empty",
         PAYLOAD_TOO_LARGE: "create.error.tooLarge",
         TTL_INVALID: "create.error.ttl",
+        HANDLE_INVALID: "create.error.handle",
+        HANDLE_UNKNOWN: "create.error.handleUnknown",
       }),
     );
+    if (err instanceof OncelinkApiError && (err.code === "HANDLE_UNKNOWN" || err.code === "HANDLE_INVALID")) passkeyHandle.focus();
   } finally {
     busy = false;
     submit.disabled = false;
@@ -154,6 +194,9 @@ wireLanguageSwitch(() => "");
 applyReplacementParams();
 syncCustomTtl();
 ttl.addEventListener("change", syncCustomTtl);
+for (const input of passkeyChoices) input.addEventListener("change", syncPasskey);
+passkeyHandle.addEventListener("input", () => passkeyHandle.removeAttribute("aria-invalid"));
+syncPasskey();
 form.addEventListener("submit", (event) => void onSubmit(event));
 byId(IDS.again, HTMLButtonElement).addEventListener("click", () => resetToForm(true));
 byId(IDS.copyLink, HTMLButtonElement).addEventListener("click", () => void onCopy(link));

@@ -8,12 +8,16 @@ import {
   OncelinkApiError,
   openLink,
   parseLinkUrl,
+  PasskeyCeremonyError,
+  PasskeyIncorrectError,
+  PasskeyRequiredError,
   PassphraseIncorrectError,
   PassphraseRequiredError,
   UnavailableError,
   type GestureReport,
   type OpenedContent,
   type OpenStage,
+  type LinkInfo,
 } from "../../client/index.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatBytes, formatDuration } from "../i18n/format.js";
@@ -22,7 +26,8 @@ import { announce, announceError, byId, setTitle, showView, wireSkipLink } from 
 import { downloadBlob } from "../lib/download.js";
 import { errorText } from "../lib/error-text.js";
 import { setLanguageSwitchVisible, wireLanguageSwitch } from "../lib/language.js";
-import { checkLink } from "../lib/link-check.js";
+import { checkLinkDetails } from "../lib/link-check.js";
+import { ceremonyFailure, forgetThrowawayCredential, passkeysSupported, runCeremony } from "../lib/passkey.js";
 import { loadPageMessages } from "../lib/messages.js";
 import { deriveKeyInPage } from "../lib/pow-hash.js";
 import { askSecondConfirmation } from "../lib/second-confirmation.js";
@@ -50,6 +55,15 @@ const saveFile = byId(IDS.saveFile, HTMLButtonElement);
 const problemHeading = byId(IDS.problemHeading, HTMLElement);
 const problemBody = byId(IDS.problemBody, HTMLElement);
 const problemRetry = byId(IDS.problemRetry, HTMLButtonElement);
+const passkeyNote = byId(IDS.passkeyNote, HTMLElement);
+const passkeyText = byId(IDS.passkeyText, HTMLElement);
+const passkeyFallbackHint = byId(IDS.passkeyFallbackHint, HTMLElement);
+const usePassphrase = byId(IDS.usePassphrase, HTMLButtonElement);
+const usePasskey = byId(IDS.usePasskey, HTMLButtonElement);
+
+/** The link's passkey rule (from the non-consuming check), and whether the person chose its passphrase instead. */
+let passkey: LinkInfo["passkey"] = null;
+let passphraseChosen = false;
 
 /**
  * The link as it was opened, fragment included. Read once, then the fragment is removed from the address bar so
@@ -105,8 +119,12 @@ async function runCheck(moveFocus: boolean): Promise<void> {
     return;
   }
   try {
-    const result = await checkLink(url);
-    passphraseField.hidden = result !== "passphrase";
+    const { state: result, passkey: rule } = await checkLinkDetails(url);
+    passkey = rule;
+    passphraseChosen = false;
+    drawPasskeyNote();
+    // A fallback link asks for the passkey; the passphrase field appears only when the person chooses it.
+    passphraseField.hidden = result !== "passphrase" || passkey?.passphraseFallback === true;
     if (result === "fresh" || result === "passphrase") show("fresh", moveFocus);
     else if (result === "key-missing") show("incomplete", moveFocus);
     else if (result === "unavailable") show("unavailable", moveFocus);
@@ -116,8 +134,32 @@ async function runCheck(moveFocus: boolean): Promise<void> {
   }
 }
 
+/** Says before the click what the passkey rule will ask, and offers the passphrase where the link allows it. */
+function drawPasskeyNote(): void {
+  passkeyNote.hidden = passkey === null;
+  if (passkey === null) return;
+  passkeyText.textContent = t(passkey.mode === "recipient" ? "open.passkey.recipient" : "open.passkey.required");
+  passkeyFallbackHint.hidden = !passkey.passphraseFallback || passphraseChosen;
+  usePassphrase.hidden = !passkey.passphraseFallback || passphraseChosen;
+  usePasskey.hidden = !passkey.passphraseFallback || !passphraseChosen;
+}
+
+/** Switches a fallback link between its passkey and its passphrase. */
+function choosePassphrase(chosen: boolean): void {
+  if (busy || revealed || passkey?.passphraseFallback !== true) return;
+  passphraseChosen = chosen;
+  passphraseField.hidden = !chosen;
+  drawPasskeyNote();
+  if (chosen) passphraseInput.focus();
+  else {
+    passphraseInput.value = "";
+    usePassphrase.focus();
+  }
+}
+
 const STAGE_TEXT: Record<OpenStage, MessageKey> = {
   checking: "open.progress.start",
+  passkey: "open.progress.passkey",
   solving: "open.progress.pow",
   opening: "open.progress.opening",
   decrypting: "open.progress.opening",
@@ -131,6 +173,14 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     askPassphrase(t("open.passphrase.empty"));
     return;
   }
+  const ceremony = passkey !== null && !passphraseChosen;
+  if (ceremony && !passkeysSupported()) {
+    announceError(t("open.passkey.unsupported"));
+    reveal.focus();
+    return;
+  }
+  // A credential made only for this open ("passkey required"): dropped from the passkey manager once it has served.
+  let throwaway: { rpId: string; id: string } | null = null;
   busy = true;
   // From here on, reloading the page in another language could cost the person the secret.
   setLanguageSwitchVisible(false);
@@ -145,6 +195,17 @@ async function onReveal(gesture: GestureReport): Promise<void> {
       // Plain-JS SHA-256: the proof of work costs the person milliseconds instead of seconds (see pow-hash.ts).
       deriveKey: deriveKeyInPage,
       ...(needsPassphrase ? { passphrase: passphraseInput.value } : {}),
+      ...(ceremony
+        ? {
+            passkey: async (request) => {
+              const response = await runCeremony(request);
+              const rpId = (request.options.rp as { id?: unknown } | undefined)?.id;
+              const id = (response as { rawId?: unknown }).rawId;
+              if (request.ceremony === "create" && typeof rpId === "string" && typeof id === "string") throwaway = { rpId, id };
+              return response;
+            },
+          }
+        : {}),
       onProgress: (next) => {
         stage = next;
         announce(t(STAGE_TEXT[next]));
@@ -153,6 +214,8 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     linkUrl = "";
     revealed = true;
     passphraseInput.value = "";
+    const made = throwaway as { rpId: string; id: string } | null;
+    if (made !== null) forgetThrowawayCredential(made.rpId, made.id);
     showContent(content);
     // Focus moves to the "Here is your secret" heading, which is announced; progress text would only repeat it.
     announce("");
@@ -181,6 +244,13 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
   } else if (err instanceof PassphraseRequiredError) {
     passphraseField.hidden = false;
     askPassphrase(t("open.passphrase.empty"));
+  } else if (err instanceof PasskeyIncorrectError) {
+    announceError(t("open.passkey.incorrect"));
+    reveal.focus();
+  } else if (err instanceof PasskeyCeremonyError || err instanceof PasskeyRequiredError) {
+    const failure = err instanceof PasskeyCeremonyError ? ceremonyFailure(err.cause) : "unsupported";
+    announceError(t(failure === "unsupported" ? "open.passkey.unsupported" : "open.passkey.cancelled"));
+    reveal.focus();
   } else if (err instanceof ConfirmationDeclinedError) {
     announce(t("open.confirm.declined"));
     reveal.focus();
@@ -288,6 +358,8 @@ reveal.addEventListener("click", (event) => {
   if (!event.isTrusted) return;
   void onReveal({ webdriver: navigator.webdriver === true, gestureMs: Math.round(performance.now()) });
 });
+usePassphrase.addEventListener("click", () => choosePassphrase(true));
+usePasskey.addEventListener("click", () => choosePassphrase(false));
 problemRetry.addEventListener("click", () => {
   announce(t("open.checking"));
   void runCheck(true);

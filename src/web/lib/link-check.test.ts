@@ -39,7 +39,7 @@ describe("checkLink", () => {
     let seen = fakeServer({ status: 404, body: { error: "UNAVAILABLE", message: "gone" } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unavailable");
     expect(seen).toHaveLength(1);
-    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { passkey: true } } });
+    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { attestation: true } } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unsupported");
     expect(seen).toHaveLength(1);
   });

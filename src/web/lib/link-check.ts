@@ -3,6 +3,7 @@ import {
   LinkKeyMissingError,
   UnavailableError,
   UnsupportedRequirementError,
+  type LinkInfo,
 } from "../../client/index.js";
 
 /** What the interstitial may draw before anyone clicks: the answer of the non-consuming check only. */
@@ -15,13 +16,24 @@ export type LinkCheck = "fresh" | "passphrase" | "unavailable" | "key-missing" |
  * see the client's `checkLink`). Network and protocol failures are rethrown for the caller to show.
  */
 export async function checkLink(url: string): Promise<LinkCheck> {
+  return (await checkLinkDetails(url)).state;
+}
+
+/** The check's answer plus the link's passkey rule (what the interstitial must say it will ask). */
+export interface LinkCheckDetails {
+  state: LinkCheck;
+  passkey: LinkInfo["passkey"];
+}
+
+/** Like `checkLink`, with the passkey rule of a fresh link (null otherwise). */
+export async function checkLinkDetails(url: string): Promise<LinkCheckDetails> {
   try {
     const info = await checkLinkWithServer(url);
-    return info.passphrase ? "passphrase" : "fresh";
+    return { state: info.passphrase ? "passphrase" : "fresh", passkey: info.passkey };
   } catch (err) {
-    if (err instanceof UnavailableError) return "unavailable";
-    if (err instanceof LinkKeyMissingError) return "key-missing";
-    if (err instanceof UnsupportedRequirementError) return "unsupported";
+    if (err instanceof UnavailableError) return { state: "unavailable", passkey: null };
+    if (err instanceof LinkKeyMissingError) return { state: "key-missing", passkey: null };
+    if (err instanceof UnsupportedRequirementError) return { state: "unsupported", passkey: null };
     throw err;
   }
 }

@@ -54,6 +54,7 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `<p id="passphrase-hint" class="hint">${m("create.passphrase.hint")}</p>`,
     `<input id="${IDS.passphrase}" name="passphrase" type="password" autocomplete="new-password" spellcheck="false" aria-describedby="passphrase-hint">`,
     `</div>`,
+    passkeyFieldset(c),
     // Disabled until the script runs: without it, submitting would send the plaintext to the server in the URL.
     `<div class="actions"><button type="submit" id="${IDS.submit}" class="primary" disabled>${m("create.submit")}</button></div>`,
     `</form>`,
@@ -99,5 +100,29 @@ function resultView(c: Catalog): string {
     `<p class="hint">${m("create.result.leave")}</p>`,
     `<div class="actions"><button type="button" id="${IDS.again}">${m("create.again")}</button></div>`,
     `</section>`,
+  ].join("\n");
+}
+
+/** The passkey choice: none, any passkey at the click, or only the recipient's enrolled passkey (by handle). */
+function passkeyFieldset(c: Catalog): string {
+  const m = (key: Parameters<typeof msg>[1]): string => msg(c, key);
+  const radio = (id: string, value: string, label: string, hint: string | null, checked = false) =>
+    `<div class="choice"><input type="radio" id="${id}" name="passkey" value="${value}"${checked ? " checked" : ""}` +
+    `${hint ? ` aria-describedby="${id}-hint"` : ""}><label for="${id}">${label}</label>` +
+    `${hint ? `<p id="${id}-hint" class="hint">${hint}</p>` : ""}</div>`;
+  return [
+    `<fieldset class="passkey-choice">`,
+    `<legend>${m("create.passkey.legend")}</legend>`,
+    radio(IDS.passkeyNone, "none", m("create.passkey.none"), null, true),
+    radio(IDS.passkeyRequired, "required", m("create.passkey.required"), m("create.passkey.requiredHint")),
+    radio(IDS.passkeyRecipient, "recipient", m("create.passkey.recipient"), m("create.passkey.recipientHint")),
+    `<div id="${IDS.passkeyHandleField}" class="field" hidden>`,
+    `<label for="${IDS.passkeyHandle}">${m("create.passkey.handle")}</label>`,
+    `<input id="${IDS.passkeyHandle}" name="passkey-handle" type="text" maxlength="64" autocomplete="off" autocapitalize="off" spellcheck="false">`,
+    `</div>`,
+    `<div class="choice"><input type="checkbox" id="${IDS.passkeyFallback}" name="passkey-fallback" aria-describedby="${IDS.passkeyFallback}-hint" disabled>` +
+      `<label for="${IDS.passkeyFallback}">${m("create.passkey.fallback")}</label>` +
+      `<p id="${IDS.passkeyFallback}-hint" class="hint">${m("create.passkey.fallbackHint")}</p></div>`,
+    `</fieldset>`,
   ].join("\n");
 }
