@@ -2,18 +2,22 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { createLink } from "../client/create-link.js";
 import { parseDuration } from "../core/link.js";
+import { normalizePasskeyHandle } from "../core/policy.js";
 import { parseCommandArgs, rejectUnsupportedFlags, resolveServer } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
 import { guessMediaType } from "./media-type.js";
 import { readPassphraseFile } from "./passphrase-file.js";
 
 /** Usage of `oncelink create`. */
-export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--passphrase-file F] [--no-preview] [--json]
+export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--passphrase-file F] [--no-preview]
+               [--passkey | --passkey-handle HANDLE] [--passphrase-fallback] [--json]
   Reads a secret from stdin (or --file), encrypts it on this machine and prints the recipient link on stdout
   and the manage link on stderr. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --no-preview: chat apps and
   mail scanners get no "private one-time link" preview card. --passphrase-file F: the recipient must also type
   the passphrase in F (its first line ending is dropped); it is mixed into the encryption key, and five wrong
-  tries destroy the link. --json prints one JSON object
+  tries destroy the link. --passkey: the recipient must confirm with a passkey (fingerprint, face, PIN) in a
+  browser; --passkey-handle HANDLE: only the passkey enrolled under HANDLE opens it (see oncelink enrol);
+  --passphrase-fallback: with a passphrase, either one opens it. --json prints one JSON object
   {url, manage_url, id, expires_at} on stdout instead.`;
 
 /** A secret ready to seal: exact bytes, plus the name and type of a file. */
@@ -37,6 +41,9 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     "no-preview": { type: "boolean" },
     template: { type: "string" },
     "passphrase-file": { type: "string" },
+    passkey: { type: "boolean" },
+    "passkey-handle": { type: "string" },
+    "passphrase-fallback": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -49,6 +56,17 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     throw new CliError("takes no arguments; pipe the secret into stdin or use --file PATH.");
   }
   const server = resolveServer(values.server, ctx.env);
+  if (values.passkey && values["passkey-handle"] !== undefined) throw new CliError("use --passkey or --passkey-handle, not both.");
+  let passkey: "required" | { handle: string } | undefined;
+  if (values.passkey) passkey = "required";
+  if (values["passkey-handle"] !== undefined) {
+    const handle = normalizePasskeyHandle(values["passkey-handle"]);
+    if (handle === null) throw new CliError("--passkey-handle must be 3 to 64 characters of a-z, 0-9, . _ @ -");
+    passkey = { handle };
+  }
+  if (values["passphrase-fallback"] && (passkey === undefined || values["passphrase-file"] === undefined)) {
+    throw new CliError("--passphrase-fallback needs a passkey (--passkey or --passkey-handle) and --passphrase-file.");
+  }
   const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
 
   const passphrase = values["passphrase-file"] === undefined ? undefined : await readPassphraseFile(values["passphrase-file"]);
@@ -61,6 +79,8 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     ttl,
     preview: values["no-preview"] ? "none" : undefined,
     passphrase,
+    passkey,
+    passphraseFallback: values["passphrase-fallback"] === true,
   });
 
   if (values.json) {

@@ -1,6 +1,7 @@
 import { OncelinkApiError, OncelinkError, UnavailableError } from "../client/errors.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, processContext, writeFully, type CliContext } from "./cli-context.js";
 import { CREATE_USAGE, runCreate } from "./create-command.js";
+import { ENROL_USAGE, runEnrol } from "./enrol-command.js";
 import { KEYS_USAGE, runKeys } from "./keys-command.js";
 import { MANAGE_USAGE, runRevoke, runStatus } from "./manage-commands.js";
 import { OPEN_USAGE, runOpen } from "./open-command.js";
@@ -14,6 +15,7 @@ ${CREATE_USAGE}
 ${OPEN_USAGE}
 ${MANAGE_USAGE}
 ${KEYS_USAGE}
+${ENROL_USAGE}
 oncelink help
   Shows this text.
 
@@ -29,6 +31,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   status: runStatus,
   revoke: runRevoke,
   keys: runKeys,
+  enrol: runEnrol,
 };
 
 /**

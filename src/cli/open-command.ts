@@ -2,6 +2,7 @@ import { open, unlink, type FileHandle } from "node:fs/promises";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { openLink, type OpenedContent } from "../client/open-link.js";
 import { parseLinkUrl } from "../client/link-urls.js";
+import { PasskeyRequiredError } from "../client/errors.js";
 import { parseCommandArgs, singlePositional } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
 import { readPassphraseFile } from "./passphrase-file.js";
@@ -10,7 +11,9 @@ import { readPassphraseFile } from "./passphrase-file.js";
 export const OPEN_USAGE = `oncelink open URL [--out PATH] [--passphrase-file F]
   Opens a link (this uses it up), decrypts it here and writes the exact secret to stdout or to PATH
   (which must not exist yet). --passphrase-file F: the passphrase the link asks for (a wrong one is counted
-  and leaves the link unopened). Exit 0 on success, 2 if the link is no longer available, 1 otherwise.`;
+  and leaves the link unopened). A link that asks for a passkey opens only in a web browser, unless it lets its
+  passphrase replace the passkey and --passphrase-file is given. Exit 0 on success, 2 if the link is no longer
+  available, 1 otherwise.`;
 
 /**
  * `oncelink open`: the whole two-step open through the client library, with node:crypto hashing for the
@@ -42,6 +45,13 @@ export async function runOpen(args: string[], ctx: CliContext): Promise<number> 
     content = await openLink(url, { deriveKey: deriveKeyNode, confirm: async () => true, passphrase });
   } catch (err) {
     if (outFile) await discardOutFile(outFile, values.out!);
+    if (err instanceof PasskeyRequiredError) {
+      throw new CliError(
+        err.passphraseFallback
+          ? "this link asks for a passkey, which only a web browser can provide; it also accepts its passphrase instead: pass it with --passphrase-file F. The link was not opened."
+          : "this link asks for a passkey, which only a web browser can provide: open it in a browser. The link was not opened.",
+      );
+    }
     throw err;
   }
 
