@@ -1,6 +1,6 @@
 /**
  * The English catalog: the reference for every other language. Keys are flat and dotted; the first segment says
- * which page ships the string to the browser (`common`, `unavailable`, `create`, `open`, `manage`). Placeholders use
+ * which page ships the string to the browser (`common`, `unavailable`, `create`, `open`, `manage`, `enrol`). Placeholders use
  * `{name}` and are filled by `t()`. Keep sentences short and literal: they are read under stress by people who
  * did not choose this tool. Every other catalog must have every key here, with the same placeholders (a unit test
  * checks), and no string may contain markup: they are escaped or set as text everywhere.
