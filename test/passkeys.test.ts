@@ -371,6 +371,16 @@ describe("recipient-bound links, through HTTP", () => {
   });
 });
 
+describe("the passkey routes in the OpenAPI document", () => {
+  it("lists the ceremony, enrolment and handle routes", async () => {
+    const doc = (await t.app.inject({ url: "/api/v1/openapi.json" })).json() as { paths: Record<string, object> };
+    for (const path of ["/api/v1/links/{id}/passkey", "/api/v1/enrolments", "/api/v1/enrolments/{token}/options", "/api/v1/enrolments/{token}", "/api/v1/handles/{handle}"]) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    expect(Object.keys(doc.paths)).not.toContain("/enrol/{token}");
+  });
+});
+
 describe("passphrase fallback, through HTTP", () => {
   it("opens a fallback link with either the passkey or the passphrase, and counts only wrong passphrases", async () => {
     const salt = newPassphraseSalt();

@@ -1,13 +1,10 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from "@simplewebauthn/server";
+import type * as SimpleWebAuthnServer from "@simplewebauthn/server";
 import { hmacSha256, sha256 } from "../crypto/hash.js";
 import type { EnrolledPasskey } from "../store/passkey-store.js";
 
@@ -16,6 +13,11 @@ import type { EnrolledPasskey } from "../store/passkey-store.js";
 // proof-of-work challenge (which the session step redeems exactly once, so the WebAuthn challenge is single-use too)
 // and the device key the session will be bound to; the challenge of an enrolment covers its one-time token, which the
 // enrolment spends. Nothing about a ceremony has to be remembered between the two requests, on any node.
+
+// Loaded on first use: the library and its ASN.1 dependencies cost ~0.5 s of start-up, which every server start and
+// operator command would pay for a feature most links never touch.
+let library: Promise<typeof SimpleWebAuthnServer> | null = null;
+const simpleWebAuthn = () => (library ??= import("@simplewebauthn/server"));
 
 /** COSE algorithms offered at registration: Ed25519, P-256 and RSA (what @simplewebauthn verifies without extras). */
 const ALGORITHMS = [-8, -7, -257];
@@ -109,6 +111,7 @@ export function createPasskeyService(opts: { publicUrl: string; hmacKey: Uint8Ar
     },
 
     async openCreationOptions(challenge) {
+      const { generateRegistrationOptions } = await simpleWebAuthn();
       const options = await generateRegistrationOptions({
         rpName: "oncelink",
         rpID: rpId,
@@ -127,6 +130,7 @@ export function createPasskeyService(opts: { publicUrl: string; hmacKey: Uint8Ar
       // A discoverable credential is found by the browser without its id: the id (which would tie links to the same
       // recipient together) then stays off the wire, and the person picks among their passkeys for this site.
       const allow = passkey !== null && !passkey.discoverable ? [{ id: b64(passkey.credentialId), transports: passkey.transports }] : [];
+      const { generateAuthenticationOptions } = await simpleWebAuthn();
       const options = await generateAuthenticationOptions({
         rpID: rpId,
         challenge: new Uint8Array(challenge),
@@ -138,6 +142,7 @@ export function createPasskeyService(opts: { publicUrl: string; hmacKey: Uint8Ar
     },
 
     async enrolOptions(challenge, handle) {
+      const { generateRegistrationOptions } = await simpleWebAuthn();
       const options = await generateRegistrationOptions({
         rpName: "oncelink",
         rpID: rpId,
@@ -155,6 +160,7 @@ export function createPasskeyService(opts: { publicUrl: string; hmacKey: Uint8Ar
     },
 
     async verifyCreation(response, challenge) {
+      const { verifyRegistrationResponse } = await simpleWebAuthn();
       try {
         const verified = await verifyRegistrationResponse({
           response: response as RegistrationResponseJSON,
@@ -182,6 +188,7 @@ export function createPasskeyService(opts: { publicUrl: string; hmacKey: Uint8Ar
     },
 
     async verifyAssertion(response, challenge, passkey) {
+      const { verifyAuthenticationResponse } = await simpleWebAuthn();
       try {
         const verified = await verifyAuthenticationResponse({
           response: response as AuthenticationResponseJSON,
