@@ -35,6 +35,12 @@ export interface Config {
   readonly passphraseMaxAttempts: number;
   /** ONCELINK_PREVIEWERS_FILE: extra previewer signatures, checked before the built-in ones; null for none. */
   readonly previewersFile: string | null;
+  /** ONCELINK_POLICY_FILE: the operator's policy templates, default template and instance-wide minimums; null for none. */
+  readonly policyFile: string | null;
+  /** ONCELINK_COUNTRY_DB: a country .mmdb (GeoLite2-Country or alike) instead of the bundled one; null for the bundled. */
+  readonly countryDb: string | null;
+  /** RATE_LIMIT_PASSPHRASE: passphrase tries (right or wrong, across links) one client address may make per 15 minutes; 0 off. */
+  readonly rateLimitPassphrase: number;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -124,6 +130,9 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitOpen: int(env, "RATE_LIMIT_OPEN", 120, 0, 1_000_000),
     passphraseMaxAttempts: int(env, "PASSPHRASE_MAX_ATTEMPTS", 5, 1, 100),
     previewersFile: env.ONCELINK_PREVIEWERS_FILE ? resolve(env.ONCELINK_PREVIEWERS_FILE) : null,
+    policyFile: env.ONCELINK_POLICY_FILE ? resolve(env.ONCELINK_POLICY_FILE) : null,
+    countryDb: env.ONCELINK_COUNTRY_DB ? resolve(env.ONCELINK_COUNTRY_DB) : null,
+    rateLimitPassphrase: int(env, "RATE_LIMIT_PASSPHRASE", 10, 0, 1_000_000),
     logLevel,
   });
 }

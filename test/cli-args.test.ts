@@ -55,7 +55,7 @@ describe("oncelink usage", () => {
   });
 
   it("per-verb --help exits 0", async () => {
-    for (const verb of ["create", "open", "status", "revoke"]) {
+    for (const verb of ["create", "open", "status", "revoke", "templates", "enrol"]) {
       const r = await run([verb, "--help"]);
       expect(r.code, verb).toBe(0);
       expect(r.stdout, verb).toContain(`oncelink ${verb}`);
@@ -65,7 +65,9 @@ describe("oncelink usage", () => {
 
 describe("oncelink create refusals", () => {
   it.each([
-    [["--template", "x"], "--template is not supported yet"],
+    [["--recipients", "11"], "--recipients must be a whole number from 1 to 10"],
+    [["--recipients", "two"], "--recipients must be a whole number"],
+    [["--allow-country", "XX"], "--allow-country takes ISO 3166-1 alpha-2 country codes"],
     [["--passphrase-file", "/nonexistent/oncelink-pass"], "cannot read --passphrase-file"],
     [["--ttl", "soon"], "--ttl must be a duration"],
     [["--ttl", "0"], "--ttl must be a duration"],

@@ -150,7 +150,7 @@ describe("oncelink create | oncelink open", () => {
     const r = await runCli(["status", "--json", link.manageUrl]);
     expect(r.code).toBe(0);
     const status = JSON.parse(r.stdout.toString("utf8")) as Record<string, unknown>;
-    expect(Object.keys(status).sort()).toEqual(["consumed_at", "created_at", "expires_at", "state"]);
+    expect(Object.keys(status).sort()).toEqual(["consumed_at", "created_at", "expires_at", "policy", "state"]);
     expect(status.state).toBe("fresh");
     expect(status.consumed_at).toBeNull();
   });
@@ -184,7 +184,7 @@ describe("oncelink create | oncelink open", () => {
     expect(text.trimEnd().split("\n")).toHaveLength(1);
     const json = JSON.parse(text) as Record<string, string>;
     recordLink(json.url!, json.manage_url!);
-    expect(Object.keys(json).sort()).toEqual(["expires_at", "id", "manage_url", "url"]);
+    expect(Object.keys(json).sort()).toEqual(["expires_at", "id", "links", "manage_url", "url"]);
     expect(json.url).toContain(`/l/${json.id}#`);
     expect(json.manage_url).toContain(`/m/${json.id}#`);
     const lifetime = Date.parse(json.expires_at!) - before;
@@ -251,6 +251,69 @@ describe("oncelink create / open --passphrase-file", () => {
     expect(good.code).toBe(0);
     expect(good.stdout.toString("utf8")).toBe(secret);
     expect(await stateOf(link.manageUrl)).toBe("consumed");
+  });
+});
+
+describe("oncelink create with policies", () => {
+  it("--template standard needs a passphrase; with one it applies the template, and status shows it", async () => {
+    const secret = uniqueText("template standard");
+    const refused = await runCli(["create", "--template", "standard"], secret);
+    expect(refused.code).toBe(1);
+    expectOneLine(refused.stderr);
+    expect(refused.stderr).toContain("TEMPLATE_CONFLICT");
+    const passFile = join(workDir, "template-pass.txt");
+    const words = `template ${randomBytes(6).toString("hex")}`;
+    recordSecrets(words);
+    writeFileSync(passFile, words, { mode: 0o600 });
+    const link = await createViaCli(secret, ["--template", "standard", "--passphrase-file", passFile]);
+    const status = await runCli(["status", "--json", link.manageUrl]);
+    const json = JSON.parse(status.stdout.toString("utf8")) as { created_at: string; expires_at: string; policy: Record<string, unknown> };
+    expect(json.policy).toMatchObject({ template: "standard", passphrase: true });
+    expect(Date.parse(json.expires_at) - Date.parse(json.created_at)).toBe(72 * 3_600_000);
+  });
+
+  it("--recipients 2 prints two independent links: opening one leaves the other fresh", async () => {
+    const secret = uniqueText("two devices");
+    const r = await runCli(["create", "--recipients", "2", "--template", "lightweight"], secret);
+    expect(r.code).toBe(0);
+    const urls = r.stdout.toString("utf8").trimEnd().split("\n");
+    const manage = [...r.stderr.matchAll(/^ {2}\d\. (\S+)$/gm)].map((m) => m[1]!);
+    expect(urls).toHaveLength(2);
+    expect(manage).toHaveLength(2);
+    urls.forEach((url, i) => recordLink(url, manage[i]!));
+    expect(new Set(urls).size).toBe(2);
+    const first = await runCli(["open", urls[0]!]);
+    expect(first.stdout.toString("utf8")).toBe(secret);
+    expect(await stateOf(manage[0]!)).toBe("consumed");
+    expect(await stateOf(manage[1]!)).toBe("fresh");
+    expect((await runCli(["open", urls[1]!])).stdout.toString("utf8")).toBe(secret);
+  });
+
+  it("--allow-ip, --deny-ip and --allow-country are enforced at the open, and a refusal leaves the link fresh", async () => {
+    const allowed = await createViaCli(uniqueText("loopback only"), ["--allow-ip", "127.0.0.0/8,::1"]);
+    expect((await runCli(["open", allowed.url])).code).toBe(0);
+    const denied = await createViaCli(uniqueText("no loopback"), ["--deny-ip", "127.0.0.0/8", "--deny-ip", "::1"]);
+    const refused = await runCli(["open", denied.url]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("POLICY_DENIED");
+    // The CLI's loopback address has no country, so a country rule refuses it.
+    const country = await createViaCli(uniqueText("germany only"), ["--allow-country", "de", "--allow-country", "AT"]);
+    const elsewhere = await runCli(["open", country.url]);
+    expect(elsewhere.code).toBe(1);
+    expectOneLine(elsewhere.stderr);
+    expect(elsewhere.stderr).toContain("COUNTRY_DENIED");
+    expect(await stateOf(country.manageUrl)).toBe("fresh");
+    const status = JSON.parse((await runCli(["status", "--json", country.manageUrl])).stdout.toString("utf8")) as { policy: { allow_country: string[] } };
+    expect(status.policy.allow_country).toEqual(["DE", "AT"]);
+  });
+
+  it("templates lists the server's templates with plain summaries", async () => {
+    const r = await runCli(["templates"]);
+    expect(r.code).toBe(0);
+    const text = r.stdout.toString("utf8");
+    expect(text).toMatch(/^lightweight\s+Lightweight: No passphrase/m);
+    expect(text).toMatch(/^standard\s+Standard: The recipient must type a passphrase/m);
+    expect(text).toMatch(/^ultra-secure\s+Ultra Secure: The recipient needs a passkey/m);
   });
 });
 

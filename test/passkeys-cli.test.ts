@@ -78,6 +78,28 @@ describe("oncelink and passkey links", () => {
     expect(opened.stdout).toBe("cli fallback secret");
   });
 
+  it("meets Ultra Secure's passkey with --passkey, and refuses --passphrase-fallback as weaker than the template", async () => {
+    const link = await create("cli ultra secret", ["--template", "ultra-secure", "--allow-country", "DE", "--passkey"]);
+    const status = await runCli(["status", "--json", link.manageUrl]);
+    expect(JSON.parse(status.stdout)).toMatchObject({ policy: { template: "ultra-secure", passkey: true, allow_country: ["DE"] } });
+    // The CLI cannot run the ceremony: it stops before spending anything.
+    const r = await runCli(["open", link.url]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/passkey.*web browser/i);
+    expect(await stateOf(link.manageUrl)).toBe("fresh");
+
+    const passFile = join(workDir, "ultra-pass.txt");
+    writeFileSync(passFile, "cli ultra words\n");
+    recordSecrets("cli ultra words");
+    const weaker = await runCli(
+      ["create", "--template", "ultra-secure", "--allow-country", "DE", "--passkey", "--passphrase-file", passFile, "--passphrase-fallback"],
+      "x",
+    );
+    expect(weaker.code).toBe(1);
+    expect(weaker.stdout).toBe("");
+    expect(weaker.stderr).toContain("TEMPLATE_CONFLICT");
+  });
+
   it("checks the passkey flags before sending anything", async () => {
     for (const args of [["--passkey", "--passkey-handle", "alice"], ["--passkey-handle", "a b"], ["--passkey", "--passphrase-fallback"]]) {
       const r = await runCli(["create", ...args], "x");

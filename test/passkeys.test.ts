@@ -2,6 +2,9 @@
 // exact bytes a browser and a platform authenticator would: "passkey required" (a registration with user
 // verification at the click), recipient-bound links (enrolment under a handle, then an assertion by that credential
 // only), the passphrase fallback, and every refusal leaving the link fresh.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Challenge } from "altcha-lib";
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,53 +42,62 @@ interface Attempt {
   response: unknown;
 }
 
+/** Which app an attempt goes to, and from where (a trusted proxy's peer address and X-Forwarded-For). */
+interface Via {
+  app?: TestApp;
+  remoteAddress?: string;
+  headers?: Record<string, string>;
+}
+
 /**
  * One open up to the session step: challenge, passkey options for it, the ceremony (`respond` may return anything,
  * or undefined to send none), the proof of work, the session request.
  */
-async function attempt(id: string, respond: (ceremony: Ceremony) => unknown, extra: Record<string, unknown> = {}): Promise<Attempt> {
-  const ch = await t.app.inject({ url: `/api/v1/links/${id}/challenge` });
+async function attempt(id: string, respond: (ceremony: Ceremony) => unknown, extra: Record<string, unknown> = {}, via: Via = {}): Promise<Attempt> {
+  const { app = t, ...from } = via;
+  const ch = await app.app.inject({ url: `/api/v1/links/${id}/challenge`, ...from });
   expect(ch.statusCode).toBe(200);
   const { friction: _friction, ...challenge } = ch.json() as Challenge & { friction: string };
   const device = await createDeviceKey();
-  const opts = await t.app.inject({ method: "POST", url: `/api/v1/links/${id}/passkey`, payload: { challenge, device_key: device.publicKey } });
+  const opts = await app.app.inject({ method: "POST", url: `/api/v1/links/${id}/passkey`, payload: { challenge, device_key: device.publicKey }, ...from });
   expect(opts.statusCode, opts.body).toBe(200);
   const ceremony = opts.json() as Ceremony;
   const response = respond(ceremony);
   const pow = await solvePow(challenge);
-  const res = await t.app.inject({
+  const res = await app.app.inject({
     method: "POST",
     url: `/api/v1/links/${id}/session`,
     payload: { pow, device_key: device.publicKey, ...(response === undefined ? {} : { passkey: response }), ...extra },
+    ...from,
   });
   const body = res.json() as Record<string, unknown>;
   if (res.statusCode === 201) recordSecrets(body.session as string);
   return { status: res.statusCode, body, device, pow, ceremony, response };
 }
 
-async function consume(id: string, session: string, device: DeviceKey, credential?: string) {
+async function consume(id: string, session: string, device: DeviceKey, credential?: string, app: TestApp = t) {
   const headers: Record<string, string> = {
     authorization: `Session ${session}`,
     "oncelink-device-key": device.publicKey,
     "oncelink-device-signature": await device.signSession(session),
   };
   if (credential !== undefined) headers["oncelink-passkey-credential"] = credential;
-  return t.app.inject({ method: "POST", url: `/api/v1/links/${id}/consume`, headers });
+  return app.app.inject({ method: "POST", url: `/api/v1/links/${id}/consume`, headers });
 }
 
-const stateOf = async (id: string) => (await t.storedRow(sha256(id)))?.state;
+const stateOf = async (id: string, app: TestApp = t) => (await app.storedRow(sha256(id)))?.state;
 
 /** Issues an enrolment link for `handle` and enrols a new credential of `auth` with it. */
-async function enrol(handle: string, auth: SoftAuthenticator): Promise<{ manageToken: string; credentialId: string }> {
-  const issued = await t.app.inject({ method: "POST", url: "/api/v1/enrolments", payload: { handle } });
+async function enrol(handle: string, auth: SoftAuthenticator, app: TestApp = t): Promise<{ manageToken: string; credentialId: string }> {
+  const issued = await app.app.inject({ method: "POST", url: "/api/v1/enrolments", payload: { handle } });
   expect(issued.statusCode, issued.body).toBe(201);
   const { enrol_url: enrolUrl, manage_token: manageToken } = issued.json() as { enrol_url: string; manage_token: string };
   const token = enrolUrl.split("/enrol/")[1]!;
   recordSecrets(token, manageToken);
-  const options = await t.app.inject({ method: "POST", url: `/api/v1/enrolments/${token}/options` });
+  const options = await app.app.inject({ method: "POST", url: `/api/v1/enrolments/${token}/options` });
   expect(options.statusCode, options.body).toBe(200);
   const response = auth.create((options.json() as { options: PublicKeyCredentialCreationOptionsJSON }).options);
-  const done = await t.app.inject({ method: "POST", url: `/api/v1/enrolments/${token}`, payload: { response } });
+  const done = await app.app.inject({ method: "POST", url: `/api/v1/enrolments/${token}`, payload: { response } });
   expect(done.statusCode, done.body).toBe(201);
   expect(done.json()).toEqual({ handle });
   return { manageToken, credentialId: response.rawId };
@@ -97,6 +109,7 @@ describe("evaluatePolicy with passkeys (pure)", () => {
     clientIp: "192.0.2.1",
     now: 0,
     ipIn,
+    countryOf: () => null,
     proofs: { passphraseProofHash: null, passkey: null, ...proofs },
   });
   const passHash = sha256("the proof");
@@ -416,5 +429,97 @@ describe("passphrase fallback, through HTTP", () => {
     expect(onlyKey.body).toMatchObject({ error: "PASSPHRASE_REQUIRED" });
     const full = await attempt(both.id, (c) => perform(auth, c), { passphrase_proof: proof });
     expect(full.status).toBe(201);
+  });
+});
+
+describe("Ultra Secure (passkey + countries + 24 h), end to end through a trusted proxy", () => {
+  // The country of a real public address, as test/policy-rules.test.ts uses them: TRUST_PROXY names the proxy's
+  // address, and X-Forwarded-For carries the client's.
+  const PROXY = "192.0.2.10";
+  const DE = "194.25.0.1"; // Deutsche Telekom
+  const NL = "193.0.6.139"; // RIPE NCC
+  const from = (client: string): Via => ({ app: ultra, remoteAddress: PROXY, headers: { "x-forwarded-for": client } });
+  let ultra: TestApp;
+  let strict: TestApp;
+  beforeAll(async () => {
+    ultra = await buildTestApp({ PUBLIC_URL: ORIGIN, TRUST_PROXY: PROXY });
+    const dir = mkdtempSync(join(tmpdir(), "oncelink-policy-"));
+    writeFileSync(join(dir, "policy.json"), JSON.stringify({ minimums: { passkey: true } }));
+    strict = await buildTestApp({ PUBLIC_URL: ORIGIN, ONCELINK_POLICY_FILE: join(dir, "policy.json") });
+  });
+  afterAll(async () => {
+    await ultra?.close();
+    await strict?.close();
+  });
+
+  it("opens with a user-verified passkey from an allowed country, and with nothing less", async () => {
+    const link = await createTextLink(ultra.app, "ultra secure secret", { template: "ultra-secure", policy: { allow_country: ["DE"] } });
+    const info = await ultra.app.inject({ url: `/api/v1/links/${link.id}` });
+    expect(info.json()).toMatchObject({ requires: { pow: true, passkey: { mode: "required", passphrase_fallback: false } } });
+    const status = await ultra.app.inject({ url: `/api/v1/links/${link.id}/status`, headers: { authorization: `Bearer ${link.manageToken}` } });
+    expect(status.json()).toMatchObject({ policy: { template: "ultra-secure", passkey: true, preview: "none", allow_country: ["DE"] } });
+
+    const auth = new SoftAuthenticator({ origin: ORIGIN });
+    // The right country without a passkey, a passkey without user verification, and a good passkey from the wrong
+    // country (or from an address the proxy did not vouch for) all leave the link fresh.
+    expect((await attempt(link.id, () => undefined, {}, from(DE))).body).toMatchObject({ error: "PASSKEY_REQUIRED" });
+    expect((await attempt(link.id, (c) => perform(auth, c, { userVerified: false }), {}, from(DE))).body).toMatchObject({ error: "PASSKEY_INCORRECT" });
+    expect((await attempt(link.id, (c) => perform(auth, c), {}, from(NL))).body).toMatchObject({ error: "COUNTRY_DENIED" });
+    const spoofed = await attempt(link.id, (c) => perform(auth, c), {}, { app: ultra, remoteAddress: "127.0.0.1", headers: { "x-forwarded-for": DE } });
+    expect(spoofed.body).toMatchObject({ error: "COUNTRY_DENIED" });
+    expect(await stateOf(link.id, ultra)).toBe("fresh");
+
+    const ok = await attempt(link.id, (c) => perform(auth, c), {}, from(DE));
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+    const opened = await consume(link.id, ok.body.session as string, ok.device, (ok.response as { rawId: string }).rawId, ultra);
+    expect(opened.json()).toEqual({ content: "ultra secure secret" });
+    expect(await stateOf(link.id, ultra)).toBe("consumed");
+  });
+
+  it("meets the template's passkey with 'required' or a recipient's handle; a fallback is weaker and refused", async () => {
+    const bob = new SoftAuthenticator({ origin: ORIGIN });
+    const eve = new SoftAuthenticator({ origin: ORIGIN });
+    await enrol("bob@example.org", bob, ultra);
+    await enrol("eve", eve, ultra);
+    const base = { template: "ultra-secure", policy: { allow_country: ["DE"] } };
+    const forBob = await createTextLink(ultra.app, "for bob, ultra", { ...base, passkey_handle: "bob@example.org" });
+    const info = await ultra.app.inject({ url: `/api/v1/links/${forBob.id}` });
+    expect(info.json()).toMatchObject({ requires: { passkey: { mode: "recipient", passphrase_fallback: false } } });
+    // Another handle's passkey from the right country is refused; Bob's opens it.
+    const other = await attempt(forBob.id, (c) => perform(eve, c), {}, from(DE));
+    expect(other.body).toMatchObject({ error: "PASSKEY_INCORRECT" });
+    const ok = await attempt(forBob.id, (c) => perform(bob, c), {}, from(DE));
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+
+    const required = await ultra.app.inject({ method: "POST", url: "/api/v1/links", payload: { content: "x", ...base, passkey: "required" } });
+    expect(required.statusCode, required.body).toBe(201);
+    recordSecrets((required.json() as { id: string }).id, (required.json() as { manage_url: string }).manage_url.split("#")[1]!);
+
+    const salt = newPassphraseSalt();
+    const { proof } = await derivePassphrase("ultra fallback words", salt);
+    recordSecrets("ultra fallback words", proof);
+    const weaker = await ultra.app.inject({
+      method: "POST",
+      url: "/api/v1/links",
+      payload: { content: "x", template: "ultra-secure", passkey: "required", passphrase_fallback: true, policy: { allow_country: ["DE"], passphrase: { salt, proof } } },
+    });
+    expect(weaker.statusCode).toBe(400);
+    expect(weaker.json()).toMatchObject({ error: "TEMPLATE_CONFLICT" });
+  });
+
+  it("a passkey minimum gives every link a passkey rule and refuses the fallback with POLICY_MINIMUM", async () => {
+    const plain = await createTextLink(strict.app, "minimum passkey secret");
+    const info = await strict.app.inject({ url: `/api/v1/links/${plain.id}` });
+    expect(info.json()).toMatchObject({ requires: { passkey: { mode: "required" } } });
+    const salt = newPassphraseSalt();
+    const { proof } = await derivePassphrase("minimum fallback words", salt);
+    recordSecrets("minimum fallback words", proof);
+    const weaker = await strict.app.inject({
+      method: "POST",
+      url: "/api/v1/links",
+      payload: { content: "x", passkey: "required", passphrase_fallback: true, policy: { passphrase: { salt, proof } } },
+    });
+    expect(weaker.statusCode).toBe(400);
+    expect(weaker.json()).toMatchObject({ error: "POLICY_MINIMUM" });
   });
 });

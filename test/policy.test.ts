@@ -41,7 +41,7 @@ const consume = (app: TestApp, id: string, session: string) =>
   app.app.inject({ method: "POST", url: `/api/v1/links/${id}/consume`, headers: { authorization: `Session ${session}` } });
 
 describe("evaluatePolicy (pure)", () => {
-  const ctx = (clientIp: string, hash: Uint8Array | null = null): PolicyContext => ({ clientIp, now: 0, ipIn, proofs: { passphraseProofHash: hash } });
+  const ctx = (clientIp: string, hash: Uint8Array | null = null): PolicyContext => ({ clientIp, now: 0, ipIn, countryOf: () => null, proofs: { passphraseProofHash: hash, passkey: null } });
   it("applies deny before allow, for IPv4 and IPv6, and asks for the passphrase last", () => {
     const policy = parsePolicy(JSON.stringify({ allow_ip: ["10.0.0.0/8", "2001:db8::/32"], deny_ip: ["10.9.0.0/16"] }));
     expect(evaluatePolicy(policy, ctx("10.1.2.3"))).toEqual({ ok: true });

@@ -12,6 +12,7 @@ import { deriveSubkey } from "../src/crypto/server-layer.js";
 import { createApp } from "../src/http/app.js";
 import { rateLimitKey } from "../src/http/rate-limit.js";
 import { openPostgresStore, type PostgresLinkStore } from "../src/store/postgres.js";
+import { derivePassphrase, newPassphraseSalt } from "../src/client/passphrase.js";
 import { buildTestApp, createTextLink, solvePow, type TestApp } from "./helpers/app.js";
 import { createTestSchema, usePostgres } from "./helpers/postgres.js";
 import { LOG_DIR, recordSecrets } from "./helpers/secrets.js";
@@ -158,5 +159,44 @@ describe("rate limits shared between nodes (PostgreSQL)", () => {
     expect((await create(two.app, A)).statusCode).toBe(201);
     await one.store.purgeExpired(clock.now + 61_000);
     expect((await one.store.pool.query("SELECT 1 FROM rate_limits")).rowCount).toBe(0);
+  });
+
+  it("two nodes share the per-address passphrase limit, across links", async () => {
+    const schema = await createTestSchema(await databaseUrl());
+    cleanups.push(() => schema.drop());
+    const dataDir = mkdtempSync(join(tmpdir(), "oncelink-ratelimit-"));
+    const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: schema.url, POW_MAX_NUMBER: "200", RATE_LIMIT_PASSPHRASE: "3" });
+    const { keyring } = loadKeyring({ file: config.keysFile });
+    const logger = pino({ level: "info" }, pino.destination({ dest: join(LOG_DIR, `inject-ratelimit-${process.pid}.log`), sync: true, mkdir: true }));
+    const apps: FastifyInstance[] = [];
+    for (let i = 0; i < 2; i++) {
+      const store = await openPostgresStore({ connectionString: schema.url, maxConnections: 4 });
+      const app = await createApp(
+        { config, store, keyring, now: () => Date.now(), random: (n) => randomBytes(n), rateLimits: store },
+        { logger, assetDir: join(new URL("..", import.meta.url).pathname, "dist/assets") },
+      );
+      await app.ready();
+      cleanups.push(() => store.close());
+      cleanups.push(() => app.close());
+      apps.push(app);
+    }
+    const salt = newPassphraseSalt();
+    const right = await derivePassphrase("shared limit words", salt);
+    const wrong = await derivePassphrase("not the words", salt);
+    recordSecrets("shared limit words", "not the words", right.proof, wrong.proof);
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await createTextLink(apps[0]!, `shared limit ${i}`, { policy: { passphrase: { salt, proof: right.proof } } })).id);
+    const attempt = async (node: number, id: string, proof: string, remoteAddress: string) => {
+      const app = apps[node]!;
+      const ch = await app.inject({ url: `/api/v1/links/${id}/challenge`, remoteAddress });
+      const pow = await solvePow(ch.json());
+      return app.inject({ method: "POST", url: `/api/v1/links/${id}/session`, payload: { pow, passphrase_proof: proof }, remoteAddress });
+    };
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await attempt(i % 2, ids[i % 2]!, wrong.proof, A)).statusCode);
+    expect(statuses).toEqual([403, 403, 403, 429]);
+    const other = await attempt(1, ids[0]!, right.proof, B);
+    expect(other.statusCode).toBe(201);
+    recordSecrets((other.json() as { session: string }).session);
   });
 });

@@ -20,16 +20,6 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O) 
   }
 }
 
-/**
- * Refuses flags that CONTRACT.md lists but this version cannot honour yet. Ignoring them would be worse:
- * a sender who asked for a passphrase would get a link without one.
- */
-export function rejectUnsupportedFlags(values: Record<string, unknown>, names: string[]): void {
-  for (const name of names) {
-    if (values[name] !== undefined) throw new CliError(`--${name} is not supported yet.`);
-  }
-}
-
 /** `--server`, else `ONCELINK_SERVER`, else the default; normalized, or a CliError when it is not an http(s) URL. */
 export function resolveServer(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const chosen = flag ?? (env.ONCELINK_SERVER?.trim() || DEFAULT_SERVER);

@@ -1,24 +1,33 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { createLink } from "../client/create-link.js";
+import { createLinks } from "../client/create-link.js";
+import { parseCountryCodes } from "../core/countries.js";
+import { MAX_RECIPIENTS } from "../core/templates.js";
 import { parseDuration } from "../core/link.js";
 import { normalizePasskeyHandle } from "../core/policy.js";
-import { parseCommandArgs, rejectUnsupportedFlags, resolveServer } from "./args.js";
+import { parseCommandArgs, resolveServer } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
 import { guessMediaType } from "./media-type.js";
 import { readPassphraseFile } from "./passphrase-file.js";
 
 /** Usage of `oncelink create`. */
-export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--file PATH] [--passphrase-file F] [--no-preview]
+export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--template NAME] [--file PATH] [--passphrase-file F]
+               [--allow-ip CIDR]... [--deny-ip CIDR]... [--allow-country CC]... [--recipients N] [--no-preview]
                [--passkey | --passkey-handle HANDLE] [--passphrase-fallback] [--json]
   Reads a secret from stdin (or --file), encrypts it on this machine and prints the recipient link on stdout
-  and the manage link on stderr. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --no-preview: chat apps and
-  mail scanners get no "private one-time link" preview card. --passphrase-file F: the recipient must also type
-  the passphrase in F (its first line ending is dropped); it is mixed into the encryption key, and five wrong
-  tries destroy the link. --passkey: the recipient must confirm with a passkey (fingerprint, face, PIN) in a
-  browser; --passkey-handle HANDLE: only the passkey enrolled under HANDLE opens it (see oncelink enrol);
-  --passphrase-fallback: with a passphrase, either one opens it. --json prints one JSON object
-  {url, manage_url, id, expires_at} on stdout instead.`;
+  and the manage link on stderr. --ttl takes 90s, 15m, 24h, 7d, 2w or seconds. --template NAME applies a policy
+  template (lightweight, standard, ultra-secure or the server's own; see 'oncelink templates'); other options
+  may only make it stricter. --no-preview: chat apps and mail scanners get no "private one-time link" preview
+  card. --passphrase-file F: the recipient must also type the passphrase in F (its first line ending is
+  dropped); it is mixed into the encryption key, and five wrong tries destroy the link. --allow-ip / --deny-ip
+  CIDR: only from (or never from) these networks. --allow-country CC: only from these countries (ISO codes such
+  as DE; repeat or separate with commas). --passkey: the recipient must confirm with a passkey (fingerprint,
+  face, PIN) in a browser; --passkey-handle HANDLE: only the passkey enrolled under HANDLE opens it (see
+  oncelink enrol); either one meets a template that needs a passkey. --passphrase-fallback: with a passphrase,
+  either one opens it (not with a template or server that requires a passkey or a passphrase).
+  --recipients N (1-${MAX_RECIPIENTS}): N independent links for the same secret, one per line on stdout (their manage
+  links on stderr). --json prints one JSON object
+  {url, manage_url, id, expires_at, links: [{url, manage_url, id, expires_at}, ...]} on stdout instead.`;
 
 /** A secret ready to seal: exact bytes, plus the name and type of a file. */
 interface SecretInput {
@@ -44,13 +53,16 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     passkey: { type: "boolean" },
     "passkey-handle": { type: "string" },
     "passphrase-fallback": { type: "boolean" },
+    "allow-ip": { type: "string", multiple: true },
+    "deny-ip": { type: "string", multiple: true },
+    "allow-country": { type: "string", multiple: true },
+    recipients: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
     await writeFully(ctx.stdout, `${CREATE_USAGE}\n`);
     return EXIT_OK;
   }
-  rejectUnsupportedFlags(values, ["template"]);
   if (positionals.length > 0) {
     // A secret typed as an argument is already in the shell history; say so instead of accepting it.
     throw new CliError("takes no arguments; pipe the secret into stdin or use --file PATH.");
@@ -68,10 +80,12 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     throw new CliError("--passphrase-fallback needs a passkey (--passkey or --passkey-handle) and --passphrase-file.");
   }
   const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
+  const recipients = values.recipients === undefined ? 1 : parseRecipients(values.recipients);
+  const allowCountry = values["allow-country"] === undefined ? undefined : parseCountries(values["allow-country"]);
 
   const passphrase = values["passphrase-file"] === undefined ? undefined : await readPassphraseFile(values["passphrase-file"]);
   const input = values.file !== undefined ? await readSecretFile(values.file) : await readSecretFromStdin(ctx);
-  const link = await createLink({
+  const links = await createLinks({
     server,
     bytes: input.bytes,
     name: input.name,
@@ -81,16 +95,43 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     passphrase,
     passkey,
     passphraseFallback: values["passphrase-fallback"] === true,
+    template: values.template,
+    allowIp: splitList(values["allow-ip"]),
+    denyIp: splitList(values["deny-ip"]),
+    allowCountry,
+    recipients,
   });
 
   if (values.json) {
-    const json = { url: link.url, manage_url: link.manageUrl, id: link.id, expires_at: link.expiresAt };
-    await writeFully(ctx.stdout, `${JSON.stringify(json)}\n`);
+    const items = links.map((link) => ({ url: link.url, manage_url: link.manageUrl, id: link.id, expires_at: link.expiresAt }));
+    await writeFully(ctx.stdout, `${JSON.stringify({ ...items[0], links: items })}\n`);
   } else {
-    await writeFully(ctx.stdout, `${link.url}\n`);
-    await writeFully(ctx.stderr, `Manage link (status, revoke; keep it to yourself): ${link.manageUrl}\nExpires: ${link.expiresAt}\n`);
+    await writeFully(ctx.stdout, links.map((link) => `${link.url}\n`).join(""));
+    const manage =
+      links.length === 1
+        ? `Manage link (status, revoke; keep it to yourself): ${links[0]!.manageUrl}\n`
+        : `Manage links (status, revoke; keep them to yourself), in the same order:\n${links.map((l, i) => `  ${i + 1}. ${l.manageUrl}\n`).join("")}`;
+    await writeFully(ctx.stderr, `${manage}Expires: ${links[0]!.expiresAt}\n`);
   }
   return EXIT_OK;
+}
+
+/** Repeated flags, each possibly a comma-separated list. */
+function splitList(values: string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  return values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+}
+
+function parseCountries(values: string[]): string[] {
+  const codes = parseCountryCodes(splitList(values) ?? []);
+  if (codes === null || codes.length === 0) throw new CliError("--allow-country takes ISO 3166-1 alpha-2 country codes such as DE or FR.");
+  return codes;
+}
+
+function parseRecipients(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_RECIPIENTS) throw new CliError(`--recipients must be a whole number from 1 to ${MAX_RECIPIENTS}.`);
+  return n;
 }
 
 function parseTtl(text: string): number {

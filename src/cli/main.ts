@@ -5,6 +5,7 @@ import { ENROL_USAGE, runEnrol } from "./enrol-command.js";
 import { KEYS_USAGE, runKeys } from "./keys-command.js";
 import { MANAGE_USAGE, runRevoke, runStatus } from "./manage-commands.js";
 import { OPEN_USAGE, runOpen } from "./open-command.js";
+import { runTemplates, TEMPLATES_USAGE } from "./templates-command.js";
 
 /** The usage text of the whole command. */
 export const USAGE = `Usage: oncelink <command> [options]
@@ -14,6 +15,7 @@ oncelink serve
 ${CREATE_USAGE}
 ${OPEN_USAGE}
 ${MANAGE_USAGE}
+${TEMPLATES_USAGE}
 ${KEYS_USAGE}
 ${ENROL_USAGE}
 oncelink help
@@ -30,6 +32,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   open: runOpen,
   status: runStatus,
   revoke: runRevoke,
+  templates: runTemplates,
   keys: runKeys,
   enrol: runEnrol,
 };

@@ -38,12 +38,22 @@ export async function runRevoke(args: string[], ctx: CliContext): Promise<number
 }
 
 /** The status as the API spells it, so scripts see the same field names as with curl. */
-function statusJson(status: LinkStatus): Record<string, string | null> {
+function statusJson(status: LinkStatus): Record<string, unknown> {
+  const p = status.policy;
   return {
     state: status.state,
     created_at: status.createdAt,
     expires_at: status.expiresAt,
     consumed_at: status.consumedAt,
+    policy: {
+      template: p.template,
+      passphrase: p.passphrase,
+      passkey: p.passkey,
+      preview: p.preview,
+      allow_country: p.allowCountry,
+      allow_ip: p.allowIp,
+      deny_ip: p.denyIp,
+    },
   };
 }
 
@@ -55,6 +65,7 @@ function formatStatus(status: LinkStatus): string {
     `created:  ${status.createdAt}`,
     `expires:  ${status.expiresAt}`,
     `${`${ended}:`.padEnd(10)}${status.consumedAt ?? "-"}`,
+    `template: ${status.policy.template ?? "-"}`,
     "",
   ].join("\n");
 }

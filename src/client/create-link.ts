@@ -41,6 +41,20 @@ export interface CreateLinkOptions extends RequestOptions {
    * part of the encryption key (the passkey path must be able to decrypt without it).
    */
   passphraseFallback?: boolean;
+  /** A policy template id ("lightweight", "standard", "ultra-secure" or the operator's); see `listTemplates`. */
+  template?: string;
+  /** Networks (CIDRs) the recipient must open from. */
+  allowIp?: readonly string[];
+  /** Networks (CIDRs) that may not open the link. */
+  denyIp?: readonly string[];
+  /** ISO 3166-1 alpha-2 country codes the recipient must open from, e.g. ["DE", "FR"]. */
+  allowCountry?: readonly string[];
+}
+
+/** What to seal into several links at once: the same content, one independent link per recipient. */
+export interface CreateLinksOptions extends CreateLinkOptions {
+  /** How many links (1 to 10, the server's limit); each opens once and has its own manage link. */
+  recipients: number;
 }
 
 /** A new link. `url` and `manageUrl` are secrets: hand the first to the recipient, keep the second. */
@@ -62,6 +76,17 @@ export interface CreatedLink {
  * sendToRecipient(link.url); keepForMyself(link.manageUrl);
  */
 export async function createLink(opts: CreateLinkOptions): Promise<CreatedLink> {
+  const [link] = await createLinks({ ...opts, recipients: 1 });
+  return link!;
+}
+
+/**
+ * Like `createLink`, for several recipients: the content is encrypted once here (all links share the fragment key,
+ * as they share the content) and the server issues `recipients` independent links, each with its own id, manage
+ * token and server-side data key. Opening one leaves the others fresh; revoking one leaves the others.
+ * @example const [phone, laptop] = await createLinks({ server, text: "hunter2", recipients: 2 });
+ */
+export async function createLinks(opts: CreateLinksOptions): Promise<CreatedLink[]> {
   const server = normalizeServerUrl(opts.server);
   if (server === null) throw new OncelinkError("The server address must be an http:// or https:// URL.");
   if ((opts.text === undefined) === (opts.bytes === undefined)) {
@@ -71,6 +96,7 @@ export async function createLink(opts: CreateLinkOptions): Promise<CreatedLink> 
   if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl <= 0)) {
     throw new OncelinkError("The lifetime must be a positive whole number of seconds.");
   }
+  if (!Number.isInteger(opts.recipients) || opts.recipients < 1) throw new OncelinkError("The number of recipients must be a whole number from 1.");
 
   const key = generateLinkKey();
   // Links are parsed with isSecretShape; a key of another shape would make a link nobody can open.
@@ -87,35 +113,38 @@ export async function createLink(opts: CreateLinkOptions): Promise<CreatedLink> 
       : await encryptBytes(opts.bytes!, key, { name: opts.name, type: opts.type }, extra);
   secrets?.keyExtra.fill(0);
 
-  const body: {
-    ciphertext: string;
-    ttl?: number;
-    preview?: "card" | "none";
-    policy?: { passphrase: { salt: string; proof: string } };
-    passkey?: "required";
-    passkey_handle?: string;
-    passphrase_fallback?: true;
-  } = { ciphertext: toBase64Url(envelope) };
+  const policy: Record<string, unknown> = {};
+  if (secrets !== null && salt !== null) policy.passphrase = { salt, proof: secrets.proof };
+  if (opts.allowIp !== undefined && opts.allowIp.length > 0) policy.allow_ip = opts.allowIp;
+  if (opts.denyIp !== undefined && opts.denyIp.length > 0) policy.deny_ip = opts.denyIp;
+  if (opts.allowCountry !== undefined && opts.allowCountry.length > 0) policy.allow_country = opts.allowCountry;
+  const body: Record<string, unknown> = { ciphertext: toBase64Url(envelope) };
+  if (Object.keys(policy).length > 0) body.policy = policy;
   if (opts.passkey === "required") body.passkey = "required";
   else if (opts.passkey !== undefined) body.passkey_handle = opts.passkey.handle;
   if (fallback) body.passphrase_fallback = true;
-  if (secrets !== null && salt !== null) body.policy = { passphrase: { salt, proof: secrets.proof } };
   if (opts.ttl !== undefined) body.ttl = opts.ttl;
   if (opts.preview !== undefined) body.preview = opts.preview;
+  if (opts.template !== undefined) body.template = opts.template;
+  if (opts.recipients !== 1) body.recipients = opts.recipients;
   const response = await sendApiRequest(resolveFetch(opts), `${server}/api/v1/links`, jsonInit("POST", body));
   const answer = await readJsonObject(response, "create");
-
-  const { id, url, manage_url: manageUrl, expires_at: expiresAt } = answer;
-  if (
-    typeof id !== "string" ||
-    !isSecretShape(id) ||
-    typeof url !== "string" ||
-    typeof manageUrl !== "string" ||
-    typeof expiresAt !== "string" ||
-    parseManageUrl(manageUrl)?.id !== id
-  ) {
-    throw unexpectedAnswer("create");
-  }
-  // The server's `url` is built from its PUBLIC_URL and has no fragment; the key goes only there.
-  return { id, url: `${url.replace(/#.*$/, "")}#${key}`, manageUrl, expiresAt };
+  // Servers before several recipients answered with the first link's fields only.
+  const items: unknown[] = Array.isArray(answer.links) ? answer.links : [answer];
+  if (items.length !== opts.recipients) throw unexpectedAnswer("create");
+  return items.map((item) => {
+    const { id, url, manage_url: manageUrl, expires_at: expiresAt } = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+    if (
+      typeof id !== "string" ||
+      !isSecretShape(id) ||
+      typeof url !== "string" ||
+      typeof manageUrl !== "string" ||
+      typeof expiresAt !== "string" ||
+      parseManageUrl(manageUrl)?.id !== id
+    ) {
+      throw unexpectedAnswer("create");
+    }
+    // The server's `url` is built from its PUBLIC_URL and has no fragment; the key goes only there.
+    return { id, url: `${url.replace(/#.*$/, "")}#${key}`, manageUrl, expiresAt };
+  });
 }

@@ -2,7 +2,8 @@
  * The oncelink client library: the wire protocol of docs/protocol.md as four calls. It runs in browsers and
  * Node (fetch and WebCrypto only); the web pages and the CLI both use it, and integrators can too.
  */
-export { createLink, type CreateLinkOptions, type CreatedLink } from "./create-link.js";
+export { createLink, createLinks, type CreateLinkOptions, type CreateLinksOptions, type CreatedLink } from "./create-link.js";
+export { listTemplates, type PolicyTemplateInfo, type ServerTemplates } from "./templates.js";
 export {
   checkLink,
   openLink,
@@ -15,7 +16,7 @@ export {
   type PasskeyCeremonyRequest,
 } from "./open-link.js";
 export { completeEnrolment, fetchEnrolment, issueEnrolment, type Enrolment, type IssuedEnrolment } from "./enrolment.js";
-export { getStatus, revokeLink, type LinkStatus, type LinkVisit } from "./manage-link.js";
+export { getStatus, revokeLink, type LinkPolicySummary, type LinkStatus, type LinkVisit } from "./manage-link.js";
 export { derivePassphrase, newPassphraseSalt, type PassphraseSecrets } from "./passphrase.js";
 export { createDeviceKey, type DeviceKey } from "./device-key.js";
 export { parseLinkUrl, parseManageUrl, normalizeServerUrl, type LinkUrl, type ManageUrl } from "./link-urls.js";

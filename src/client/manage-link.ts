@@ -21,6 +21,35 @@ export interface LinkStatus {
   consumedAt: string | null;
   /** Automated visits (previews, scanners, prefetches), oldest first; none of them opened the link. */
   events: LinkVisit[];
+  /** The link's policy as its sender chose it (never the passphrase), for a replacement with the same settings. */
+  policy: LinkPolicySummary;
+}
+
+/** The sender's view of a link's policy. */
+export interface LinkPolicySummary {
+  template: string | null;
+  passphrase: boolean;
+  passkey: boolean;
+  preview: "card" | "none";
+  allowCountry: string[];
+  allowIp: string[];
+  denyIp: string[];
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+
+/** The `policy` of a status answer; an older server sends none (then nothing carries over). */
+function parsePolicySummary(value: unknown): LinkPolicySummary {
+  const p = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+  return {
+    template: typeof p.template === "string" ? p.template : null,
+    passphrase: p.passphrase === true,
+    passkey: p.passkey === true,
+    preview: p.preview === "none" ? "none" : "card",
+    allowCountry: strings(p.allow_country),
+    allowIp: strings(p.allow_ip),
+    denyIp: strings(p.deny_ip),
+  };
 }
 
 const STATES: ReadonlySet<string> = new Set<LinkState>(["fresh", "consumed", "expired", "revoked"]);
@@ -37,7 +66,7 @@ export async function getStatus(manageUrl: string, opts?: RequestOptions): Promi
     headers: { authorization: `Bearer ${link.token}`, accept: "application/json" },
   });
   const answer = await readJsonObject(response, "status");
-  const { state, created_at: createdAt, expires_at: expiresAt, consumed_at: consumedAt, events } = answer;
+  const { state, created_at: createdAt, expires_at: expiresAt, consumed_at: consumedAt, events, policy } = answer;
   if (
     typeof state !== "string" ||
     !STATES.has(state) ||
@@ -47,7 +76,7 @@ export async function getStatus(manageUrl: string, opts?: RequestOptions): Promi
   ) {
     throw unexpectedAnswer("status");
   }
-  return { state: state as LinkState, createdAt, expiresAt, consumedAt: consumedAt ?? null, events: parseVisits(events) };
+  return { state: state as LinkState, createdAt, expiresAt, consumedAt: consumedAt ?? null, events: parseVisits(events), policy: parsePolicySummary(policy) };
 }
 
 /** The `events` of a status answer; an older server sends none, and malformed entries are skipped. */

@@ -7,10 +7,12 @@ export type PreviewPolicy = "card" | "none";
 /** The parts of a link's policy this module reads. */
 export interface LinkPolicy {
   preview: PreviewPolicy;
+  /** The template the link was made with (for the sender's "make a replacement"), or null. */
+  template: string | null;
 }
 
 /** The policy of a link created with no choices: previewers get the generic card. */
-export const DEFAULT_POLICY: Readonly<LinkPolicy> = Object.freeze({ preview: "card" });
+export const DEFAULT_POLICY: Readonly<LinkPolicy> = Object.freeze({ preview: "card", template: null });
 
 /**
  * Reads a stored policy. Malformed text or fields fall back to the defaults: a policy is written only by us, so a
@@ -22,8 +24,8 @@ export function parseLinkPolicy(text: string): LinkPolicy {
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== "object" || value === null) return DEFAULT_POLICY;
-    const preview = (value as Record<string, unknown>).preview;
-    return { preview: preview === "none" ? "none" : "card" };
+    const { preview, template } = value as Record<string, unknown>;
+    return { preview: preview === "none" ? "none" : "card", template: typeof template === "string" ? template : null };
   } catch {
     return DEFAULT_POLICY;
   }
@@ -38,5 +40,6 @@ export function parseLinkPolicy(text: string): LinkPolicy {
 export function policyText(choices: Partial<LinkPolicy>, extra: Record<string, unknown> = {}): string {
   const out: Record<string, unknown> = {};
   if (choices.preview !== undefined && choices.preview !== DEFAULT_POLICY.preview) out.preview = choices.preview;
+  if (typeof choices.template === "string") out.template = choices.template;
   return JSON.stringify({ ...out, ...extra });
 }

@@ -37,6 +37,11 @@ export interface Policy {
   allowIp?: readonly string[];
   /** CIDRs (or single addresses) the client must not be in. */
   denyIp?: readonly string[];
+  /**
+   * ISO 3166-1 alpha-2 codes the client address must resolve to; empty or absent: any country. An address the
+   * country database cannot place (private, loopback, unknown) is refused.
+   */
+  allowCountry?: readonly string[];
   passphrase?: PassphrasePolicy;
   passkey?: PasskeyPolicy;
   /**
@@ -59,7 +64,7 @@ export interface PolicyProofs {
   /** SHA-256 of the passphrase proof the client sent, or null if it sent none. */
   passphraseProofHash: Uint8Array | null;
   /** A verified passkey ceremony, or null when none was sent (or the one sent did not verify). */
-  passkey?: PasskeyProof | null;
+  passkey: PasskeyProof | null;
 }
 
 /** The facts a policy is judged against. */
@@ -70,10 +75,13 @@ export interface PolicyContext {
   now: number;
   /** True when `ip` falls in one of `cidrs` (each already validated at create). */
   ipIn(cidrs: readonly string[], ip: string): boolean;
+  /** The ISO 3166-1 alpha-2 country of `ip`, or null when it has none (private, loopback, not in the database). */
+  countryOf(ip: string): string | null;
 }
 
 export type PolicyRefusal =
   | "ip-denied"
+  | "country-denied"
   | "passphrase-required"
   | "passphrase-incorrect"
   | "passkey-required"
@@ -104,19 +112,24 @@ function passkeyMatches(rule: PasskeyPolicy, proof: PasskeyProof): boolean {
 }
 
 /**
- * THE policy decision of the session step. Address rules come first (a refused address learns nothing about a
- * passphrase or a passkey), then the passkey, then the passphrase. A link with both a passkey and a passphrase asks
- * for both, unless its policy allows the fallback: then either one opens it. A refusal changes nothing; counting a
- * wrong passphrase is the caller's job.
+ * THE policy decision of the session step. Where the client is comes first (address rules, then its country: a
+ * refused place learns nothing about a passphrase or a passkey), then the passkey, then the passphrase. A link with
+ * both a passkey and a passphrase asks for both, unless its policy allows the fallback: then either one opens it. A
+ * passkey rule opens only with a verified ceremony (fail closed). A refusal changes nothing; counting a wrong
+ * passphrase is the caller's job.
  * @example evaluatePolicy({ denyIp: ["10.0.0.0/8"] }, ctx).ok // false when ctx.clientIp is 10.1.2.3
  */
 export function evaluatePolicy(policy: Readonly<Policy>, context: PolicyContext): PolicyDecision {
   const { clientIp, proofs, ipIn } = context;
   if (policy.denyIp !== undefined && policy.denyIp.length > 0 && ipIn(policy.denyIp, clientIp)) return { ok: false, reason: "ip-denied" };
   if (policy.allowIp !== undefined && policy.allowIp.length > 0 && !ipIn(policy.allowIp, clientIp)) return { ok: false, reason: "ip-denied" };
+  if (policy.allowCountry !== undefined && policy.allowCountry.length > 0) {
+    const country = context.countryOf(clientIp);
+    if (country === null || !policy.allowCountry.includes(country)) return { ok: false, reason: "country-denied" };
+  }
   const fallback = policy.passphraseFallback === true && policy.passphrase !== undefined;
   if (policy.passkey !== undefined) {
-    const ceremony = proofs.passkey ?? null;
+    const ceremony = proofs.passkey;
     if (ceremony !== null) {
       if (!passkeyMatches(policy.passkey, ceremony)) return { ok: false, reason: "passkey-mismatch" };
       // Either factor opens a fallback link: the passkey did.
@@ -138,11 +151,18 @@ export interface PasskeyRequirement {
   passphrase_fallback: boolean;
 }
 
-/** What the recipient's page is told it will be asked: never the address lists, the proof hash or the handle. */
-export function policyRequirements(
-  policy: Readonly<Policy>,
-): { passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS }; passkey?: PasskeyRequirement } {
-  const out: { passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS }; passkey?: PasskeyRequirement } = {};
+/** What a recipient's page is told it will be asked. */
+export interface PolicyRequirements {
+  passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS };
+  passkey?: PasskeyRequirement;
+}
+
+/**
+ * What the recipient's page is told it will be asked: never the address or country lists, never the proof hash,
+ * never a passkey handle.
+ */
+export function policyRequirements(policy: Readonly<Policy>): PolicyRequirements {
+  const out: PolicyRequirements = {};
   if (policy.passphrase !== undefined) out.passphrase = { salt: policy.passphrase.salt, params: PASSPHRASE_PARAMS };
   if (policy.passkey !== undefined) {
     out.passkey = { mode: policy.passkey.mode, passphrase_fallback: policy.passphraseFallback === true && policy.passphrase !== undefined };
@@ -154,8 +174,8 @@ const stringList = (value: unknown): string[] | undefined =>
   Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : undefined;
 
 /**
- * Reads the recipient policy from a link's stored policy JSON (keys allow_ip, deny_ip, passphrase {salt, proof_hash},
- * passkey {mode, handle}, passphrase_fallback).
+ * Reads the recipient policy from a link's stored policy JSON (keys allow_ip, deny_ip, allow_country, passphrase
+ * {salt, proof_hash}, passkey {mode, handle}, passphrase_fallback).
  * Malformed text is a bug (only we write it): it yields a policy that refuses every address rather than none.
  */
 export function parsePolicy(text: string): Policy {
@@ -173,6 +193,10 @@ export function parsePolicy(text: string): Policy {
   const deny = stringList(record.deny_ip);
   if (allow) policy.allowIp = allow;
   if (deny) policy.denyIp = deny;
+  if (record.allow_country !== undefined) {
+    // A country rule we cannot read must still refuse: an impossible code matches no address.
+    policy.allowCountry = stringList(record.allow_country) ?? ["--"];
+  }
   const pass = record.passphrase as Record<string, unknown> | undefined;
   if (pass && typeof pass.salt === "string" && typeof pass.proof_hash === "string") {
     policy.passphrase = { salt: pass.salt, proofHash: pass.proof_hash };
@@ -217,6 +241,7 @@ export function policyFields(policy: Readonly<Policy>): Record<string, unknown> 
   const out: Record<string, unknown> = {};
   if (policy.allowIp && policy.allowIp.length > 0) out.allow_ip = policy.allowIp;
   if (policy.denyIp && policy.denyIp.length > 0) out.deny_ip = policy.denyIp;
+  if (policy.allowCountry && policy.allowCountry.length > 0) out.allow_country = policy.allowCountry;
   if (policy.passphrase) out.passphrase = { salt: policy.passphrase.salt, proof_hash: policy.passphrase.proofHash };
   if (policy.passkey) out.passkey = policy.passkey.mode === "required" ? { mode: "required" } : { mode: "recipient", handle: policy.passkey.handle };
   if (policy.passphraseFallback === true) out.passphrase_fallback = true;

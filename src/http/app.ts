@@ -9,11 +9,16 @@ import { handleError, sendError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { createPowService } from "./pow.js";
 import { loadPreviewerRegistry } from "./previewers.js";
-import { registerRateLimit } from "./rate-limit.js";
+import { createCountryLookup } from "./country.js";
+import { loadPolicySetup } from "./policy-setup.js";
+import { createPassphraseLimiter, registerRateLimit } from "./rate-limit.js";
 import { registerLinkRoutes } from "./routes/links.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerPasskeyRoutes } from "./routes/passkeys.js";
 import { registerPageRoutes, sendUnavailablePage } from "./routes/pages.js";
+import { registerTemplateRoutes } from "./routes/templates.js";
+import { MAX_RECIPIENTS } from "./schemas.js";
+import { policySettingsFrom } from "../web/page-settings.js";
 import { NO_STORE_HEADERS, baseHeaders } from "./security-headers.js";
 import { createLinkVisits } from "./visits.js";
 import { createPasskeyService } from "./webauthn.js";
@@ -43,7 +48,11 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
   const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
   // Read once at start: a bad ONCELINK_PREVIEWERS_FILE stops the start with a ConfigError naming it.
   const previewers = loadPreviewerRegistry(deps.config.previewersFile);
-  const routeDeps: RouteDeps = {
+  // Likewise a bad ONCELINK_POLICY_FILE or ONCELINK_COUNTRY_DB.
+  const policySetup = loadPolicySetup(deps.config);
+  const countryOf = createCountryLookup(deps.config.countryDb);
+  const rateLimitSubkey = deriveSubkey(deps.keyring, "rate-limit");
+  const routeDeps: Omit<RouteDeps, "passphraseLimiter"> = {
     ...deps,
     metrics,
     pow: createPowService({
@@ -57,6 +66,8 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     visits: createLinkVisits({ store: deps.store, metrics, registry: previewers, now: deps.now, log: app.log }),
     deviceKeys: new DeviceKeyCache(),
     passkeys: createPasskeyService({ publicUrl: deps.config.publicUrl, hmacKey: deriveSubkey(deps.keyring, "webauthn") }),
+    policySetup,
+    countryOf,
   };
 
   await app.register(swagger, {
@@ -100,21 +111,24 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
   });
 
   await registerRateLimit(app, {
-    subkey: deriveSubkey(deps.keyring, "rate-limit"),
+    subkey: rateLimitSubkey,
     now: deps.now,
     ...(deps.rateLimits ? { backend: deps.rateLimits } : {}),
   });
-  registerLinkRoutes(app, routeDeps);
-  registerPasskeyRoutes(app, routeDeps);
+  const passphraseLimiter = createPassphraseLimiter(app, { max: deps.config.rateLimitPassphrase, subkey: rateLimitSubkey, now: deps.now });
+  registerLinkRoutes(app, { ...routeDeps, passphraseLimiter });
+  registerPasskeyRoutes(app, { ...routeDeps, passphraseLimiter });
+  registerTemplateRoutes(app, policySetup);
   registerPageRoutes(app, {
     assetDir: opts.assetDir ?? fileURLToPath(new URL("../assets", import.meta.url)),
     visits: routeDeps.visits,
     settings: {
       clipboardClearSeconds: deps.config.clipboardClearSeconds,
       ttl: { min: deps.config.minTtlSeconds, max: deps.config.maxTtlSeconds, default: deps.config.defaultTtlSeconds },
+      policy: policySettingsFrom(policySetup, MAX_RECIPIENTS),
     },
   });
-  registerOpsRoutes(app, routeDeps);
+  registerOpsRoutes(app, { ...routeDeps, passphraseLimiter });
 
   const purge = setInterval(() => {
     deps.store.purgeExpired(deps.now()).then(

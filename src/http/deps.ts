@@ -1,11 +1,14 @@
 import type { Config } from "../config.js";
 import type { PreviewerRegistry } from "../core/classify.js";
+import type { PolicySetup } from "../core/templates.js";
 import type { RandomBytes } from "../core/ids.js";
 import type { DeviceKeyCache } from "../crypto/device-key.js";
 import type { Keyring } from "../crypto/keyring.js";
 import type { LinkStore, RateLimitBackend } from "../store/link-store.js";
+import type { CountryLookup } from "./country.js";
 import type { Metrics } from "./metrics.js";
 import type { PowService } from "./pow.js";
+import type { PassphraseLimiter } from "./rate-limit.js";
 import type { LinkVisits } from "./visits.js";
 import type { PasskeyService } from "./webauthn.js";
 
@@ -37,4 +40,10 @@ export interface RouteDeps extends AppDeps {
   deviceKeys: DeviceKeyCache;
   /** WebAuthn options and verification for passkey links and enrolments. */
   passkeys: PasskeyService;
+  /** Templates, default and minimums (built-ins plus ONCELINK_POLICY_FILE). */
+  policySetup: PolicySetup;
+  /** Client address to country (the bundled database or ONCELINK_COUNTRY_DB). */
+  countryOf: CountryLookup;
+  /** The per-address limit on passphrase tries across links; null when RATE_LIMIT_PASSPHRASE is 0. */
+  passphraseLimiter: PassphraseLimiter | null;
 }

@@ -31,3 +31,20 @@ export function ipIn(cidrs: readonly string[], ip: string): boolean {
   if (version === 0) return false;
   return list.check(address, version === 4 ? "ipv4" : "ipv6");
 }
+
+/**
+ * True when the CIDR `inner` lies wholly inside one of `outers` (same family, a prefix at least as long, and its
+ * network address inside). A template's network list may be narrowed this way, never widened.
+ * @example cidrWithin("10.1.0.0/16", ["10.0.0.0/8"]) // true
+ */
+export function cidrWithin(inner: string, outers: readonly string[]): boolean {
+  const a = parseCidr(inner);
+  if (a === null) return false;
+  return outers.some((outer) => {
+    const b = parseCidr(outer);
+    if (b === null || b.family !== a.family || a.prefix < b.prefix) return false;
+    const list = new BlockList();
+    list.addSubnet(b.address, b.prefix, b.family);
+    return list.check(a.address, a.family);
+  });
+}

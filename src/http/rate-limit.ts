@@ -40,10 +40,12 @@ export function sharedRateLimitStore(backend: RateLimitBackend, now: () => numbe
       );
     }
 
-    // The plugin hands the merged limit options, with the route's own options under `routeInfo`.
+    // The plugin hands the merged limit options, with the route's own options under `routeInfo` (empty for a
+    // limiter made with createRateLimit, whose keys carry their own prefix).
     child(routeOptions: object): SharedRateLimitStore {
       const route = (routeOptions as { routeInfo?: { method?: unknown; url?: unknown } }).routeInfo;
-      return new SharedRateLimitStore(undefined, `${this.#prefix}${String(route?.method)} ${String(route?.url)}:`);
+      if (route?.method === undefined) return new SharedRateLimitStore(undefined, this.#prefix);
+      return new SharedRateLimitStore(undefined, `${this.#prefix}${String(route.method)} ${String(route.url)}:`);
     }
   };
 }
@@ -69,4 +71,29 @@ export async function registerRateLimit(
 /** The route config that applies a per-minute limit, or none when `max` is 0 (limit off). */
 export function rateLimitFor(max: number): { rateLimit?: { max: number; timeWindow: number } } {
   return max > 0 ? { rateLimit: { max, timeWindow: RATE_LIMIT_WINDOW_MS } } : {};
+}
+
+/** Window of the per-address passphrase limit. */
+export const PASSPHRASE_WINDOW_MS = 15 * 60_000;
+
+/** Counts one passphrase try of a client; says when it is over the limit and how long until the window ends. */
+export type PassphraseLimiter = (request: FastifyRequest) => Promise<{ limited: false } | { limited: true; retryAfterSeconds: number }>;
+
+/**
+ * The per-address limit on passphrase tries, across all links: every session request that carries a passphrase
+ * proof counts, before the proof is compared, so parallel guesses cannot slip past a check-then-count race. It uses
+ * the same counters as the route limits (shared through PostgreSQL between nodes). Null when `max` is 0 (off).
+ */
+export function createPassphraseLimiter(app: FastifyInstance, opts: { max: number; subkey: Uint8Array; now: () => number }): PassphraseLimiter | null {
+  if (opts.max <= 0) return null;
+  const check = app.createRateLimit({
+    max: opts.max,
+    timeWindow: PASSPHRASE_WINDOW_MS,
+    keyGenerator: (request: FastifyRequest) => `passphrase:${rateLimitKey(opts.subkey, opts.now(), request.ip)}`,
+  });
+  return async (request) => {
+    const result = await check(request);
+    if (result.isAllowed || !result.isExceeded) return { limited: false };
+    return { limited: true, retryAfterSeconds: Math.max(1, result.ttlInSeconds) };
+  };
 }

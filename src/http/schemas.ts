@@ -1,5 +1,6 @@
 import { Type } from "@fastify/type-provider-typebox";
 import { PasskeyResponse } from "./passkey-schemas.js";
+import { MAX_RECIPIENTS } from "../core/templates.js";
 
 /** Path parameter of every link route. The exact shape is checked in the handler so that a malformed id gets
  * the same 404 as an unknown one. */
@@ -24,6 +25,13 @@ export const CreateLinkPolicy = Type.Object(
     deny_ip: Type.Optional(
       Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64, description: "CIDRs (IPv4 or IPv6) or single addresses that may not open the link." }),
     ),
+    allow_country: Type.Optional(
+      Type.Array(Type.String({ maxLength: 8 }), {
+        maxItems: 64,
+        description:
+          "ISO 3166-1 alpha-2 codes (e.g. DE, FR) the recipient's address must resolve to. Private, loopback and unknown addresses resolve to no country and are refused.",
+      }),
+    ),
     passphrase: Type.Optional(
       Type.Object(
         {
@@ -42,6 +50,8 @@ export const CreateLinkPolicy = Type.Object(
   { additionalProperties: false, description: "Recipient policy, checked at the session step. The address lists are never shown to recipients." },
 );
 
+export { MAX_RECIPIENTS } from "../core/templates.js";
+
 export const CreateLinkBody = Type.Object(
   {
     content: Type.Optional(Type.String({ description: "Plaintext (server-encrypted mode)." })),
@@ -50,14 +60,34 @@ export const CreateLinkBody = Type.Object(
     ),
     ttl: Type.Optional(Type.Integer({ minimum: 1, description: "Lifetime in seconds (default 24 h)." })),
     policy: Type.Optional(CreateLinkPolicy),
+    template: Type.Optional(
+      Type.String({
+        maxLength: 32,
+        description:
+          'A policy template id (see GET /api/v1/templates): "lightweight", "standard", "ultra-secure" or one of the operator\'s. Its values fill what the request leaves out; what the request says may only be stricter.',
+      }),
+    ),
+    recipients: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_RECIPIENTS,
+        description: "How many independent one-time links to issue for the same content (default 1), each with its own id, manage token and data key.",
+      }),
+    ),
     passkey: Type.Optional(
-      Type.Literal("required", { description: 'The recipient must complete a passkey ceremony with user verification at the click (any passkey).' }),
+      Type.Literal("required", {
+        description:
+          "The recipient must complete a passkey ceremony with user verification at the click (any passkey). A template or minimum that needs a passkey is met by this or by passkey_handle.",
+      }),
     ),
     passkey_handle: Type.Optional(
       Type.String({ maxLength: 128, description: "Only the passkey enrolled under this handle opens the link (see POST /api/v1/enrolments)." }),
     ),
     passphrase_fallback: Type.Optional(
-      Type.Boolean({ description: "With a passkey and a passphrase: either one opens the link (the passphrase is then not mixed into the key)." }),
+      Type.Boolean({
+        description:
+          "With a passkey and a passphrase: either one opens the link (the passphrase is then not mixed into the key). Refused (TEMPLATE_CONFLICT, POLICY_MINIMUM) when the template or the server requires a passkey or a passphrase.",
+      }),
     ),
     preview: Type.Optional(
       Type.Union([Type.Literal("card"), Type.Literal("none")], {
@@ -69,12 +99,22 @@ export const CreateLinkBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const CreateLinkResponse = Type.Object({
+const CreatedLinkFields = {
   id: Type.String(),
   url: Type.String({ description: "Recipient link without fragment; a client-encrypting client appends #key." }),
   manage_url: Type.String({ description: "Sender's manage link; the manage token is in the fragment." }),
   expires_at: Type.String({ format: "date-time" }),
-});
+};
+
+export const CreateLinkResponse = Type.Object(
+  {
+    ...CreatedLinkFields,
+    links: Type.Array(Type.Object(CreatedLinkFields, { additionalProperties: false }), {
+      description: "Every link issued (one per recipient); the top-level fields repeat the first.",
+    }),
+  },
+  { description: "The first (or only) link's fields, and every link under links." },
+);
 
 export const LinkInfoResponse = Type.Object({
   state: Type.Literal("fresh"),
@@ -220,6 +260,51 @@ export const StatusResponse = Type.Object({
     ),
     { description: "Automated visits seen on the link, oldest first (class and time only; at most 100)." },
   ),
+  policy: Type.Object(
+    {
+      template: Type.Union([Type.String(), Type.Null()], { description: "The template the link was made with." }),
+      passphrase: Type.Boolean(),
+      passkey: Type.Boolean(),
+      preview: Type.Union([Type.Literal("card"), Type.Literal("none")]),
+      allow_country: Type.Array(Type.String()),
+      allow_ip: Type.Array(Type.String()),
+      deny_ip: Type.Array(Type.String()),
+    },
+    { additionalProperties: false, description: "The link's policy, for its sender only (never the passphrase or anything derived from it)." },
+  ),
+});
+
+const TemplateSummary = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String({ description: "Display name in the requested language (Accept-Language)." }),
+    summary: Type.String({ description: "What the template does, in plain words." }),
+    built_in: Type.Boolean(),
+    ttl: Type.Integer({ description: "Lifetime in seconds, and the longest a sender may choose with it." }),
+    passphrase: Type.Boolean(),
+    passkey: Type.Boolean(),
+    preview: Type.Union([Type.Literal("card"), Type.Literal("none")]),
+    allow_country: Type.Array(Type.String(), { description: "Countries the template fixes (a sender may only narrow them)." }),
+    country_required: Type.Boolean({ description: "The sender must name the countries." }),
+    networks: Type.Boolean({ description: "The template limits the networks (the ranges themselves are not listed)." }),
+  },
+  { additionalProperties: false },
+);
+
+export const TemplatesResponse = Type.Object({
+  templates: Type.Array(TemplateSummary),
+  default_template: Type.Union([Type.String(), Type.Null()]),
+  minimums: Type.Object(
+    {
+      passphrase: Type.Boolean(),
+      passkey: Type.Boolean(),
+      max_ttl: Type.Union([Type.Integer(), Type.Null()]),
+      preview: Type.Union([Type.Literal("card"), Type.Literal("none"), Type.Null()]),
+      allow_country: Type.Array(Type.String()),
+    },
+    { additionalProperties: false, description: "What this server requires of every link." },
+  ),
+  max_recipients: Type.Integer(),
 });
 
 /** Standard error responses, referenced by each route. */

@@ -27,12 +27,25 @@ export const CREATE_IDS = {
   ttlAmount: "ttl-amount",
   ttlUnit: "ttl-unit",
   passphrase: "passphrase",
+  passphraseLabel: "passphrase-label",
+  passkeyGroup: "passkey-group",
+  passkeyLegend: "passkey-legend",
+  passkeyDemanded: "passkey-demanded",
   passkeyNone: "passkey-none",
   passkeyRequired: "passkey-required",
   passkeyRecipient: "passkey-recipient",
   passkeyHandleField: "passkey-handle-field",
   passkeyHandle: "passkey-handle",
   passkeyFallback: "passkey-fallback",
+  passkeyFallbackBlocked: "passkey-fallback-blocked",
+  minimums: "minimums",
+  templateGroup: "template-group",
+  countries: "countries",
+  countriesLabel: "countries-label",
+  countriesWithin: "countries-within",
+  countriesNames: "countries-names",
+  networks: "networks",
+  recipients: "recipients",
   submit: "create-submit",
   resultView: "view-result",
   resultHeading: "result-heading",
@@ -47,7 +60,13 @@ export const CREATE_IDS = {
   manage: "manage-link",
   copyManage: "copy-manage",
   again: "create-again",
+  singleResult: "result-single",
+  manyResult: "result-many",
+  manyList: "result-list",
 } as const;
+
+/** The id of a template's radio button on the create page ("" is the sender's own settings; template ids never start with a dash). */
+export const templateRadioId = (templateId: string): string => (templateId === "" ? "template--own" : `template-${templateId}`);
 
 /** Ids of the open (interstitial + reveal) page. */
 export const OPEN_IDS = {
@@ -55,10 +74,13 @@ export const OPEN_IDS = {
   freshView: "view-fresh",
   freshHeading: "fresh-heading",
   passphraseField: "passphrase-field",
+  requirements: "requirements",
+  requiresPasskey: "requires-passkey",
+  requiresPassphrase: "requires-passphrase",
+  requiresEither: "requires-either",
   passphrase: "passphrase",
-  passkeyNote: "passkey-note",
-  passkeyText: "passkey-text",
-  passkeyFallbackHint: "passkey-fallback-hint",
+  /** A fallback link's switch between its passkey and its passphrase. */
+  factorSwitch: "factor-switch",
   usePassphrase: "use-passphrase",
   usePasskey: "use-passkey",
   reveal: "reveal",

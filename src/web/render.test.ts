@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { en, type MessageKey } from "./i18n/en.js";
 import { SUPPORTED_LOCALES } from "./i18n/index.js";
 import { COMMON_IDS, CREATE_IDS, MANAGE_IDS, OPEN_IDS } from "./page-ids.js";
+import { DEFAULT_POLICY_SETTINGS } from "./page-settings.js";
 import {
   escapeHtml,
   jsonForScriptBlock,
@@ -67,7 +68,7 @@ describe("renderPage", () => {
   it.each(PAGES)("%s: labels every form control and shows no raw keys or placeholders", (page) => {
     const html = renderPage(page, { locale: "en" });
     for (const m of html.matchAll(/<(textarea|select|input)\b[^>]*\bid="([^"]+)"/g)) {
-      expect(html, `label for #${m[2]}`).toContain(`<label for="${m[2]}">`);
+      expect(html, `label for #${m[2]}`).toMatch(new RegExp(`<label (id="[^"]+" )?for="${m[2]}">`));
     }
     const visible = html.replace(/<script type="application\/json"[\s\S]*?<\/script>/, "");
     for (const key of Object.keys(en)) expect(visible).not.toContain(`>${key}<`);
@@ -87,6 +88,8 @@ describe("renderPage", () => {
     if (page === "create") {
       delete (needed as Partial<typeof needed>).unavailableView;
       delete (needed as Partial<typeof needed>).unavailableHeading;
+      // Present only when the operator set minimums; the script does not look it up.
+      delete (needed as Partial<typeof needed> & { minimums?: string }).minimums;
     }
     for (const id of Object.values(needed)) expect(html, `#${id}`).toContain(`id="${id}"`);
   });
@@ -126,10 +129,11 @@ describe("renderPage", () => {
     return [...select.matchAll(/<option value="(\w+)"( selected)?>([^<]+)<\/option>/g)].map((o) => [o[1]!, o[3]!, !!o[2]]);
   }
 
-  it("offers the four lifetimes with one day preselected, and a custom one", () => {
+  it("offers the four lifetimes and the templates' own (3 days) with one day preselected, and a custom one", () => {
     expect(lifetimeOptions(renderPage("create", { locale: "en" }))).toEqual([
       ["3600", "1 hour", false],
       ["86400", "1 day", true],
+      ["259200", "3 days", false],
       ["604800", "7 days", false],
       ["2592000", "30 days", false],
       ["custom", "Custom…", false],
@@ -137,12 +141,13 @@ describe("renderPage", () => {
   });
 
   it("keeps the lifetimes inside the server's limits and preselects its default", () => {
-    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 } };
+    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 }, policy: DEFAULT_POLICY_SETTINGS };
     const html = renderPage("create", { locale: "en", settings });
     expect(lifetimeOptions(html)).toEqual([
       ["3600", "1 hour", false],
       ["7200", "2 hours", true],
       ["86400", "1 day", false],
+      ["259200", "3 days", false],
       ["604800", "7 days", false],
       ["custom", "Custom…", false],
     ]);
@@ -153,7 +158,7 @@ describe("renderPage", () => {
   it("tells the recipient how long a copied secret stays on the clipboard, as configured", () => {
     const hint = (seconds: number, locale = "en") =>
       /<p id="clipboard-hint"[^>]*>([^<]*)<\/p>/.exec(
-        renderPage("open", { locale, settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 } } }),
+        renderPage("open", { locale, settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 }, policy: DEFAULT_POLICY_SETTINGS } }),
       )?.[1];
     expect(hint(60)).toBe("A copy stays on the clipboard for 1 minute; then this page clears it, as long as the page is still open.");
     expect(hint(90)).toContain("90 seconds");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PAGE_SETTINGS, parsePageSettings } from "./page-settings.js";
+import { DEFAULT_PAGE_SETTINGS, DEFAULT_POLICY_SETTINGS, parsePageSettings } from "./page-settings.js";
 import { customTtl, splitTtl, ttlPresets } from "./ttl-choices.js";
 
 const LIMITS = { min: 60, max: 30 * 86_400, default: 86_400 };
@@ -45,13 +45,14 @@ describe("lifetimes on the create page", () => {
 
 describe("page settings", () => {
   it("round-trip, and fall back field by field when malformed", () => {
-    const good = { clipboardClearSeconds: 30, ttl: { min: 120, max: 3_600, default: 600 } };
-    expect(parsePageSettings(good)).toEqual(good);
+    const good = { clipboardClearSeconds: 30, ttl: { min: 120, max: 3_600, default: 600 }, policy: DEFAULT_POLICY_SETTINGS };
+    expect(parsePageSettings(JSON.parse(JSON.stringify(good)))).toEqual(good);
     expect(parsePageSettings(null)).toEqual(DEFAULT_PAGE_SETTINGS);
     expect(parsePageSettings({ clipboardClearSeconds: -1, ttl: { min: "x" } })).toEqual(DEFAULT_PAGE_SETTINGS);
     expect(parsePageSettings({ clipboardClearSeconds: 0, ttl: { min: 60, max: 3_600, default: 86_400 } })).toEqual({
       clipboardClearSeconds: 0,
       ttl: { min: 60, max: 3_600, default: 3_600 },
+      policy: DEFAULT_POLICY_SETTINGS,
     });
   });
 });

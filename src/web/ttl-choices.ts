@@ -15,12 +15,12 @@ export interface TtlLimits {
 }
 
 /**
- * The presets to offer: the standard ones that fit the limits, plus the server's default if it is not one of them,
- * in ascending order.
+ * The presets to offer: the standard ones that fit the limits, plus the server's default and any `extra` lifetimes
+ * (the policy templates' own) inside the limits, in ascending order.
  * @example ttlPresets({ min: 60, max: 604800, default: 7200 }) // [3600, 7200, 86400, 604800]
  */
-export function ttlPresets(limits: TtlLimits): number[] {
-  const fitting = TTL_CHOICES.filter((s) => s >= limits.min && s <= limits.max);
+export function ttlPresets(limits: TtlLimits, extra: readonly number[] = []): number[] {
+  const fitting = [...TTL_CHOICES, ...extra].filter((s) => s >= limits.min && s <= limits.max);
   return [...new Set([...fitting, limits.default])].sort((a, b) => a - b);
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLink } from "../../src/client/index.js";
+import { createLink, derivePassphrase, newPassphraseSalt } from "../../src/client/index.js";
 import {
   closeBrowsers,
   launchBrowser,
@@ -179,6 +179,53 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
     await check("manage unavailable");
   });
 
+  it("policies: a template chosen with an error, several result links, an interstitial that says what it will ask", async () => {
+    await page.goto(`${server.url}/`);
+    await heading(page, "Share a secret once");
+    await page.getByRole("textbox", { name: "Secret", exact: true }).fill(`a11y policy ${Date.now()}`);
+    await page.getByRole("radio", { name: "Ultra Secure" }).check();
+    await page.getByRole("button", { name: "Create link" }).click();
+    await page.getByRole("alert").filter({ hasText: "needs at least one country" }).waitFor();
+    await check("create form (template, countries missing)");
+    await page.getByRole("radio", { name: "Lightweight" }).check();
+    await page.getByRole("combobox", { name: "Number of links" }).selectOption("3");
+    await page.getByRole("button", { name: "Create link" }).click();
+    await heading(page, "Your 3 one-time links are ready");
+    for (const field of await page.getByRole("textbox").all()) recordSecrets(await field.inputValue());
+    await page.getByRole("button", { name: "Show QR code" }).nth(1).click();
+    await check("create result (three links)");
+
+    const salt = newPassphraseSalt();
+    const { proof } = await derivePassphrase("a11y words", salt);
+    const res = await fetch(`${server.url}/api/v1/links`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ content: "a11y passphrase", policy: { passphrase: { salt, proof } } }),
+    });
+    const created = (await res.json()) as { id: string; url: string; manage_url: string };
+    recordSecrets(created.id, created.manage_url.split("#")[1], proof, "a11y passphrase");
+    await page.goto(created.url);
+    await page.getByText("You will be asked for a passphrase.").waitFor();
+    await check("open fresh (asks for a passphrase)");
+
+    // Both factors: one list, the passkey line and the passphrase line, from the same code path.
+    const both = await fetch(`${server.url}/api/v1/links`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ content: "a11y both factors", passkey: "required", policy: { passphrase: { salt, proof } } }),
+    });
+    const twoFactor = (await both.json()) as { id: string; url: string; manage_url: string };
+    recordSecrets(twoFactor.id, twoFactor.manage_url.split("#")[1], "a11y both factors");
+    await page.goto(twoFactor.url);
+    const needs = page.getByRole("list", { name: "What you will need" });
+    await needs.getByText("You will be asked for a passphrase.").waitFor();
+    expect(await needs.getByRole("listitem").allInnerTexts()).toEqual([
+      expect.stringMatching(/^This link asks for a passkey\./),
+      "You will be asked for a passphrase.",
+    ]);
+    await check("open fresh (asks for a passkey and a passphrase)");
+  });
+
   it("other languages: the same pages in Japanese and German", async () => {
     const link = await newLink(`a11y ja ${Date.now()}`);
     await page.goto(`${server.url}/?lang=ja`);
@@ -192,7 +239,7 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
   });
 
   it("covered every state", () => {
-    expect(checked).toHaveLength(18);
+    expect(checked).toHaveLength(22);
   });
 });
 

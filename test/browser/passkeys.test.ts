@@ -2,7 +2,10 @@
 // "passkey required" opens with a user-verified ceremony and refuses one without user verification; a recipient
 // enrols a passkey under a handle on the enrolment page; a recipient-bound link refuses another handle's passkey
 // (the link stays unopened) and then opens with the right one; a fallback link opens with its passphrase; the enrol
-// page and the passkey interstitial pass axe. The server runs at http://localhost (a WebAuthn RP ID is a domain).
+// page and the passkey interstitial pass axe; an Ultra Secure link made on the create page (the template preselects
+// the passkey) opens only with a passkey from the country it names, the country coming from X-Forwarded-For through
+// a trusted proxy (TRUST_PROXY=loopback: the browser's peer is 127.0.0.1). The server runs at http://localhost (a
+// WebAuthn RP ID is a domain).
 import type { CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLink, getStatus, issueEnrolment } from "../../src/client/index.js";
@@ -15,7 +18,7 @@ let browser: LaunchedBrowser;
 const watched: PageProblems[] = [];
 
 beforeAll(async () => {
-  server = await startServer({ name: "browser-passkeys", publicHost: "localhost", env: { POW_MAX_NUMBER: "1000" } });
+  server = await startServer({ name: "browser-passkeys", publicHost: "localhost", env: { POW_MAX_NUMBER: "1000", TRUST_PROXY: "loopback" } });
   browser = await launchBrowser();
 });
 
@@ -152,6 +155,49 @@ describe("passkeys in Chromium", () => {
     await page.getByRole("button", { name: "Reveal" }).click();
     await heading(page, "Here is your secret");
     expect(await page.getByRole("textbox", { name: "Secret", exact: true }).inputValue()).toMatch(/^fallback /);
+    await page.close();
+  });
+
+  it("Ultra Secure from the create page: the template asks for the passkey, which opens it only from its country", async () => {
+    const DE = "194.25.0.1"; // Deutsche Telekom, as in test/policy-rules.test.ts
+    const NL = "193.0.6.139"; // RIPE NCC
+    const sender = await deviceTab();
+    const secret = `ultra secure ${Date.now()}`;
+    recordSecrets(secret);
+    await sender.page.bringToFront();
+    await sender.page.goto(`${server.url}/`);
+    await heading(sender.page, "Share a secret once");
+    await sender.page.getByRole("textbox", { name: "Secret", exact: true }).fill(secret);
+    await sender.page.getByRole("radio", { name: "Ultra Secure" }).check();
+    expect(await sender.page.getByRole("radio", { name: "Require a passkey" }).isChecked()).toBe(true);
+    expect(await sender.page.getByRole("radio", { name: "No passkey" }).isDisabled()).toBe(true);
+    await sender.page.getByLabel("Only people in these countries (required)").fill("DE");
+    await axeClean(sender.page, "create, Ultra Secure");
+    await sender.page.getByRole("button", { name: "Create link" }).click();
+    await heading(sender.page, "Your one-time link is ready");
+    const url = await sender.page.getByRole("textbox", { name: "Link for the recipient" }).inputValue();
+    const manageUrl = await sender.page.getByRole("textbox", { name: "Manage link (for you only)" }).inputValue();
+    recordSecrets(url, manageUrl, url.split("#")[1], manageUrl.split("#")[1]);
+    expect((await getStatus(manageUrl)).policy).toMatchObject({ template: "ultra-secure", passkey: true, allowCountry: ["DE"] });
+    await sender.page.close();
+
+    // A passkey from the wrong country opens nothing, and says where the problem is.
+    const abroad = await deviceTab();
+    await abroad.page.setExtraHTTPHeaders({ "x-forwarded-for": NL });
+    const refused = await reveal(abroad.page, url);
+    expect(refused).toContain("cannot be opened from where you are");
+    expect((await getStatus(manageUrl)).state).toBe("fresh");
+    await abroad.page.close();
+
+    const { page } = await deviceTab();
+    await page.setExtraHTTPHeaders({ "x-forwarded-for": DE });
+    await page.goto(url);
+    await heading(page, "Someone shared a secret with you");
+    const needs = await page.getByRole("list", { name: "What you will need" }).innerText();
+    expect(needs).toContain("This link asks for a passkey.");
+    expect(await reveal(page, url)).toBe("revealed");
+    expect(await page.getByRole("textbox", { name: "Secret", exact: true }).inputValue()).toBe(secret);
+    expect((await getStatus(manageUrl)).state).toBe("consumed");
     await page.close();
   });
 

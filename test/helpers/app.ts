@@ -18,7 +18,7 @@ import { LOG_DIR, recordSecrets } from "./secrets.js";
 const ROOT = new URL("../..", import.meta.url).pathname;
 
 /** Limits no suite reaches by accident (every injected request comes from one address); rate-limit tests set their own. */
-export const RELAXED_RATE_LIMITS = { RATE_LIMIT_CREATE: "1000000", RATE_LIMIT_OPEN: "1000000" } as const;
+export const RELAXED_RATE_LIMITS = { RATE_LIMIT_CREATE: "1000000", RATE_LIMIT_OPEN: "1000000", RATE_LIMIT_PASSPHRASE: "1000000" } as const;
 
 /** A link's row as stored: its state, and whether the sealed content and wrapped key are still there. */
 export interface StoredRow {

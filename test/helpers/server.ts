@@ -75,6 +75,7 @@ export async function startServer(
       // Suites drive many requests from one address: limits they do not test stay out of their way.
       RATE_LIMIT_CREATE: "1000000",
       RATE_LIMIT_OPEN: "1000000",
+      RATE_LIMIT_PASSPHRASE: "1000000",
       ...(await databaseEnv(dataDir)),
       ...opts.env,
     },

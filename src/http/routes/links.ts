@@ -6,8 +6,9 @@ import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, PASSKEY_CREDENTIAL_HEADER, 
 import { errorBody } from "../../core/errors.js";
 import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
-import { effectiveState, resolveTtl, type LinkMeta } from "../../core/link.js";
-import { policyText } from "../../core/link-policy.js";
+import { parseCountryCodes } from "../../core/countries.js";
+import { effectiveState, type LinkMeta } from "../../core/link.js";
+import { parseLinkPolicy, policyText } from "../../core/link-policy.js";
 import {
   PASSPHRASE_PROOF_BYTES,
   evaluatePolicy,
@@ -15,8 +16,8 @@ import {
   parsePolicy,
   policyFields,
   policyRequirements,
-  type Policy,
 } from "../../core/policy.js";
+import { resolveCreate, type CreateChoices } from "../../core/templates.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
 import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../../crypto/device-key.js";
 import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
@@ -24,7 +25,7 @@ import { openContent, sealContent } from "../../crypto/server-layer.js";
 import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from "../../crypto/session-token.js";
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
-import { ipIn, validCidrs } from "../ip-rules.js";
+import { cidrWithin, ipIn, validCidrs } from "../ip-rules.js";
 import { verifyOpenCeremony } from "../passkey-proof.js";
 import { passkeyBinding, responseCredentialId } from "../webauthn.js";
 import { rateLimitFor } from "../rate-limit.js";
@@ -116,30 +117,49 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       config: rateLimitFor(config.rateLimitCreate),
     },
     async (request, reply) => {
-      const { content, ciphertext, ttl, preview, policy: policyBody, passkey, passkey_handle: handleText, passphrase_fallback: fallback } = request.body;
+      const {
+        content,
+        ciphertext,
+        ttl,
+        preview,
+        policy: policyBody,
+        template,
+        recipients = 1,
+        passkey,
+        passkey_handle: handleText,
+        passphrase_fallback: fallback,
+      } = request.body;
       if ((content === undefined) === (ciphertext === undefined)) return sendError(reply, "CONTENT_MISSING");
-      const recipientPolicy: Policy = {};
+      const choices: CreateChoices = {};
+      if (template !== undefined) choices.template = template;
+      if (ttl !== undefined) choices.ttl = ttl;
+      if (preview !== undefined) choices.preview = preview;
       if (passkey !== undefined && handleText !== undefined) {
         return sendError(reply, "POLICY_INVALID", "Send passkey or passkey_handle, not both.");
       }
-      if (passkey === "required") recipientPolicy.passkey = { mode: "required" };
+      if (passkey === "required") choices.passkey = { mode: "required" };
       if (handleText !== undefined) {
         const handle = normalizePasskeyHandle(handleText);
         if (handle === null) return sendError(reply, "HANDLE_INVALID");
         // Only an enrolled handle: a link for a free handle would open for whoever enrolled it first.
         if ((await store.getPasskey(handle)) === null) return sendError(reply, "HANDLE_UNKNOWN");
-        recipientPolicy.passkey = { mode: "recipient", handle };
+        choices.passkey = { mode: "recipient", handle };
       }
-      if (fallback === true) recipientPolicy.passphraseFallback = true;
+      if (fallback === true) choices.passphraseFallback = true;
       if (policyBody !== undefined) {
-        const { allow_ip: allowIp = [], deny_ip: denyIp = [], passphrase } = policyBody;
+        const { allow_ip: allowIp = [], deny_ip: denyIp = [], allow_country: allowCountry, passphrase } = policyBody;
         if (!validCidrs(allowIp) || !validCidrs(denyIp)) return sendError(reply, "POLICY_INVALID");
-        if (allowIp.length > 0) recipientPolicy.allowIp = allowIp.map((c) => c.trim());
-        if (denyIp.length > 0) recipientPolicy.denyIp = denyIp.map((c) => c.trim());
+        if (allowIp.length > 0) choices.allowIp = allowIp.map((c) => c.trim());
+        if (denyIp.length > 0) choices.denyIp = denyIp.map((c) => c.trim());
+        if (allowCountry !== undefined) {
+          const codes = parseCountryCodes(allowCountry);
+          if (codes === null) return sendError(reply, "POLICY_INVALID", "The countries must be ISO 3166-1 alpha-2 codes such as DE or FR.");
+          choices.allowCountry = codes;
+        }
         if (passphrase !== undefined) {
           const proof = Buffer.from(passphrase.proof, "base64url");
           if (proof.length !== PASSPHRASE_PROOF_BYTES || proof.toString("base64url") !== passphrase.proof) return sendError(reply, "POLICY_INVALID");
-          recipientPolicy.passphrase = { salt: passphrase.salt, proofHash: sha256(proof).toString("base64url") };
+          choices.passphrase = { salt: passphrase.salt, proofHash: sha256(proof).toString("base64url") };
         }
       }
       let plaintext: Uint8Array;
@@ -154,39 +174,47 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       }
       if (plaintext.length === 0) return sendError(reply, "CONTENT_EMPTY");
       if (plaintext.length > config.maxSecretBytes) return sendError(reply, "PAYLOAD_TOO_LARGE");
-      const ttlSeconds = resolveTtl(ttl, {
-        defaultSeconds: config.defaultTtlSeconds,
-        maxSeconds: config.maxTtlSeconds,
-        minSeconds: config.minTtlSeconds,
-      });
-      if (ttlSeconds === null) {
-        return sendError(reply, "TTL_INVALID", `The lifetime must be between ${config.minTtlSeconds} and ${config.maxTtlSeconds} seconds.`);
-      }
-      const id = newSecret(deps.random);
-      const manageToken = newSecret(deps.random);
-      const idHash = sha256(id);
-      const sealed = sealContent(keyring, plaintext, idHash);
+      // The template's values fill what the request left out; the minimums bind every link. Weaker is refused.
+      const resolved = resolveCreate(
+        choices,
+        deps.policySetup,
+        { minTtlSeconds: config.minTtlSeconds, maxTtlSeconds: config.maxTtlSeconds, defaultTtlSeconds: config.defaultTtlSeconds },
+        cidrWithin,
+      );
+      if (!resolved.ok) return sendError(reply, resolved.code, resolved.message);
       const now = deps.now();
-      const expiresAt = now + ttlSeconds * 1000;
-      await store.createLink({
-        idHash,
-        manageHash: sha256(manageToken),
-        kind: content !== undefined ? "text" : "ciphertext",
-        keyVersion: sealed.keyVersion,
-        wrappedKey: sealed.wrappedKey,
-        sealed: sealed.sealed,
-        policy: policyText({ preview }, policyFields(recipientPolicy)),
-        createdAt: now,
-        expiresAt,
-      });
-      metrics.linksCreated.inc({ encryption: content !== undefined ? "server" : "client" });
-      logEvent(request, "link.created", idHash);
-      return reply.code(201).send({
-        id,
-        url: `${config.publicUrl}/l/${id}`,
-        manage_url: `${config.publicUrl}/m/${id}#${manageToken}`,
-        expires_at: iso(expiresAt),
-      });
+      const expiresAt = now + resolved.ttlSeconds * 1000;
+      const policy = policyText({ preview: resolved.preview, template: resolved.template }, policyFields(resolved.policy));
+      const kind = content !== undefined ? "text" : "ciphertext";
+      // One link per recipient, each with its own id, manage token and data key; the writes share a commit.
+      const links = await Promise.all(
+        Array.from({ length: recipients }, async () => {
+          const id = newSecret(deps.random);
+          const manageToken = newSecret(deps.random);
+          const idHash = sha256(id);
+          const sealed = sealContent(keyring, plaintext, idHash);
+          await store.createLink({
+            idHash,
+            manageHash: sha256(manageToken),
+            kind,
+            keyVersion: sealed.keyVersion,
+            wrappedKey: sealed.wrappedKey,
+            sealed: sealed.sealed,
+            policy,
+            createdAt: now,
+            expiresAt,
+          });
+          logEvent(request, "link.created", idHash);
+          return {
+            id,
+            url: `${config.publicUrl}/l/${id}`,
+            manage_url: `${config.publicUrl}/m/${id}#${manageToken}`,
+            expires_at: iso(expiresAt),
+          };
+        }),
+      );
+      metrics.linksCreated.inc({ encryption: content !== undefined ? "server" : "client" }, recipients);
+      return reply.code(201).send({ ...links[0]!, links });
     },
   );
 
@@ -277,6 +305,15 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       // A passkey ceremony is verified against the challenge of this very open (link, proof-of-work challenge, device
       // key): a response made for another open, another device or another site verifies nowhere else.
       if (policy.passkey !== undefined && request.body.passkey !== undefined && deviceKey === null) return sendError(reply, "DEVICE_KEY_REQUIRED");
+      if (policy.passphrase !== undefined && proofText !== undefined && deps.passphraseLimiter !== null) {
+        // Counted before the comparison: one address cannot spread guesses over many links (or many recipients'
+        // links of one create, which share a passphrase) faster than the limit.
+        const limit = await deps.passphraseLimiter(request);
+        if (limit.limited) {
+          reply.header("retry-after", String(limit.retryAfterSeconds));
+          return sendError(reply, "RATE_LIMITED");
+        }
+      }
       const ceremony =
         policy.passkey === undefined || deviceKey === null
           ? null
@@ -291,6 +328,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         clientIp: request.ip,
         now,
         ipIn,
+        countryOf: deps.countryOf,
         proofs: {
           passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")),
           passkey: ceremony?.proof ?? null,
@@ -298,6 +336,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       });
       if (!decision.ok) {
         if (decision.reason === "ip-denied") return sendError(reply, "POLICY_DENIED");
+        if (decision.reason === "country-denied") return sendError(reply, "COUNTRY_DENIED");
         if (decision.reason === "passphrase-required") return sendError(reply, "PASSPHRASE_REQUIRED");
         // A wrong passkey is not counted against the link: it cannot be guessed, so a limit would protect nothing
         // and only let anyone holding the link destroy it. The per-address rate limit bounds the tries.
@@ -425,12 +464,24 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const { meta } = auth;
       const state = effectiveState(meta, deps.now());
       const events = await store.listEvents(auth.idHash);
+      const choices = parseLinkPolicy(meta.policy);
+      const policy = parsePolicy(meta.policy);
       return {
         state,
         created_at: iso(meta.createdAt),
         expires_at: iso(meta.expiresAt),
         consumed_at: state === "consumed" && meta.endedAt !== null ? iso(meta.endedAt) : null,
         events: events.map((event) => ({ kind: event.kind, at: iso(event.at) })),
+        // The sender's own choices, for the manage page's "make a replacement": never the passphrase's salt or proof.
+        policy: {
+          template: choices.template,
+          passphrase: policy.passphrase !== undefined,
+          passkey: policy.passkey !== undefined,
+          preview: choices.preview,
+          allow_country: [...(policy.allowCountry ?? [])],
+          allow_ip: [...(policy.allowIp ?? [])],
+          deny_ip: [...(policy.denyIp ?? [])],
+        },
       };
     },
   );

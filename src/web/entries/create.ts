@@ -1,7 +1,8 @@
 // The sender's page: encrypt in this browser, register the ciphertext, show the two links.
 // The plaintext lives only in the textarea and in memory while encrypting; it is never written to storage,
 // the URL or the title, and the textarea is emptied as soon as the link exists.
-import { createLink, OncelinkApiError, type CreateLinkOptions } from "../../client/index.js";
+import { createLinks, OncelinkApiError, type CreatedLink, type CreateLinkOptions } from "../../client/index.js";
+import { parseCountryCodes } from "../../core/countries.js";
 import { normalizePasskeyHandle } from "../../core/policy.js";
 import { formatDateTime, formatDuration } from "../i18n/format.js";
 import { copyField } from "../lib/clipboard.js";
@@ -10,11 +11,15 @@ import { errorText } from "../lib/error-text.js";
 import { setLanguageSwitchVisible, wireLanguageSwitch } from "../lib/language.js";
 import { loadPageMessages } from "../lib/messages.js";
 import { qrCodeSvg } from "../lib/qr.js";
-import { CREATE_IDS as IDS } from "../page-ids.js";
-import { customTtl, splitTtl, ttlPresets } from "../ttl-choices.js";
+import { renderResultList } from "../lib/result-list.js";
+import { CREATE_IDS as IDS, templateRadioId } from "../page-ids.js";
+import type { TemplateFacts } from "../page-settings.js";
+import { countryList } from "../template-summary.js";
+import { customTtl, splitTtl, ttlPresets, type TtlLimits } from "../ttl-choices.js";
 
 const { locale, t, settings } = loadPageMessages();
-const limits = settings.ttl;
+const policy = settings.policy;
+const presets = ttlPresets(settings.ttl, [...policy.templates.map((x) => x.ttl), ...(policy.minimums.maxTtl !== null ? [policy.minimums.maxTtl] : [])]);
 
 const formView = byId(IDS.formView, HTMLElement);
 const form = byId(IDS.form, HTMLFormElement);
@@ -24,11 +29,26 @@ const ttlCustom = byId(IDS.ttlCustom, HTMLFieldSetElement);
 const ttlAmount = byId(IDS.ttlAmount, HTMLInputElement);
 const ttlUnit = byId(IDS.ttlUnit, HTMLSelectElement);
 const passphrase = byId(IDS.passphrase, HTMLInputElement);
+const passphraseLabel = byId(IDS.passphraseLabel, HTMLLabelElement);
 const passkeyChoices = [IDS.passkeyNone, IDS.passkeyRequired, IDS.passkeyRecipient].map((id) => byId(id, HTMLInputElement));
+const passkeyNone = passkeyChoices[0]!;
+const passkeyLegend = byId(IDS.passkeyLegend, HTMLElement);
+const passkeyDemanded = byId(IDS.passkeyDemanded, HTMLElement);
 const passkeyHandleField = byId(IDS.passkeyHandleField, HTMLElement);
 const passkeyHandle = byId(IDS.passkeyHandle, HTMLInputElement);
 const passkeyFallback = byId(IDS.passkeyFallback, HTMLInputElement);
+const passkeyFallbackBlocked = byId(IDS.passkeyFallbackBlocked, HTMLElement);
+const countries = byId(IDS.countries, HTMLInputElement);
+const countriesLabel = byId(IDS.countriesLabel, HTMLLabelElement);
+const countriesWithin = byId(IDS.countriesWithin, HTMLElement);
+const countriesNames = byId(IDS.countriesNames, HTMLElement);
+const networks = byId(IDS.networks, HTMLInputElement);
+const recipients = byId(IDS.recipients, HTMLSelectElement);
+const ttlRange = byId(IDS.ttlRange, HTMLElement);
 const submit = byId(IDS.submit, HTMLButtonElement);
+const singleResult = byId(IDS.singleResult, HTMLElement);
+const manyResult = byId(IDS.manyResult, HTMLElement);
+const manyList = byId(IDS.manyList, HTMLOListElement);
 const resultView = byId(IDS.resultView, HTMLElement);
 const resultHeading = byId(IDS.resultHeading, HTMLElement);
 const link = byId(IDS.link, HTMLInputElement);
@@ -42,12 +62,151 @@ const views = [formView, resultView];
 
 let busy = false;
 
+/** The template whose radio button is checked, or null for the sender's own settings. */
+function chosenTemplate(): TemplateFacts | null {
+  return policy.templates.find((x) => byId(templateRadioId(x.id), HTMLInputElement).checked) ?? null;
+}
+
+/** What the chosen template and the instance's minimums demand; the form never offers anything weaker. */
+interface Demands {
+  limits: TtlLimits;
+  passphrase: boolean;
+  /** The recipient must prove a passkey: "any passkey" or the recipient's own, never none. */
+  passkey: boolean;
+  /**
+   * The passphrase may replace the passkey (and the passkey the passphrase) only when neither the template nor the
+   * minimums ask for one of them: "either one" is weaker than what they ask, and the server refuses it.
+   */
+  fallbackAllowed: boolean;
+  /** The sender must name countries. */
+  countries: boolean;
+  /** Countries the sender's list must lie within (empty: any). */
+  within: readonly string[];
+}
+
+function demands(template: TemplateFacts | null): Demands {
+  const m = policy.minimums;
+  const max = Math.min(settings.ttl.max, m.maxTtl ?? Infinity, template?.ttl ?? Infinity);
+  const within = template !== null && template.allowCountry.length > 0 ? template.allowCountry : m.allowCountry;
+  return {
+    limits: { min: settings.ttl.min, max, default: Math.min(template?.ttl ?? settings.ttl.default, max) },
+    passphrase: (template?.passphrase ?? false) || m.passphrase,
+    passkey: (template?.passkey ?? false) || m.passkey,
+    fallbackAllowed: !(template?.passphrase || template?.passkey || m.passphrase || m.passkey),
+    // A template that fixes its countries (or a minimum list) supplies them when the sender names none.
+    countries: (template?.countryRequired ?? false) && within.length === 0,
+    within,
+  };
+}
+
+/** Applies the chosen template to the form: lifetime choices and default, required fields, labels and hints. */
+function applyTemplate(resetTtl: boolean): void {
+  const d = demands(chosenTemplate());
+  for (const option of ttl.options) {
+    if (option.value !== "custom") option.disabled = Number(option.value) > d.limits.max;
+  }
+  if (resetTtl || (ttl.value !== "custom" && Number(ttl.value) > d.limits.max)) setTtl(d.limits.default);
+  ttlRange.textContent = t("create.ttl.range", { min: formatDuration(d.limits.min, locale), max: formatDuration(d.limits.max, locale) });
+  passphraseLabel.textContent = t(d.passphrase ? "create.passphrase.labelRequired" : "create.passphrase.label");
+  passphrase.required = d.passphrase;
+  countriesLabel.textContent = t(d.countries ? "create.countries.labelRequired" : "create.countries.label");
+  countries.required = d.countries;
+  countriesWithin.hidden = d.within.length === 0;
+  countriesWithin.textContent = d.within.length === 0 ? "" : t("create.countries.within", { countries: `${countryList(d.within, locale)} (${d.within.join(", ")})` });
+  applyPasskeyDemand(d);
+  syncCustomTtl();
+}
+
+/** True while "any passkey" is checked because a template asked for it, not because the sender chose it. */
+let passkeyPreselected = false;
+
+const passkeyChoice = (): string => passkeyChoices.find((input) => input.checked)?.value ?? "none";
+
+function checkPasskeyChoice(value: string): void {
+  for (const input of passkeyChoices) input.checked = input.value === value;
+}
+
+/**
+ * The passkey choices follow the template: one that needs a passkey disables "none" and preselects "any passkey"
+ * (the recipient's own passkey is the stricter choice and stays open); leaving it for one that does not undoes the
+ * preselection, but never a choice the sender made.
+ */
+function applyPasskeyDemand(d: Demands): void {
+  passkeyNone.disabled = d.passkey;
+  if (d.passkey && passkeyChoice() === "none") {
+    checkPasskeyChoice("required");
+    passkeyPreselected = true;
+  } else if (!d.passkey && passkeyPreselected) {
+    if (passkeyChoice() === "required") checkPasskeyChoice("none");
+    passkeyPreselected = false;
+  }
+  passkeyLegend.textContent = t(d.passkey ? "create.passkey.legendRequired" : "create.passkey.legend");
+  // Hidden hints are emptied too: an aria-describedby reference would still read them out.
+  passkeyDemanded.hidden = !d.passkey;
+  passkeyDemanded.textContent = d.passkey ? t("create.passkey.demanded") : "";
+  passkeyFallbackBlocked.hidden = d.fallbackAllowed;
+  passkeyFallbackBlocked.textContent = d.fallbackAllowed ? "" : t("create.passkey.fallbackBlocked");
+  syncPasskey();
+}
+
+/** Preselects a lifetime: its preset when there is one, else the custom fields. */
+function setTtl(seconds: number): void {
+  if (presets.includes(seconds)) {
+    ttl.value = String(seconds);
+    return;
+  }
+  const split = splitTtl(seconds);
+  if (split === null) return;
+  ttl.value = "custom";
+  ttlAmount.value = String(split.amount);
+  ttlUnit.value = String(split.unit);
+}
+
+/** The country codes typed, normalized; null when one is not a code. */
+function typedCountries(): string[] | null {
+  const parts = countries.value.split(/[\s,;]+/).filter((p) => p !== "");
+  return parseCountryCodes(parts);
+}
+
+function showCountryNames(): void {
+  const codes = typedCountries();
+  countriesNames.textContent = codes !== null && codes.length > 0 ? t("create.countries.names", { countries: countryList(codes, locale) }) : "";
+  countries.removeAttribute("aria-invalid");
+}
+
+/** Marks a field wrong, says why and puts the cursor there; always null, for `return fieldError(...)`. */
+function fieldError(field: HTMLInputElement, message: string): null {
+  field.setAttribute("aria-invalid", "true");
+  announceError(message);
+  field.focus();
+  return null;
+}
+
+const CIDR = /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/;
+
+/** The policy choices of the form, checked; null (with the error shown) when one is not acceptable. */
+function chosenPolicy(d: Demands): { allowCountry: string[]; allowIp: string[] } | null {
+  if (d.passphrase && passphrase.value === "") return fieldError(passphrase, t("create.error.passphraseRequired"));
+  passphrase.removeAttribute("aria-invalid");
+  const codes = typedCountries();
+  if (codes === null) return fieldError(countries, t("create.error.countries"));
+  if (d.countries && codes.length === 0) return fieldError(countries, t("create.error.countriesRequired"));
+  if (d.within.length > 0 && codes.some((c) => !d.within.includes(c))) {
+    return fieldError(countries, t("create.error.countriesOutside", { countries: d.within.join(", ") }));
+  }
+  // Only the shape is checked here; the server parses the ranges and says POLICY_INVALID for a bad one.
+  const ranges = networks.value.split(/[\s,;]+/).filter((p) => p !== "");
+  if (ranges.length > 64 || ranges.some((r) => !CIDR.test(r))) return fieldError(networks, t("create.error.networks"));
+  networks.removeAttribute("aria-invalid");
+  return { allowCountry: codes, allowIp: ranges };
+}
+
 /** The lifetime chosen, or null (with the error shown) when the custom value is not acceptable. */
-function chosenTtl(): number | null {
+function chosenTtl(limits: TtlLimits): number | null {
   if (ttl.value !== "custom") {
     const preset = Number(ttl.value);
-    // Whatever the DOM was tampered into saying, only an offered preset goes out.
-    return ttlPresets(limits).includes(preset) ? preset : limits.default;
+    // Whatever the DOM was tampered into saying, only an offered preset inside the limits goes out.
+    return presets.includes(preset) && preset <= limits.max ? preset : limits.default;
   }
   const seconds = customTtl(ttlAmount.value, Number(ttlUnit.value), limits);
   if (seconds === null) {
@@ -62,8 +221,9 @@ function chosenTtl(): number | null {
 
 /** The passkey the sender chose, or null with the error shown when the handle is not a valid one. */
 function chosenPasskey(): { passkey?: CreateLinkOptions["passkey"]; ok: boolean } {
-  const value = passkeyChoices.find((input) => input.checked)?.value ?? "none";
-  if (value === "required") return { passkey: "required", ok: true };
+  const value = passkeyChoice();
+  // "none" is disabled when the template needs a passkey; a tampered form still sends at least what it asks.
+  if (value === "required" || (value === "none" && demands(chosenTemplate()).passkey)) return { passkey: "required", ok: true };
   if (value !== "recipient") return { ok: true };
   const handle = normalizePasskeyHandle(passkeyHandle.value);
   if (handle === null) {
@@ -76,11 +236,11 @@ function chosenPasskey(): { passkey?: CreateLinkOptions["passkey"]; ok: boolean 
   return { passkey: { handle }, ok: true };
 }
 
-/** The handle field shows for "only the recipient's passkey"; the fallback needs a passkey choice. */
+/** The handle field shows for "only the recipient's passkey"; the fallback needs a passkey choice and a template that allows it. */
 function syncPasskey(): void {
-  const value = passkeyChoices.find((input) => input.checked)?.value ?? "none";
+  const value = passkeyChoice();
   passkeyHandleField.hidden = value !== "recipient";
-  passkeyFallback.disabled = value === "none";
+  passkeyFallback.disabled = value === "none" || !demands(chosenTemplate()).fallbackAllowed;
   if (passkeyFallback.disabled) passkeyFallback.checked = false;
 }
 
@@ -100,29 +260,35 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     return;
   }
   secret.removeAttribute("aria-invalid");
-  const lifetime = chosenTtl();
+  const template = chosenTemplate();
+  const d = demands(template);
+  const lifetime = chosenTtl(d.limits);
   if (lifetime === null) return;
   const { passkey, ok } = chosenPasskey();
   if (!ok) return;
+  const choices = chosenPolicy(d);
+  if (choices === null) return;
+  const count = Math.min(Math.max(1, Number(recipients.value) || 1), policy.maxRecipients);
   busy = true;
   submit.disabled = true;
   announce(t("create.working"));
   try {
     // An optional passphrase: stretched here with Argon2id and mixed into the key; the server sees only a proof.
     const words = passphrase.value;
-    const created = await createLink({
+    const created = await createLinks({
       server: location.origin,
       text,
       ttl: lifetime,
+      recipients: count,
       ...(words !== "" ? { passphrase: words } : {}),
       ...(passkey !== undefined ? { passkey, passphraseFallback: passkeyFallback.checked && words !== "" } : {}),
+      ...(template !== null ? { template: template.id } : {}),
+      allowCountry: choices.allowCountry,
+      allowIp: choices.allowIp,
     });
     secret.value = "";
     passphrase.value = "";
-    link.value = created.url;
-    manage.value = created.manageUrl;
-    note.value = t("create.result.note.text", { link: created.url });
-    expires.textContent = t("create.result.expires", { time: formatDateTime(created.expiresAt, locale) });
+    showLinks(created);
     announce("");
     // Switching language now would reload the page and lose links that are shown only once.
     setLanguageSwitchVisible(false);
@@ -136,6 +302,9 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
         TTL_INVALID: "create.error.ttl",
         HANDLE_INVALID: "create.error.handle",
         HANDLE_UNKNOWN: "create.error.handleUnknown",
+        TEMPLATE_CONFLICT: "create.error.policy",
+        POLICY_MINIMUM: "create.error.policy",
+        POLICY_INVALID: "create.error.policyInvalid",
       }),
     );
     if (err instanceof OncelinkApiError && (err.code === "HANDLE_UNKNOWN" || err.code === "HANDLE_INVALID")) passkeyHandle.focus();
@@ -143,6 +312,25 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     busy = false;
     submit.disabled = false;
   }
+}
+
+/** Shows one link in the single-link fields, or several as a list with a QR code and manage link each. */
+function showLinks(created: readonly CreatedLink[]): void {
+  const first = created[0]!;
+  expires.textContent = t("create.result.expires", { time: formatDateTime(first.expiresAt, locale) });
+  const many = created.length > 1;
+  resultHeading.textContent = many ? t("create.result.headingMany", { count: created.length }) : t("create.result.heading");
+  singleResult.hidden = many;
+  manyResult.hidden = !many;
+  if (many) {
+    renderResultList(manyList, created, t, (field) => void onCopy(field));
+    manyResult.prepend(expires);
+    return;
+  }
+  singleResult.querySelector(".field")?.append(expires);
+  link.value = first.url;
+  manage.value = first.manageUrl;
+  note.value = t("create.result.note.text", { link: first.url });
 }
 
 function setQrVisible(visible: boolean): void {
@@ -158,6 +346,7 @@ function resetToForm(focus: boolean): void {
   manage.value = "";
   note.value = "";
   expires.textContent = "";
+  manyList.replaceChildren();
   setQrVisible(false);
   announce("");
   setLanguageSwitchVisible(true);
@@ -170,33 +359,47 @@ async function onCopy(field: HTMLInputElement | HTMLTextAreaElement): Promise<vo
 }
 
 /**
- * The manage page's "make a replacement link" opens `/?ttl=SECONDS&replace=1`: the same lifetime is preselected
- * and a note says what is going on. Nothing else carries over; the sender types the secret again.
+ * The manage page's "make a replacement link" opens `/?replace=1&ttl=SECONDS&template=ID&countries=DE,FR&networks=...`:
+ * the same template, lifetime, countries and networks are preselected and a note says what is going on. The secret
+ * and any passphrase are typed again; nothing else carries over.
  */
 function applyReplacementParams(): void {
   const params = new URLSearchParams(location.search);
-  if (params.get("replace") === "1") byId(IDS.replacementNote, HTMLElement).hidden = false;
-  const wanted = Number(params.get("ttl"));
-  if (!Number.isInteger(wanted) || wanted < limits.min || wanted > limits.max) return;
-  if (ttlPresets(limits).includes(wanted)) {
-    ttl.value = String(wanted);
-    return;
+  if (params.get("replace") !== "1") return;
+  byId(IDS.replacementNote, HTMLElement).hidden = false;
+  const template = params.get("template");
+  if (template !== null) {
+    const radio = document.getElementById(templateRadioId(policy.templates.some((x) => x.id === template) ? template : ""));
+    if (radio instanceof HTMLInputElement) radio.checked = true;
   }
-  const split = splitTtl(wanted);
-  if (split === null) return;
-  ttl.value = "custom";
-  ttlAmount.value = String(split.amount);
-  ttlUnit.value = String(split.unit);
+  applyTemplate(true);
+  const limits = demands(chosenTemplate()).limits;
+  const wanted = Number(params.get("ttl"));
+  if (Number.isInteger(wanted) && wanted >= limits.min && wanted <= limits.max) setTtl(wanted);
+  countries.value = (params.get("countries") ?? "").slice(0, 200);
+  networks.value = (params.get("networks") ?? "").slice(0, 2000);
+  showCountryNames();
 }
 
 wireSkipLink();
 wireLanguageSwitch(() => "");
+applyTemplate(true);
 applyReplacementParams();
 syncCustomTtl();
 ttl.addEventListener("change", syncCustomTtl);
-for (const input of passkeyChoices) input.addEventListener("change", syncPasskey);
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="template"]')) {
+  radio.addEventListener("change", () => applyTemplate(true));
+}
+for (const input of passkeyChoices) {
+  input.addEventListener("change", () => {
+    passkeyPreselected = false;
+    syncPasskey();
+  });
+}
 passkeyHandle.addEventListener("input", () => passkeyHandle.removeAttribute("aria-invalid"));
-syncPasskey();
+countries.addEventListener("input", showCountryNames);
+networks.addEventListener("input", () => networks.removeAttribute("aria-invalid"));
+passphrase.addEventListener("input", () => passphrase.removeAttribute("aria-invalid"));
 form.addEventListener("submit", (event) => void onSubmit(event));
 byId(IDS.again, HTMLButtonElement).addEventListener("click", () => resetToForm(true));
 byId(IDS.copyLink, HTMLButtonElement).addEventListener("click", () => void onCopy(link));

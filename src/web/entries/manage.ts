@@ -66,11 +66,18 @@ function render(status: LinkStatus): void {
   setTitle(t("manage.title"));
 }
 
-/** The create page, preset to this link's lifetime; the sender types the secret again (nothing is reissued). */
+/**
+ * The create page, preset to this link's template, lifetime, countries and networks; the sender types the secret
+ * (and any passphrase) again. Nothing is reissued, and nothing secret is in the address.
+ */
 function replacementHref(status: LinkStatus): string {
   const lifetime = Math.round((Date.parse(status.expiresAt) - Date.parse(status.createdAt)) / 1000);
   const params = new URLSearchParams({ replace: "1" });
   if (Number.isInteger(lifetime) && lifetime > 0) params.set("ttl", String(lifetime));
+  const { template, allowCountry, allowIp } = status.policy;
+  if (template !== null) params.set("template", template);
+  if (allowCountry.length > 0) params.set("countries", allowCountry.join(","));
+  if (allowIp.length > 0) params.set("networks", allowIp.join(","));
   return `/?${params.toString()}`;
 }
 

@@ -14,6 +14,7 @@ import {
   PassphraseIncorrectError,
   PassphraseRequiredError,
   UnavailableError,
+  UnsupportedRequirementError,
   type GestureReport,
   type OpenedContent,
   type OpenStage,
@@ -26,7 +27,7 @@ import { announce, announceError, byId, setTitle, showView, wireSkipLink } from 
 import { downloadBlob } from "../lib/download.js";
 import { errorText } from "../lib/error-text.js";
 import { setLanguageSwitchVisible, wireLanguageSwitch } from "../lib/language.js";
-import { checkLinkDetails } from "../lib/link-check.js";
+import { checkLink } from "../lib/link-check.js";
 import { ceremonyFailure, forgetThrowawayCredential, passkeysSupported, runCeremony } from "../lib/passkey.js";
 import { loadPageMessages } from "../lib/messages.js";
 import { deriveKeyInPage } from "../lib/pow-hash.js";
@@ -47,6 +48,11 @@ const views = [checkingView, freshView, incompleteView, revealedView, doneView, 
 const reveal = byId(IDS.reveal, HTMLButtonElement);
 const passphraseField = byId(IDS.passphraseField, HTMLElement);
 const passphraseInput = byId(IDS.passphrase, HTMLInputElement);
+const requirements = byId(IDS.requirements, HTMLElement);
+const requiresPasskey = byId(IDS.requiresPasskey, HTMLElement);
+const requiresPassphrase = byId(IDS.requiresPassphrase, HTMLElement);
+const requiresEither = byId(IDS.requiresEither, HTMLElement);
+const factorSwitch = byId(IDS.factorSwitch, HTMLElement);
 const secretField = byId(IDS.secret, HTMLTextAreaElement);
 const textBlock = byId(IDS.textBlock, HTMLElement);
 const fileBlock = byId(IDS.fileBlock, HTMLElement);
@@ -55,14 +61,15 @@ const saveFile = byId(IDS.saveFile, HTMLButtonElement);
 const problemHeading = byId(IDS.problemHeading, HTMLElement);
 const problemBody = byId(IDS.problemBody, HTMLElement);
 const problemRetry = byId(IDS.problemRetry, HTMLButtonElement);
-const passkeyNote = byId(IDS.passkeyNote, HTMLElement);
-const passkeyText = byId(IDS.passkeyText, HTMLElement);
-const passkeyFallbackHint = byId(IDS.passkeyFallbackHint, HTMLElement);
 const usePassphrase = byId(IDS.usePassphrase, HTMLButtonElement);
 const usePasskey = byId(IDS.usePasskey, HTMLButtonElement);
 
-/** The link's passkey rule (from the non-consuming check), and whether the person chose its passphrase instead. */
+/**
+ * What the link asks for (from the non-consuming check): its passkey rule, whether it has a passphrase, and whether
+ * the person chose the passphrase in place of the passkey (a fallback link only).
+ */
 let passkey: LinkInfo["passkey"] = null;
+let passphrase = false;
 let passphraseChosen = false;
 
 /**
@@ -118,13 +125,15 @@ async function runCheck(moveFocus: boolean): Promise<void> {
     show("unavailable", moveFocus);
     return;
   }
+  passkey = null;
+  passphrase = false;
   try {
-    const { state: result, passkey: rule } = await checkLinkDetails(url);
-    passkey = rule;
+    const result = await checkLink(url, (needs) => {
+      passkey = needs.passkey;
+      passphrase = needs.passphrase;
+    });
     passphraseChosen = false;
-    drawPasskeyNote();
-    // A fallback link asks for the passkey; the passphrase field appears only when the person chooses it.
-    passphraseField.hidden = result !== "passphrase" || passkey?.passphraseFallback === true;
+    drawRequirements();
     if (result === "fresh" || result === "passphrase") show("fresh", moveFocus);
     else if (result === "key-missing") show("incomplete", moveFocus);
     else if (result === "unavailable") show("unavailable", moveFocus);
@@ -134,22 +143,35 @@ async function runCheck(moveFocus: boolean): Promise<void> {
   }
 }
 
-/** Says before the click what the passkey rule will ask, and offers the passphrase where the link allows it. */
-function drawPasskeyNote(): void {
-  passkeyNote.hidden = passkey === null;
-  if (passkey === null) return;
-  passkeyText.textContent = t(passkey.mode === "recipient" ? "open.passkey.recipient" : "open.passkey.required");
-  passkeyFallbackHint.hidden = !passkey.passphraseFallback || passphraseChosen;
-  usePassphrase.hidden = !passkey.passphraseFallback || passphraseChosen;
-  usePasskey.hidden = !passkey.passphraseFallback || !passphraseChosen;
+/**
+ * THE list of what the link will ask before the click, and the passphrase field: a passkey (of which kind), a
+ * passphrase, both, or either one (then the person picks, and only the chosen one is listed and asked for).
+ */
+function drawRequirements(): void {
+  const fallback = passkey?.passphraseFallback === true;
+  const asksPasskey = passkey !== null && !(fallback && passphraseChosen);
+  const asksPassphrase = passphrase && (!fallback || passphraseChosen);
+  const line = (item: HTMLElement, shown: boolean, text: string) => {
+    item.hidden = !shown;
+    item.textContent = shown ? text : "";
+  };
+  const passkeyLine =
+    passkey === null ? "" : passkey.mode === "recipient" ? `${t("open.requires.passkey")} ${t("open.passkey.recipient")}` : t("open.passkey.required");
+  line(requiresPasskey, asksPasskey, passkeyLine);
+  line(requiresPassphrase, asksPassphrase, t("open.requires.passphrase"));
+  line(requiresEither, fallback && !passphraseChosen, t("open.passkey.fallbackHint"));
+  requirements.hidden = !asksPasskey && !asksPassphrase;
+  factorSwitch.hidden = !fallback;
+  usePassphrase.hidden = !fallback || passphraseChosen;
+  usePasskey.hidden = !fallback || !passphraseChosen;
+  passphraseField.hidden = !asksPassphrase;
 }
 
 /** Switches a fallback link between its passkey and its passphrase. */
 function choosePassphrase(chosen: boolean): void {
   if (busy || revealed || passkey?.passphraseFallback !== true) return;
   passphraseChosen = chosen;
-  passphraseField.hidden = !chosen;
-  drawPasskeyNote();
+  drawRequirements();
   if (chosen) passphraseInput.focus();
   else {
     passphraseInput.value = "";
@@ -251,6 +273,9 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
     const failure = err instanceof PasskeyCeremonyError ? ceremonyFailure(err.cause) : "unsupported";
     announceError(t(failure === "unsupported" ? "open.passkey.unsupported" : "open.passkey.cancelled"));
     reveal.focus();
+  } else if (err instanceof UnsupportedRequirementError) {
+    // The link came to ask for something this page does not know between the check and the click: nothing was spent.
+    showProblem("open.problem.unsupportedHeading", t("open.problem.unsupportedBody"), false, true);
   } else if (err instanceof ConfirmationDeclinedError) {
     announce(t("open.confirm.declined"));
     reveal.focus();
@@ -264,7 +289,10 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
       stage === "checking" ||
       stage === "solving" ||
       (err instanceof OncelinkApiError && err.status >= 400 && err.status < 500);
-    announceError(intact ? `${errorText(err, t)} ${t("open.error.notOpened")}` : errorText(err, t));
+    // A refused place (address or country rule) already says nothing was opened.
+    const text = errorText(err, t, { POLICY_DENIED: "open.error.placeDenied", COUNTRY_DENIED: "open.error.placeDenied" });
+    const placeDenied = err instanceof OncelinkApiError && (err.code === "POLICY_DENIED" || err.code === "COUNTRY_DENIED");
+    announceError(intact && !placeDenied ? `${text} ${t("open.error.notOpened")}` : text);
     reveal.focus();
   }
 }

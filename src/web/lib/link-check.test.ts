@@ -39,9 +39,22 @@ describe("checkLink", () => {
     let seen = fakeServer({ status: 404, body: { error: "UNAVAILABLE", message: "gone" } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unavailable");
     expect(seen).toHaveLength(1);
-    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { attestation: true } } });
+    seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { telepathy: true } } });
     expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unsupported");
     expect(seen).toHaveLength(1);
+  });
+
+  it("says what a fresh link will ask for: a passkey (of which kind), a passphrase, or either one", async () => {
+    fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true, passkey: { mode: "required" } } } });
+    let needs: unknown = null;
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`, (found) => (needs = found))).toBe("fresh");
+    expect(needs).toEqual({ passphrase: false, passkey: { mode: "required", passphraseFallback: false } });
+
+    const salt = "AAAAAAAAAAAAAAAAAAAAAA";
+    const either = { pow: true, passphrase: { salt, params: {} }, passkey: { mode: "recipient", passphrase_fallback: true } };
+    fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: either } });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`, (found) => (needs = found))).toBe("passphrase");
+    expect(needs).toEqual({ passphrase: true, passkey: { mode: "recipient", passphraseFallback: true } });
   });
 
   it("says when the link asks for a passphrase before the Reveal", async () => {

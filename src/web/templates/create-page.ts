@@ -1,18 +1,60 @@
-// The sender's page: the form, then the result (links, QR code, message for the recipient, manage link).
-// Policy templates (Lightweight / Standard / Ultra Secure, blueprint section 27) are not offered yet: they need
-// the server-side policy support of the policy issue. Add them here once `POST /api/v1/links` accepts a template.
-import { formatDuration, type Catalog } from "../i18n/index.js";
-import { CREATE_IDS as IDS } from "../page-ids.js";
-import type { PageSettings } from "../page-settings.js";
+// The sender's page: the form (with the policy templates of blueprint section 27 and the options in plain words),
+// then the result (links, QR codes, message for the recipient, manage links).
+import { formatDuration, t, type Catalog, type MessageKey } from "../i18n/index.js";
+import type { MessageParams } from "../i18n/format.js";
+import { CREATE_IDS as IDS, templateRadioId } from "../page-ids.js";
+import type { PageSettings, PolicySettings } from "../page-settings.js";
+import { countryList, templateName, templateSummary } from "../template-summary.js";
 import { ttlPresets } from "../ttl-choices.js";
 import { escapeHtml, liveRegions, msg, noscript, SECRET_FIELD_ATTRS } from "./html.js";
+
+/** The lifetimes the create page offers: the standard presets plus the templates' own and the minimum's ceiling. */
+export function createTtlPresets(settings: PageSettings): number[] {
+  const { policy, ttl } = settings;
+  const extra = [...policy.templates.map((x) => x.ttl), ...(policy.minimums.maxTtl !== null ? [policy.minimums.maxTtl] : [])];
+  return ttlPresets(ttl, extra);
+}
+
+/** The instance's minimums as plain sentences (empty when there are none). */
+function minimumsNotice(c: Catalog, locale: string, policy: PolicySettings): string {
+  const m = (key: MessageKey, params?: MessageParams): string => msg(c, key, params);
+  const items = [
+    policy.minimums.passphrase ? m("create.minimums.passphrase") : null,
+    policy.minimums.passkey ? m("create.minimums.passkey") : null,
+    policy.minimums.maxTtl !== null ? m("create.minimums.ttl", { duration: formatDuration(policy.minimums.maxTtl, locale) }) : null,
+    policy.minimums.allowCountry.length > 0 ? m("create.minimums.countries", { countries: countryList(policy.minimums.allowCountry, locale) }) : null,
+    policy.minimums.preview === "none" ? m("create.minimums.preview") : null,
+  ].filter((x) => x !== null);
+  return items.length === 0 ? "" : `<ul id="${IDS.minimums}" class="notice minimums">${items.map((x) => `<li>${x}</li>`).join("")}</ul>`;
+}
+
+/** The template picker: a radio group, each choice with its plain summary; the sender's own settings last. */
+function templatePicker(c: Catalog, locale: string, policy: PolicySettings): string {
+  const translate = (key: MessageKey, params?: MessageParams) => t(c, key, params);
+  const choice = (id: string, name: string, summary: string) => {
+    const radio = templateRadioId(id);
+    const checked = (policy.defaultTemplate ?? "") === id ? " checked" : "";
+    return (
+      `<div class="choice"><input type="radio" name="template" id="${radio}" value="${escapeHtml(id)}" aria-describedby="${radio}-summary"${checked}>` +
+      `<label for="${radio}">${escapeHtml(name)}</label><p id="${radio}-summary" class="hint">${escapeHtml(summary)}</p></div>`
+    );
+  };
+  return [
+    `<fieldset id="${IDS.templateGroup}" class="choices" aria-describedby="template-hint">`,
+    `<legend>${msg(c, "create.template.legend")}</legend>`,
+    `<p id="template-hint" class="hint">${msg(c, "create.template.hint")}</p>`,
+    ...policy.templates.map((facts) => choice(facts.id, templateName(facts, translate, locale), templateSummary(facts, translate, locale))),
+    choice("", t(c, "create.template.custom"), t(c, "create.template.customSummary")),
+    `</fieldset>`,
+  ].join("\n");
+}
 
 /** The create page's `<main>` content. */
 export function createMain(c: Catalog, locale: string, settings: PageSettings): string {
   const m = (key: Parameters<typeof msg>[1], params?: Parameters<typeof msg>[2]): string => msg(c, key, params);
   const limits = settings.ttl;
   const options =
-    ttlPresets(limits)
+    createTtlPresets(settings)
       .map(
         (s) =>
           `<option value="${s}"${s === limits.default ? " selected" : ""}>${escapeHtml(formatDuration(s, locale))}</option>`,
@@ -31,6 +73,8 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `<p id="secret-hint" class="hint">${m("create.secret.hint")}</p>`,
     `<textarea id="${IDS.secret}" name="secret" rows="8" required aria-describedby="secret-hint" ${SECRET_FIELD_ATTRS}></textarea>`,
     `</div>`,
+    minimumsNotice(c, locale, settings.policy),
+    templatePicker(c, locale, settings.policy),
     `<div class="field">`,
     `<label for="${IDS.ttl}">${m("create.ttl.label")}</label>`,
     `<select id="${IDS.ttl}" name="ttl" aria-controls="${IDS.ttlCustom}">${options}</select>`,
@@ -50,11 +94,30 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `</div>`,
     `</fieldset>`,
     `<div class="field">`,
-    `<label for="${IDS.passphrase}">${m("create.passphrase.label")}</label>`,
+    `<label id="${IDS.passphraseLabel}" for="${IDS.passphrase}">${m("create.passphrase.label")}</label>`,
     `<p id="passphrase-hint" class="hint">${m("create.passphrase.hint")}</p>`,
     `<input id="${IDS.passphrase}" name="passphrase" type="password" autocomplete="new-password" spellcheck="false" aria-describedby="passphrase-hint">`,
     `</div>`,
     passkeyFieldset(c),
+    `<div class="field">`,
+    `<label id="${IDS.countriesLabel}" for="${IDS.countries}">${m("create.countries.label")}</label>`,
+    `<p id="countries-hint" class="hint">${m("create.countries.hint")}</p>`,
+    `<p id="${IDS.countriesWithin}" class="hint" hidden></p>`,
+    `<input id="${IDS.countries}" name="countries" type="text" size="20" maxlength="200" autocomplete="off" autocapitalize="characters" spellcheck="false" aria-describedby="countries-hint ${IDS.countriesWithin} ${IDS.countriesNames}">`,
+    `<p id="${IDS.countriesNames}" class="hint"></p>`,
+    `</div>`,
+    `<div class="field">`,
+    `<label for="${IDS.networks}">${m("create.networks.label")}</label>`,
+    `<p id="networks-hint" class="hint">${m("create.networks.hint")}</p>`,
+    `<input id="${IDS.networks}" name="networks" type="text" maxlength="2000" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="networks-hint">`,
+    `</div>`,
+    `<div class="field">`,
+    `<label for="${IDS.recipients}">${m("create.recipients.label")}</label>`,
+    `<p id="recipients-hint" class="hint">${m("create.recipients.hint")}</p>`,
+    `<select id="${IDS.recipients}" name="recipients" aria-describedby="recipients-hint">` +
+      Array.from({ length: settings.policy.maxRecipients }, (_, i) => `<option value="${i + 1}"${i === 0 ? " selected" : ""}>${i + 1}</option>`).join("") +
+      `</select>`,
+    `</div>`,
     // Disabled until the script runs: without it, submitting would send the plaintext to the server in the URL.
     `<div class="actions"><button type="submit" id="${IDS.submit}" class="primary" disabled>${m("create.submit")}</button></div>`,
     `</form>`,
@@ -69,6 +132,12 @@ function resultView(c: Catalog): string {
   return [
     `<section id="${IDS.resultView}" class="view stack" aria-labelledby="${IDS.resultHeading}" hidden>`,
     `<h1 id="${IDS.resultHeading}" tabindex="-1">${m("create.result.heading")}</h1>`,
+    // Several recipients: the script fills one item per link (link, QR code, manage link) into this list.
+    `<div id="${IDS.manyResult}" class="stack" hidden>`,
+    `<p>${m("create.result.many")}</p>`,
+    `<ol id="${IDS.manyList}" class="result-list"></ol>`,
+    `</div>`,
+    `<div id="${IDS.singleResult}" class="stack">`,
     `<div class="field">`,
     `<label for="${IDS.link}">${m("create.result.link.label")}</label>`,
     `<div class="copy-row"><input id="${IDS.link}" type="text" readonly ${SECRET_FIELD_ATTRS}>` +
@@ -97,13 +166,19 @@ function resultView(c: Catalog): string {
       `<button type="button" id="${IDS.copyManage}">${m("create.result.manage.copy")}</button></div>`,
     `</div>`,
     `</section>`,
+    `</div>`,
     `<p class="hint">${m("create.result.leave")}</p>`,
     `<div class="actions"><button type="button" id="${IDS.again}">${m("create.again")}</button></div>`,
     `</section>`,
   ].join("\n");
 }
 
-/** The passkey choice: none, any passkey at the click, or only the recipient's enrolled passkey (by handle). */
+/**
+ * The passkey choice: none, any passkey at the click, or only the recipient's enrolled passkey (by handle). The
+ * script follows the template picker: when the template or the instance needs a passkey, "none" is disabled, "any
+ * passkey" preselected and the recipient's own passkey stays open as the stricter choice; the fallback is disabled
+ * when it would weaken what the template or the instance asks.
+ */
 function passkeyFieldset(c: Catalog): string {
   const m = (key: Parameters<typeof msg>[1]): string => msg(c, key);
   const radio = (id: string, value: string, label: string, hint: string | null, checked = false) =>
@@ -111,8 +186,10 @@ function passkeyFieldset(c: Catalog): string {
     `${hint ? ` aria-describedby="${id}-hint"` : ""}><label for="${id}">${label}</label>` +
     `${hint ? `<p id="${id}-hint" class="hint">${hint}</p>` : ""}</div>`;
   return [
-    `<fieldset class="passkey-choice">`,
-    `<legend>${m("create.passkey.legend")}</legend>`,
+    `<fieldset id="${IDS.passkeyGroup}" class="passkey-choice" aria-describedby="${IDS.passkeyDemanded}">`,
+    `<legend id="${IDS.passkeyLegend}">${m("create.passkey.legend")}</legend>`,
+    // Filled (and shown) by the script when the template or the instance needs a passkey; empty, it says nothing.
+    `<p id="${IDS.passkeyDemanded}" class="hint" hidden></p>`,
     radio(IDS.passkeyNone, "none", m("create.passkey.none"), null, true),
     radio(IDS.passkeyRequired, "required", m("create.passkey.required"), m("create.passkey.requiredHint")),
     radio(IDS.passkeyRecipient, "recipient", m("create.passkey.recipient"), m("create.passkey.recipientHint")),
@@ -120,9 +197,10 @@ function passkeyFieldset(c: Catalog): string {
     `<label for="${IDS.passkeyHandle}">${m("create.passkey.handle")}</label>`,
     `<input id="${IDS.passkeyHandle}" name="passkey-handle" type="text" maxlength="64" autocomplete="off" autocapitalize="off" spellcheck="false">`,
     `</div>`,
-    `<div class="choice"><input type="checkbox" id="${IDS.passkeyFallback}" name="passkey-fallback" aria-describedby="${IDS.passkeyFallback}-hint" disabled>` +
+    `<div class="choice"><input type="checkbox" id="${IDS.passkeyFallback}" name="passkey-fallback" aria-describedby="${IDS.passkeyFallback}-hint ${IDS.passkeyFallbackBlocked}" disabled>` +
       `<label for="${IDS.passkeyFallback}">${m("create.passkey.fallback")}</label>` +
-      `<p id="${IDS.passkeyFallback}-hint" class="hint">${m("create.passkey.fallbackHint")}</p></div>`,
+      `<p id="${IDS.passkeyFallback}-hint" class="hint">${m("create.passkey.fallbackHint")}</p>` +
+      `<p id="${IDS.passkeyFallbackBlocked}" class="hint" hidden></p></div>`,
     `</fieldset>`,
   ].join("\n");
 }
