@@ -304,6 +304,10 @@ describe("recipient-bound links, through HTTP", () => {
     const info = await t.app.inject({ url: `/api/v1/links/${link.id}` });
     expect(info.json()).toMatchObject({ requires: { passkey: { mode: "recipient", passphrase_fallback: false } } });
     expect(info.body).not.toContain("alice");
+    // The sender sees the kind of rule, not the handle (which they typed and type again for a replacement).
+    const status = await t.app.inject({ url: `/api/v1/links/${link.id}/status`, headers: { authorization: `Bearer ${link.manageToken}` } });
+    expect(status.json()).toMatchObject({ policy: { passkey: true, passkey_mode: "recipient", passphrase_fallback: false } });
+    expect(status.body).not.toContain("alice");
 
     const wrong = await attempt(link.id, (c) => {
       expect(c.ceremony).toBe("get");
@@ -404,6 +408,8 @@ describe("passphrase fallback, through HTTP", () => {
       createTextLink(t.app, content, { passkey: "required", passphrase_fallback: true, policy: { passphrase: { salt, proof } } });
 
     const byPassphrase = await create("fallback secret one");
+    const status = await t.app.inject({ url: `/api/v1/links/${byPassphrase.id}/status`, headers: { authorization: `Bearer ${byPassphrase.manageToken}` } });
+    expect(status.json()).toMatchObject({ policy: { passphrase: true, passkey: true, passkey_mode: "required", passphrase_fallback: true } });
     const info = await t.app.inject({ url: `/api/v1/links/${byPassphrase.id}` });
     expect(info.json()).toMatchObject({ requires: { passphrase: { salt }, passkey: { mode: "required", passphrase_fallback: true } } });
     const none = await attempt(byPassphrase.id, () => undefined);

@@ -97,7 +97,17 @@ describe("templates and minimums at create", () => {
       policy: Record<string, unknown>;
     };
     expect(Date.parse(status.expires_at) - Date.parse(status.created_at)).toBe(7 * 86_400_000);
-    expect(status.policy).toEqual({ template: "lightweight", passphrase: false, passkey: false, preview: "card", allow_country: [], allow_ip: [], deny_ip: [] });
+    expect(status.policy).toEqual({
+      template: "lightweight",
+      passphrase: false,
+      passkey: false,
+      passkey_mode: null,
+      passphrase_fallback: false,
+      preview: "card",
+      allow_country: [],
+      allow_ip: [],
+      deny_ip: [],
+    });
 
     const noPass = await post(t, { content: "x", template: "standard" });
     expect(noPass.statusCode).toBe(400);

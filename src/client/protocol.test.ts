@@ -316,7 +316,17 @@ describe("getStatus and revokeLink", () => {
         expires_at: "2030-01-02T00:00:00.000Z",
         consumed_at: "2030-01-01T01:00:00.000Z",
         events: [{ kind: "chat-preview", at: "2030-01-01T00:10:00.000Z" }, { kind: 7 }, { kind: "mail-scanner", at: "2030-01-01T00:20:00.000Z" }],
-        policy: { template: "standard", passphrase: true, passkey: false, preview: "none", allow_country: ["DE", 5], allow_ip: ["10.0.0.0/8"], deny_ip: [] },
+        policy: {
+          template: "standard",
+          passphrase: true,
+          passkey: true,
+          passkey_mode: "recipient",
+          passphrase_fallback: true,
+          preview: "none",
+          allow_country: ["DE", 5],
+          allow_ip: ["10.0.0.0/8"],
+          deny_ip: [],
+        },
       });
     };
     const manageUrl = `${SERVER}/m/${ID}#${MANAGE_TOKEN}`;
@@ -329,7 +339,17 @@ describe("getStatus and revokeLink", () => {
         { kind: "chat-preview", at: "2030-01-01T00:10:00.000Z" },
         { kind: "mail-scanner", at: "2030-01-01T00:20:00.000Z" },
       ],
-      policy: { template: "standard", passphrase: true, passkey: false, preview: "none", allowCountry: ["DE"], allowIp: ["10.0.0.0/8"], denyIp: [] },
+      policy: {
+        template: "standard",
+        passphrase: true,
+        passkey: true,
+        passkeyMode: "recipient",
+        passphraseFallback: true,
+        preview: "none",
+        allowCountry: ["DE"],
+        allowIp: ["10.0.0.0/8"],
+        denyIp: [],
+      },
     });
     await revokeLink(manageUrl, { fetch: fetchFn });
     expect(requests).toEqual([

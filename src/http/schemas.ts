@@ -265,6 +265,10 @@ export const StatusResponse = Type.Object({
       template: Type.Union([Type.String(), Type.Null()], { description: "The template the link was made with." }),
       passphrase: Type.Boolean(),
       passkey: Type.Boolean(),
+      passkey_mode: Type.Union([Type.Literal("required"), Type.Literal("recipient"), Type.Null()], {
+        description: 'The passkey rule\'s kind: "required" (any passkey), "recipient" (the one enrolled under a handle), or null.',
+      }),
+      passphrase_fallback: Type.Boolean({ description: "Either the passphrase or the passkey opens the link." }),
       preview: Type.Union([Type.Literal("card"), Type.Literal("none")]),
       allow_country: Type.Array(Type.String()),
       allow_ip: Type.Array(Type.String()),

@@ -137,6 +137,14 @@ describe("passkeys in Chromium", () => {
     expect(await reveal(alice.page, link.url)).toBe("revealed");
     expect(await alice.page.getByRole("textbox", { name: "Secret", exact: true }).inputValue()).toMatch(/^for alice /);
     expect((await getStatus(link.manageUrl)).state).toBe("consumed");
+
+    // A replacement is for the recipient's passkey again; the handle is typed again, never carried in the address.
+    await alice.page.goto(link.manageUrl);
+    await alice.page.getByRole("link", { name: "Make a replacement link" }).click();
+    await heading(alice.page, "Share a secret once");
+    expect(await alice.page.getByRole("radio", { name: "Only for the recipient's passkey" }).isChecked()).toBe(true);
+    expect(await alice.page.getByRole("textbox", { name: "Recipient's handle" }).inputValue()).toBe("");
+    expect(alice.page.url()).not.toContain("alice");
     await alice.page.close();
     await mallory.page.close();
   });
@@ -155,6 +163,14 @@ describe("passkeys in Chromium", () => {
     await page.getByRole("button", { name: "Reveal" }).click();
     await heading(page, "Here is your secret");
     expect(await page.getByRole("textbox", { name: "Secret", exact: true }).inputValue()).toMatch(/^fallback /);
+
+    // The sender's replacement asks the same: a passkey, with the passphrase allowed in its place (typed again).
+    await page.goto(link.manageUrl);
+    await page.getByRole("link", { name: "Make a replacement link" }).click();
+    await heading(page, "Share a secret once");
+    expect(await page.getByRole("radio", { name: "Require a passkey" }).isChecked()).toBe(true);
+    expect(await page.getByRole("checkbox", { name: "Let the passphrase open it instead of the passkey" }).isChecked()).toBe(true);
+    expect(await page.getByLabel("Passphrase (optional)").inputValue()).toBe("");
     await page.close();
   });
 

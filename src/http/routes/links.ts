@@ -477,6 +477,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
           template: choices.template,
           passphrase: policy.passphrase !== undefined,
           passkey: policy.passkey !== undefined,
+          // The kind only: a replacement asks for the same, and the sender types the recipient's handle again.
+          passkey_mode: policy.passkey?.mode ?? null,
+          passphrase_fallback: policy.passphraseFallback === true,
           preview: choices.preview,
           allow_country: [...(policy.allowCountry ?? [])],
           allow_ip: [...(policy.allowIp ?? [])],

@@ -359,9 +359,10 @@ async function onCopy(field: HTMLInputElement | HTMLTextAreaElement): Promise<vo
 }
 
 /**
- * The manage page's "make a replacement link" opens `/?replace=1&ttl=SECONDS&template=ID&countries=DE,FR&networks=...`:
- * the same template, lifetime, countries and networks are preselected and a note says what is going on. The secret
- * and any passphrase are typed again; nothing else carries over.
+ * The manage page's "make a replacement link" opens
+ * `/?replace=1&ttl=SECONDS&template=ID&passkey=required|recipient&fallback=1&countries=DE,FR&networks=...`: the same
+ * template, lifetime, passkey choice, countries and networks are preselected and a note says what is going on. The
+ * secret, any passphrase and a recipient's handle are typed again; nothing else carries over.
  */
 function applyReplacementParams(): void {
   const params = new URLSearchParams(location.search);
@@ -376,6 +377,13 @@ function applyReplacementParams(): void {
   const limits = demands(chosenTemplate()).limits;
   const wanted = Number(params.get("ttl"));
   if (Number.isInteger(wanted) && wanted >= limits.min && wanted <= limits.max) setTtl(wanted);
+  const passkeyMode = params.get("passkey");
+  if (passkeyMode === "required" || passkeyMode === "recipient") {
+    checkPasskeyChoice(passkeyMode);
+    passkeyPreselected = false;
+    syncPasskey();
+    passkeyFallback.checked = params.get("fallback") === "1" && !passkeyFallback.disabled;
+  }
   countries.value = (params.get("countries") ?? "").slice(0, 200);
   networks.value = (params.get("networks") ?? "").slice(0, 2000);
   showCountryNames();
