@@ -6,9 +6,9 @@
 // Half the sessions are bound to a device key, as the web page and the CLI bind theirs (the consume then carries an
 // ECDSA P-256 signature that the server verifies); half are not (a plain curl client). The two consumes are
 // measured apart.
-import { fork, spawn } from "node:child_process";
+import { execFileSync, fork, spawn } from "node:child_process";
 import { generateKeyPairSync, sign } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,11 +46,55 @@ async function waitReady(url) {
   throw new Error(`not ready: ${url}`);
 }
 
-function run(opts) {
+let clockTicks = 100;
+try {
+  clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+} catch {
+  /* the usual Linux value */
+}
+
+/**
+ * CPU time (user + system, all threads) the process `pid` has used so far, in microseconds, from /proc/PID/stat;
+ * null where there is no /proc. Unlike req/s, CPU time per request hardly moves when other work shares the cores.
+ */
+function cpuMicros(pid, mainThreadOnly = false) {
+  try {
+    // The main thread's task has the process's id; /proc/PID/stat sums all threads.
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm) ": state is field 3, utime field 14, stime field 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks;
+  } catch {
+    return null;
+  }
+}
+
+// BENCH_PROFILE=DIR: the server loads bench-profiler.mjs, and each measured case of it is profiled on its own.
+const PROFILE_DIR = process.env.BENCH_PROFILE ?? null;
+let profiles = 0;
+
+/**
+ * One autocannon run; with `pid`, also the CPU time that process spent on it (result.cpuMicros). With `profileName`
+ * and BENCH_PROFILE set, the process is profiled for the duration of the run.
+ */
+function run(opts, pid, profileName) {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) =>
-      err ? reject(err) : resolve(result),
-    );
+    const profiling = PROFILE_DIR !== null && profileName !== undefined;
+    if (profiling) process.kill(pid, "SIGUSR2");
+    const before = pid === undefined ? null : cpuMicros(pid);
+    const mainBefore = pid === undefined ? null : cpuMicros(pid, true);
+    const instance = autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) => {
+      if (err) return reject(err);
+      const after = pid === undefined ? null : cpuMicros(pid);
+      const mainAfter = pid === undefined ? null : cpuMicros(pid, true);
+      result.mainCpuMicros = mainBefore === null || mainAfter === null ? null : mainAfter - mainBefore;
+      if (profiling) {
+        process.kill(pid, "SIGUSR2");
+        console.log(`profile ${join(PROFILE_DIR, `${++profiles}.cpuprofile`)}: ${profileName}`);
+      }
+      result.cpuMicros = before === null || after === null ? null : after - before;
+      resolve(result);
+    });
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }
@@ -71,11 +115,16 @@ function deviceKey() {
 function summarize(name, result) {
   const ok = result["2xx"];
   const bad = result.non2xx + result.errors + result.timeouts;
+  const answered = ok + result.non2xx;
   return {
     name,
     rps: Math.round(ok / result.duration),
     p50: result.latency.p50,
     p99: result.latency.p99,
+    // Server CPU per answered request (microseconds): the load-independent cost of one request.
+    cpuUs: result.cpuMicros == null || answered === 0 ? null : Math.round((result.cpuMicros / answered) * 10) / 10,
+    // The same for the main thread alone (the one that parses, routes and answers; SQLite writes on another).
+    mainUs: result.mainCpuMicros == null || answered === 0 ? null : Math.round((result.mainCpuMicros / answered) * 10) / 10,
     requests: ok,
     failures: bad,
   };
@@ -83,8 +132,9 @@ function summarize(name, result) {
 
 const helloPort = await freePort();
 const hello = fork(join(root, "scripts/bench-hello.mjs"), { env: { ...process.env, PORT: String(helloPort) }, stdio: "ignore" });
-// BENCH_PROFILE=DIR writes a CPU profile of the server to DIR, for finding where its time goes.
-const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+// BENCH_PROFILE=DIR writes a CPU profile of each measured server case to DIR, for finding where its time goes.
+const profile = PROFILE_DIR === null ? [] : ["--import", join(root, "scripts/bench-profiler.mjs")];
+if (PROFILE_DIR !== null) mkdirSync(PROFILE_DIR, { recursive: true });
 const results = [];
 const cleanups = [];
 
@@ -140,7 +190,7 @@ async function benchServer(store) {
               },
             },
           ],
-        }),
+        }, server.pid, "create"),
       ),
     );
 
@@ -184,7 +234,7 @@ async function benchServer(store) {
               },
             },
           ],
-        }),
+        }, server.pid, "session"),
       ),
     );
 
@@ -218,7 +268,7 @@ async function benchServer(store) {
                 },
               },
             ],
-          }),
+          }, server.pid, name),
         ),
       );
     }
@@ -237,15 +287,23 @@ try {
 
   const helloUrl = `http://127.0.0.1:${helloPort}/`;
   await run({ url: helloUrl, duration: 2 }); // JIT warm-up, not counted
-  const helloBefore = summarize("hello-world, before", await run({ url: helloUrl, duration: DURATION }));
+  const helloBefore = summarize("hello-world, before", await run({ url: helloUrl, duration: DURATION }, hello.pid));
   for (const store of STORES) await benchServer(store);
   // The machine's speed drifts during a run; the ceiling is the mean of a hello-world before and after.
-  const helloAfter = summarize("hello-world, after", await run({ url: helloUrl, duration: DURATION }));
+  const helloAfter = summarize("hello-world, after", await run({ url: helloUrl, duration: DURATION }, hello.pid));
   const ceiling = {
     name: "hello-world (bare Fastify, mean)",
     rps: Math.round((helloBefore.rps + helloAfter.rps) / 2),
     p50: Math.max(helloBefore.p50, helloAfter.p50),
     p99: Math.max(helloBefore.p99, helloAfter.p99),
+    cpuUs:
+      helloBefore.cpuUs === null || helloAfter.cpuUs === null
+        ? null
+        : Math.round(((helloBefore.cpuUs * helloBefore.requests + helloAfter.cpuUs * helloAfter.requests) / (helloBefore.requests + helloAfter.requests)) * 10) / 10,
+    mainUs:
+      helloBefore.mainUs === null || helloAfter.mainUs === null
+        ? null
+        : Math.round(((helloBefore.mainUs * helloBefore.requests + helloAfter.mainUs * helloAfter.requests) / (helloBefore.requests + helloAfter.requests)) * 10) / 10,
     requests: helloBefore.requests + helloAfter.requests,
     failures: helloBefore.failures + helloAfter.failures,
   };
@@ -255,12 +313,23 @@ try {
   for (const cleanup of cleanups.reverse()) await cleanup();
 }
 
-const ceiling = results[0].rps;
+const ceiling = results[0];
 if (results.some((r) => r.failures > 0)) process.exitCode = 1;
-console.log("case".padEnd(36), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "vs hello".padStart(9), "failed".padStart(7));
+// "cpu us": server CPU microseconds per request, all threads; "main us": its main thread's alone; "hello/cpu": the
+// hello-world's CPU per request divided by this case's, i.e. the share of the ceiling this case would reach if CPU
+// were all that limited it (both single-threaded). These move far less than req/s when other work shares the cores.
+console.log(
+  "case".padEnd(40), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "vs hello".padStart(9),
+  "cpu us".padStart(8), "main us".padStart(8), "hello/cpu".padStart(10), "failed".padStart(7),
+);
+const pct = (x) => (x === null ? "-" : `${x}%`);
 for (const r of results) {
-  r.ratio = Math.round((r.rps / ceiling) * 1000) / 10;
-  console.log(r.name.padEnd(36), String(r.rps).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8), `${r.ratio}%`.padStart(9), String(r.failures).padStart(7));
+  r.ratio = Math.round((r.rps / ceiling.rps) * 1000) / 10;
+  r.cpuRatio = r.cpuUs === null || ceiling.cpuUs === null ? null : Math.round((ceiling.cpuUs / r.cpuUs) * 1000) / 10;
+  console.log(
+    r.name.padEnd(40), String(r.rps).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8), `${r.ratio}%`.padStart(9),
+    String(r.cpuUs ?? "-").padStart(8), String(r.mainUs ?? "-").padStart(8), pct(r.cpuRatio).padStart(10), String(r.failures).padStart(7),
+  );
 }
 mkdirSync(join(root, "bench-results"), { recursive: true });
 writeFileSync(join(root, "bench-results/latest.json"), JSON.stringify({ when: new Date().toISOString(), results }, null, 2));

@@ -10,6 +10,10 @@ describe("configuration", () => {
     expect(c.dataDir).toMatch(/\/data$/);
     expect(c.keysFile).toBe(`${c.dataDir}/keys.json`);
     expect(c.databaseUrl).toBeNull();
+    expect(c.sqliteWriterThread).toBe(true);
+    expect(loadConfig({ SQLITE_WRITER_THREAD: "0" }).sqliteWriterThread).toBe(false);
+    expect(loadConfig({ SQLITE_WRITER_THREAD: "false" }).sqliteWriterThread).toBe(false);
+    expect(loadConfig({ SQLITE_WRITER_THREAD: "1" }).sqliteWriterThread).toBe(true);
     expect(c.trustProxy).toBe(false);
     expect(c.defaultTtlSeconds).toBe(86400);
     expect(c.maxTtlSeconds).toBe(30 * 86400);
@@ -54,6 +58,7 @@ describe("configuration", () => {
     [{ MAX_SECRET_BYTES: "10" }, "MAX_SECRET_BYTES"],
     [{ CLIPBOARD_CLEAR_SECONDS: "1m" }, "CLIPBOARD_CLEAR_SECONDS"],
     [{ CLIPBOARD_CLEAR_SECONDS: "3601" }, "CLIPBOARD_CLEAR_SECONDS"],
+    [{ SQLITE_WRITER_THREAD: "yes please" }, "SQLITE_WRITER_THREAD"],
   ])("refuses %o naming the variable", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

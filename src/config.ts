@@ -8,6 +8,8 @@ export interface Config {
   readonly publicUrl: string;
   readonly dataDir: string;
   readonly databaseUrl: string | null;
+  /** SQLite only: run the writes (and their fsync) on a worker thread, so the request thread never waits on the disk. */
+  readonly sqliteWriterThread: boolean;
   /** Proxies whose X-Forwarded-For is believed (Fastify trustProxy value), or false. */
   readonly trustProxy: string | boolean;
   readonly keysFile: string;
@@ -69,6 +71,14 @@ function duration(env: Env, name: string, fallback: number, min: number, max: nu
   return value;
 }
 
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "1" || raw === "true") return true;
+  if (raw === "0" || raw === "false") return false;
+  throw new ConfigError(`${name} must be true or false (or 1 or 0), got "${raw}"`);
+}
+
 function parseTrustProxy(raw: string | undefined): string | boolean {
   if (raw === undefined || raw === "" || raw === "false") return false;
   if (raw === "true") return true;
@@ -113,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     dataDir,
     databaseUrl,
+    sqliteWriterThread: flag(env, "SQLITE_WRITER_THREAD", true),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     keysFile: resolve(env.ONCELINK_KEYS_FILE || `${dataDir}/keys.json`),
     masterKeys: env.ONCELINK_MASTER_KEYS || null,

@@ -9,6 +9,7 @@ import { createApp } from "./http/app.js";
 import type { LinkStore, RateLimitBackend } from "./store/link-store.js";
 import { openPostgresStore, type KeyFingerprint, type PostgresLinkStore } from "./store/postgres.js";
 import { openSqliteStore } from "./store/sqlite.js";
+import { openThreadedSqliteStore } from "./store/sqlite-writer-thread.js";
 
 /**
  * The keyring and store a configuration names; shared by the server and the operator commands. DATABASE_URL selects
@@ -24,7 +25,9 @@ export async function openDependencies(
     envSigningKey: config.signingKey ?? undefined,
   });
   if (config.databaseUrl === null) {
-    return { keyring, generated, store: await openSqliteStore({ file: join(config.dataDir, "oncelink.db") }) };
+    const file = join(config.dataDir, "oncelink.db");
+    const store = config.sqliteWriterThread ? await openThreadedSqliteStore({ file }) : await openSqliteStore({ file });
+    return { keyring, generated, store };
   }
   const store = await openPostgresStore({ connectionString: config.databaseUrl });
   try {

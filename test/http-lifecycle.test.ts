@@ -217,6 +217,24 @@ describe("response headers", () => {
     }
   });
 
+  it("answers a consume with exactly one JSON field, every character intact, and the full secret-path header set", async () => {
+    // Quotes, backslashes, control characters, a script end tag, non-ASCII and an astral character: the consume's own
+    // serializer must escape them as JSON does.
+    const secret = `q"uote\\back\nline\ttab\u0001 </script> ✓ 😀 ${"x".repeat(2000)}`;
+    const link = await createTextLink(t.app, secret);
+    const res = await consume(link.id, await mintSession(t.app, link.id));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(JSON.parse(res.body)).toEqual({ content: secret });
+    expect(Object.keys(JSON.parse(res.body) as object)).toEqual(["content"]);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.headers["referrer-policy"]).toBe("no-referrer");
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+    expect(res.headers["x-robots-tag"]).toBe("noindex, nofollow");
+    expect(res.headers["cross-origin-resource-policy"]).toBe("same-origin");
+    expect(String(res.headers["content-security-policy"])).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+  });
+
   it("sets the session cookie HttpOnly and SameSite=Strict, scoped to the link", async () => {
     const link = await createTextLink(t.app, "cookie");
     const ch = await t.app.inject({ url: `/api/v1/links/${link.id}/challenge` });

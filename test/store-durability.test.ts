@@ -19,8 +19,12 @@ function tempFile(): string {
 }
 
 /** Runs the child store script under tsx, so this test does not depend on a build of the whole tree. */
-function startChild(args: string[]): { child: ChildProcess; lines: AsyncIterable<string>; exited: Promise<NodeJS.Signals | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+function startChild(args: string[], writerThread = false): { child: ChildProcess; lines: AsyncIterable<string>; exited: Promise<NodeJS.Signals | null> } {
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ONCELINK_TEST_WRITER_THREAD: writerThread ? "1" : "0" },
+  });
   children.push(child);
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -41,9 +45,13 @@ afterEach(() => {
 });
 
 describe("sqlite store durability and cross-process races", () => {
-  it("keeps every acknowledged create and consume after the process is killed with SIGKILL", async () => {
+  // The server writes on a worker thread by default (SQLITE_WRITER_THREAD): an answer must still wait for the COMMIT.
+  it.each([
+    ["on the calling thread", false],
+    ["on a writer thread", true],
+  ])("keeps every acknowledged create and consume after the process is killed with SIGKILL (writes %s)", async (_name, writerThread) => {
     const file = tempFile();
-    const { child, lines, exited } = startChild(["crash", file]);
+    const { child, lines, exited } = startChild(["crash", file], writerThread);
     const created = new Set<string>();
     const acked = new Set<string>();
     const watchdog = setTimeout(() => child.kill("SIGKILL"), 8000);
@@ -82,7 +90,8 @@ describe("sqlite store durability and cross-process races", () => {
     await setup.close();
 
     const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-    const procs = [0, 1, 2].map(() => startChild(["race", file, hex(link.idHash), "30"]));
+    // Two processes write on their own thread, one on a writer thread: the compare-and-set holds across all of them.
+    const procs = [false, false, true].map((writerThread) => startChild(["race", file, hex(link.idHash), "30"], writerThread));
     const iterators = procs.map((p) => p.lines[Symbol.asyncIterator]());
     for (const it of iterators) expect((await it.next()).value).toBe("READY");
     // All three have opened the file; release them together.

@@ -1,5 +1,6 @@
 import type { RandomBytes } from "../core/ids.js";
-import { hmacSha256, safeEqual } from "./hash.js";
+import { createHmac } from "node:crypto";
+import { safeEqual } from "./hash.js";
 
 const VERSION = 0x01;
 const NONCE_BYTES = 16;
@@ -19,8 +20,9 @@ export interface SessionClaims {
 }
 
 function mac(key: Uint8Array, body: Uint8Array, linkIdHash: Uint8Array): Buffer {
-  // The link id hash is authenticated but not carried: a token for one link is meaningless for any other.
-  return hmacSha256(key, Buffer.concat([CONTEXT, body, linkIdHash])).subarray(0, MAC_BYTES);
+  // The link id hash is authenticated but not carried: a token for one link is meaningless for any other. Three
+  // updates hash the same bytes as one over their concatenation, without copying them (measured: ~1 us a consume).
+  return createHmac("sha256", key).update(CONTEXT).update(body).update(linkIdHash).digest().subarray(0, MAC_BYTES);
 }
 
 /**

@@ -88,10 +88,10 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     },
   });
   const headers = baseHeaders({ https: deps.config.publicUrl.startsWith("https:") });
+  const secretPathHeaders = Object.freeze({ ...headers, ...NO_STORE_HEADERS });
   // Callback-style hooks: an async hook costs a promise and a microtask on every request.
   app.addHook("onRequest", (request, reply, done) => {
-    reply.headers(headers);
-    if (!request.url.startsWith("/assets/")) reply.headers(NO_STORE_HEADERS);
+    reply.headers(request.url.startsWith("/assets/") ? headers : secretPathHeaders);
     done();
   });
   app.addHook("onResponse", (request, reply, done) => {

@@ -47,7 +47,7 @@ function rawFiles(file: string): Buffer {
 describe("sqlite store", () => {
   afterEach(removeTemp);
 
-  it("runs with WAL, synchronous=FULL, foreign keys, secure_delete and a busy timeout", async () => {
+  it("runs with WAL, synchronous=FULL, foreign keys, secure_delete, a busy timeout and a 32 MiB page cache", async () => {
     const store = await openTemp();
     const p = (name: string): unknown => store.db.pragma(name, { simple: true });
     expect(p("journal_mode")).toBe("wal");
@@ -55,6 +55,7 @@ describe("sqlite store", () => {
     expect(p("foreign_keys")).toBe(1);
     expect(p("secure_delete")).toBe(1);
     expect(p("busy_timeout")).toBe(5000);
+    expect(p("cache_size")).toBe(-32768);
   });
 
   it("leaves no sealed content or wrapped key in the row after consume, revoke, revoke-late and purge", async () => {
