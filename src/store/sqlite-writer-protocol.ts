@@ -11,6 +11,10 @@ export const WRITER_METHODS = [
   "revoke",
   "purgeExpired",
   "updateWrappedKeys",
+  "issueEnrolment",
+  "completeEnrolment",
+  "updatePasskeyCounter",
+  "removeHandle",
 ] as const;
 export type WriterMethod = (typeof WRITER_METHODS)[number];
 
