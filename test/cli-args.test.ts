@@ -55,7 +55,7 @@ describe("oncelink usage", () => {
   });
 
   it("per-verb --help exits 0", async () => {
-    for (const verb of ["create", "open", "status", "revoke", "templates"]) {
+    for (const verb of ["create", "open", "status", "revoke", "templates", "enrol"]) {
       const r = await run([verb, "--help"]);
       expect(r.code, verb).toBe(0);
       expect(r.stdout, verb).toContain(`oncelink ${verb}`);

@@ -97,7 +97,17 @@ describe("templates and minimums at create", () => {
       policy: Record<string, unknown>;
     };
     expect(Date.parse(status.expires_at) - Date.parse(status.created_at)).toBe(7 * 86_400_000);
-    expect(status.policy).toEqual({ template: "lightweight", passphrase: false, passkey: false, preview: "card", allow_country: [], allow_ip: [], deny_ip: [] });
+    expect(status.policy).toEqual({
+      template: "lightweight",
+      passphrase: false,
+      passkey: false,
+      passkey_mode: null,
+      passphrase_fallback: false,
+      preview: "card",
+      allow_country: [],
+      allow_ip: [],
+      deny_ip: [],
+    });
 
     const noPass = await post(t, { content: "x", template: "standard" });
     expect(noPass.statusCode).toBe(400);
@@ -163,11 +173,11 @@ describe("country rules (TRUST_PROXY + X-Forwarded-For of real public addresses)
   });
 });
 
-describe("passkey policies fail closed on this branch of the protocol", () => {
-  it("an Ultra Secure link tells the page a passkey is needed and refuses a session without one", async () => {
+describe("passkey policies fail closed", () => {
+  it("an Ultra Secure link tells the page a passkey is needed and refuses a session without one (test/passkeys.test.ts opens one)", async () => {
     const link = await createTextLink(t.app, "ultra secret", { template: "ultra-secure", policy: { allow_country: ["DE"] } });
     const info = (await t.app.inject({ url: `/api/v1/links/${link.id}` })).json() as { requires: Record<string, unknown> };
-    expect(info.requires).toEqual({ pow: true, passkey: { mode: "required" } });
+    expect(info.requires).toEqual({ pow: true, passkey: { mode: "required", passphrase_fallback: false } });
     const refused = await trySession(t, link.id, {}, via(DE));
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ error: "PASSKEY_REQUIRED" });

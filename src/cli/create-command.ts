@@ -6,6 +6,7 @@ import { createLinks, type CreatedLink, type LinkPolicyOptions } from "../client
 import { parseCountryCodes } from "../core/countries.js";
 import { MAX_RECIPIENTS } from "../core/templates.js";
 import { parseDuration } from "../core/link.js";
+import { normalizePasskeyHandle } from "../core/policy.js";
 import { parseCommandArgs, resolveServer } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
 import { guessMediaType } from "./media-type.js";
@@ -13,7 +14,8 @@ import { readPassphraseFile } from "./passphrase-file.js";
 
 /** Usage of `oncelink create`. */
 export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--template NAME] [--file PATH] [--passphrase-file F]
-               [--allow-ip CIDR]... [--deny-ip CIDR]... [--allow-country CC]... [--recipients N] [--no-preview] [--json]
+               [--allow-ip CIDR]... [--deny-ip CIDR]... [--allow-country CC]... [--recipients N] [--no-preview]
+               [--passkey | --passkey-handle HANDLE] [--passphrase-fallback] [--json]
   Reads a secret from stdin (or --file), encrypts it on this machine and prints the recipient link on stdout
   and the manage link on stderr. --file PATH streams the file (any size up to the server's limit; its name and
   type are sealed inside the encryption) in parts, with memory that does not grow with the file. --ttl takes 90s,
@@ -22,9 +24,13 @@ export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--templ
   and mail scanners get no "private one-time link" preview card. --passphrase-file F: the recipient must also type
   the passphrase in F (its first line ending is dropped); it is mixed into the encryption key, and five wrong
   tries destroy the link. --allow-ip / --deny-ip CIDR: only from (or never from) these networks. --allow-country
-  CC: only from these countries (ISO codes such as DE; repeat or separate with commas). --recipients N
-  (1-${MAX_RECIPIENTS}): N independent links for the same secret from stdin, one per line on stdout (their manage
-  links on stderr); a --file link has one recipient. --json prints one JSON object
+  CC: only from these countries (ISO codes such as DE; repeat or separate with commas). --passkey: the recipient
+  must confirm with a passkey (fingerprint, face, PIN) in a browser; --passkey-handle HANDLE: only the passkey
+  enrolled under HANDLE opens it (see oncelink enrol); either one meets a template that needs a passkey; both work
+  with --file too. --passphrase-fallback: with a passphrase, either one opens it (not with a template or server
+  that requires a passkey or a passphrase). --recipients N (1-${MAX_RECIPIENTS}): N independent links for the same
+  secret from stdin, one per line on stdout (their manage links on stderr); a --file link has one recipient.
+  --json prints one JSON object
   {url, manage_url, id, expires_at, links: [{url, manage_url, id, expires_at}, ...]} on stdout instead.`;
 
 /** A secret ready to seal: exact bytes, plus the name and type of a file. */
@@ -48,6 +54,9 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     "no-preview": { type: "boolean" },
     template: { type: "string" },
     "passphrase-file": { type: "string" },
+    passkey: { type: "boolean" },
+    "passkey-handle": { type: "string" },
+    "passphrase-fallback": { type: "boolean" },
     "allow-ip": { type: "string", multiple: true },
     "deny-ip": { type: "string", multiple: true },
     "allow-country": { type: "string", multiple: true },
@@ -63,6 +72,17 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     throw new CliError("takes no arguments; pipe the secret into stdin or use --file PATH.");
   }
   const server = resolveServer(values.server, ctx.env);
+  if (values.passkey && values["passkey-handle"] !== undefined) throw new CliError("use --passkey or --passkey-handle, not both.");
+  let passkey: "required" | { handle: string } | undefined;
+  if (values.passkey) passkey = "required";
+  if (values["passkey-handle"] !== undefined) {
+    const handle = normalizePasskeyHandle(values["passkey-handle"]);
+    if (handle === null) throw new CliError("--passkey-handle must be 3 to 64 characters of a-z, 0-9, . _ @ -");
+    passkey = { handle };
+  }
+  if (values["passphrase-fallback"] && (passkey === undefined || values["passphrase-file"] === undefined)) {
+    throw new CliError("--passphrase-fallback needs a passkey (--passkey or --passkey-handle) and --passphrase-file.");
+  }
   const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
   const recipients = values.recipients === undefined ? 1 : parseRecipients(values.recipients);
   const allowCountry = values["allow-country"] === undefined ? undefined : parseCountries(values["allow-country"]);
@@ -72,6 +92,8 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     ttl,
     preview: values["no-preview"] ? "none" : undefined,
     passphrase,
+    passkey,
+    passphraseFallback: values["passphrase-fallback"] === true,
     template: values.template,
     allowIp: splitList(values["allow-ip"]),
     denyIp: splitList(values["deny-ip"]),

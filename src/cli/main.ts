@@ -2,6 +2,7 @@ import { OncelinkApiError, OncelinkError, UnavailableError } from "../client/err
 import { FileStreamError } from "../crypto/file-stream.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, processContext, writeFully, type CliContext } from "./cli-context.js";
 import { CREATE_USAGE, runCreate } from "./create-command.js";
+import { ENROL_USAGE, runEnrol } from "./enrol-command.js";
 import { KEYS_USAGE, runKeys } from "./keys-command.js";
 import { MANAGE_USAGE, runRevoke, runStatus } from "./manage-commands.js";
 import { OPEN_USAGE, runOpen } from "./open-command.js";
@@ -17,6 +18,7 @@ ${OPEN_USAGE}
 ${MANAGE_USAGE}
 ${TEMPLATES_USAGE}
 ${KEYS_USAGE}
+${ENROL_USAGE}
 oncelink help
   Shows this text.
 
@@ -33,6 +35,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   revoke: runRevoke,
   templates: runTemplates,
   keys: runKeys,
+  enrol: runEnrol,
 };
 
 /**

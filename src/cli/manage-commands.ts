@@ -49,6 +49,8 @@ function statusJson(status: LinkStatus): Record<string, unknown> {
       template: p.template,
       passphrase: p.passphrase,
       passkey: p.passkey,
+      passkey_mode: p.passkeyMode,
+      passphrase_fallback: p.passphraseFallback,
       preview: p.preview,
       allow_country: p.allowCountry,
       allow_ip: p.allowIp,

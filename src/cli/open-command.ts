@@ -4,6 +4,7 @@ import { basename, dirname, join } from "node:path";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { openLinkStream, type OpenedStream } from "../client/open-link.js";
 import { parseLinkUrl } from "../client/link-urls.js";
+import { PasskeyRequiredError } from "../client/errors.js";
 import { parseCommandArgs, singlePositional } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
 import { readPassphraseFile } from "./passphrase-file.js";
@@ -14,7 +15,8 @@ export const OPEN_USAGE = `oncelink open URL [--out PATH] [--passphrase-file F]
   (which must not exist yet). A file is streamed: with --out it goes to a temporary file beside PATH and is
   renamed to PATH only once its size and SHA-256 check out; a file cut off or altered is deleted and the exit
   status is 1. --passphrase-file F: the passphrase the link asks for (a wrong one is counted and leaves the link
-  unopened). Exit 0 on success, 2 if the link is no longer available, 1 otherwise.`;
+  unopened). A link that asks for a passkey opens only in a web browser, unless it lets its passphrase replace the
+  passkey and --passphrase-file is given. Exit 0 on success, 2 if the link is no longer available, 1 otherwise.`;
 
 /** Where `--out` writes: an empty placeholder at PATH (claims the name) and a temp file beside it (gets the bytes). */
 interface OutTarget {
@@ -54,6 +56,13 @@ export async function runOpen(args: string[], ctx: CliContext): Promise<number> 
     else await writeStdout(opened, ctx);
   } catch (err) {
     if (out) await discardOut(out);
+    if (err instanceof PasskeyRequiredError) {
+      throw new CliError(
+        err.passphraseFallback
+          ? "this link asks for a passkey, which only a web browser can provide; it also accepts its passphrase instead: pass it with --passphrase-file F. The link was not opened."
+          : "this link asks for a passkey, which only a web browser can provide: open it in a browser. The link was not opened.",
+      );
+    }
     throw err;
   }
   return EXIT_OK;

@@ -1,4 +1,4 @@
-import { OncelinkApiError, OncelinkError, PassphraseIncorrectError, UnavailableError } from "./errors.js";
+import { OncelinkApiError, OncelinkError, PasskeyIncorrectError, PassphraseIncorrectError, UnavailableError } from "./errors.js";
 
 /** The fetch the library uses; injectable so tests and integrators can supply their own. */
 export type FetchFunction = typeof fetch;
@@ -74,6 +74,7 @@ async function errorFromResponse(response: Response): Promise<OncelinkApiError> 
     // Not JSON (a proxy's HTML error page): keep the status-based message.
   }
   if (response.status === 404 && code === "UNAVAILABLE") return new UnavailableError(message);
+  if (response.status === 403 && code === "PASSKEY_INCORRECT") return new PasskeyIncorrectError(message);
   return new OncelinkApiError(response.status, code, message);
 }
 

@@ -2,14 +2,14 @@ import { isSecretShape } from "../core/ids.js";
 import { generateLinkKey } from "../crypto/client-layer.js";
 import { createFileEncryptStream } from "../crypto/file-stream.js";
 import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
-import { linkOptionsBody, type CreatedLink, type LinkPolicyOptions } from "./create-link.js";
+import { linkOptionsBody, passphraseFallback, type CreatedLink, type LinkPolicyOptions } from "./create-link.js";
 import { OncelinkError } from "./errors.js";
 import { normalizeServerUrl, parseManageUrl } from "./link-urls.js";
 import { derivePassphrase, newPassphraseSalt } from "./passphrase.js";
 
 /**
- * Options of `createFileLink`: the file, and the same link options as `createLink` (template, rules, passphrase, which
- * is mixed into the file's key). A file link has one recipient: upload the file again for another.
+ * Options of `createFileLink`: the file, and the same link options as `createLink` (template, rules, passkey,
+ * passphrase, which is mixed into the file's key unless it is a passkey's fallback). A file link has one recipient: upload the file again for another.
  */
 export interface CreateFileLinkOptions extends RequestOptions, LinkPolicyOptions {
   /** Base URL of the server, e.g. `https://s.example`. */
@@ -78,7 +78,9 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     const meta: { name?: string; type?: string } = {};
     if (opts.name !== undefined) meta.name = opts.name;
     if (opts.type !== undefined) meta.type = opts.type;
-    const enc = createFileEncryptStream(key, meta, secrets ? { extra: secrets.keyExtra } : {});
+    // With a passphrase fallback, the passkey alone must be able to decrypt: the passphrase stays out of the key.
+    const keyExtra = passphraseFallback(opts, secrets !== null) ? undefined : secrets?.keyExtra;
+    const enc = createFileEncryptStream(key, meta, keyExtra ? { extra: keyExtra } : {});
     secrets?.keyExtra.fill(0);
     const feeding = opts.source.pipeTo(enc.writable);
     feeding.catch(() => undefined);

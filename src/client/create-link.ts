@@ -21,6 +21,16 @@ export interface LinkPolicyOptions {
    * cannot decrypt. Wrong tries are counted; the fifth (the server's PASSPHRASE_MAX_ATTEMPTS) destroys the link.
    */
   passphrase?: string;
+  /**
+   * A passkey the recipient must use: "required" (any passkey, with a fingerprint, face, PIN or screen lock, at the
+   * click) or `{ handle }` (only the passkey enrolled under that handle; see the enrolment API).
+   */
+  passkey?: "required" | { handle: string };
+  /**
+   * With a passkey and a passphrase: either one opens the link. The passphrase is then a gate the server checks, not
+   * part of the encryption key (the passkey path must be able to decrypt without it).
+   */
+  passphraseFallback?: boolean;
   /** A policy template id ("lightweight", "standard", "ultra-secure" or the operator's); see `listTemplates`. */
   template?: string;
   /** Networks (CIDRs) the recipient must open from. */
@@ -57,10 +67,21 @@ export function linkOptionsBody(opts: LinkPolicyOptions, passphrase: { salt: str
   if (opts.allowCountry !== undefined && opts.allowCountry.length > 0) policy.allow_country = opts.allowCountry;
   const body: Record<string, unknown> = {};
   if (Object.keys(policy).length > 0) body.policy = policy;
+  if (opts.passkey === "required") body.passkey = "required";
+  else if (opts.passkey !== undefined) body.passkey_handle = opts.passkey.handle;
+  if (passphraseFallback(opts, passphrase !== null)) body.passphrase_fallback = true;
   if (opts.ttl !== undefined) body.ttl = opts.ttl;
   if (opts.preview !== undefined) body.preview = opts.preview;
   if (opts.template !== undefined) body.template = opts.template;
   return body;
+}
+
+/**
+ * Whether the passphrase is a fallback for the passkey (either one opens the link): then it is a gate the server
+ * checks and stays out of the content key, since the passkey path must decrypt without it.
+ */
+export function passphraseFallback(opts: LinkPolicyOptions, hasPassphrase: boolean): boolean {
+  return opts.passphraseFallback === true && opts.passkey !== undefined && hasPassphrase;
 }
 
 /** What to seal into several links at once: the same content, one independent link per recipient. */
@@ -116,12 +137,13 @@ export async function createLinks(opts: CreateLinksOptions): Promise<CreatedLink
   if (opts.passphrase === "") throw new OncelinkError("The passphrase is empty.");
   const salt = opts.passphrase === undefined ? null : newPassphraseSalt();
   const secrets = opts.passphrase === undefined || salt === null ? null : await derivePassphrase(opts.passphrase, salt);
-  const extra = secrets?.keyExtra;
+  // With the fallback, the passkey alone must be able to decrypt: the passphrase stays out of the key.
+  const extra = passphraseFallback(opts, secrets !== null) ? undefined : secrets?.keyExtra;
   const envelope =
     opts.text !== undefined
       ? await encryptText(opts.text, key, extra)
       : await encryptBytes(opts.bytes!, key, { name: opts.name, type: opts.type }, extra);
-  extra?.fill(0);
+  secrets?.keyExtra.fill(0);
 
   const body: Record<string, unknown> = {
     ciphertext: toBase64Url(envelope),

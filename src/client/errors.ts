@@ -78,6 +78,45 @@ export class PassphraseIncorrectError extends OncelinkApiError {
   }
 }
 
+/**
+ * The link asks for a passkey and this client cannot run the ceremony (no `passkey` function: the CLI, or a page
+ * without WebAuthn). Thrown before anything is spent. `passphraseFallback`: the link's passphrase may be used instead.
+ */
+export class PasskeyRequiredError extends OncelinkError {
+  override name = "PasskeyRequiredError";
+  readonly passphraseFallback: boolean;
+
+  constructor(passphraseFallback: boolean) {
+    super(
+      passphraseFallback
+        ? "This link needs a passkey, or its passphrase instead. It was not opened."
+        : "This link needs a passkey, which only a web browser can provide: open it in a browser. It was not opened.",
+    );
+    this.passphraseFallback = passphraseFallback;
+  }
+}
+
+/** The passkey ceremony ran but the server did not accept it (not the recipient's passkey). The link is unopened. */
+export class PasskeyIncorrectError extends OncelinkApiError {
+  override name = "PasskeyIncorrectError";
+
+  constructor(message = "That passkey does not open this link. The link is still unopened.") {
+    super(403, "PASSKEY_INCORRECT", message);
+  }
+}
+
+/**
+ * The passkey ceremony did not complete in the browser: cancelled, timed out, no matching passkey on this device, or
+ * no authenticator. `cause` holds what the browser threw. Nothing was spent.
+ */
+export class PasskeyCeremonyError extends OncelinkError {
+  override name = "PasskeyCeremonyError";
+
+  constructor(cause: unknown) {
+    super("The passkey step did not complete. The link was not opened.", { cause });
+  }
+}
+
 export class UnsupportedRequirementError extends OncelinkError {
   override name = "UnsupportedRequirementError";
 }

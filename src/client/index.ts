@@ -23,7 +23,10 @@ export {
   type OpenLinkOptions,
   type OpenStage,
   type OpenedContent,
+  type PasskeyCeremony,
+  type PasskeyCeremonyRequest,
 } from "./open-link.js";
+export { completeEnrolment, fetchEnrolment, issueEnrolment, type Enrolment, type IssuedEnrolment } from "./enrolment.js";
 export { getStatus, revokeLink, type LinkPolicySummary, type LinkStatus, type LinkVisit } from "./manage-link.js";
 export { derivePassphrase, newPassphraseSalt, type PassphraseSecrets } from "./passphrase.js";
 export { createDeviceKey, type DeviceKey } from "./device-key.js";
@@ -37,6 +40,9 @@ export {
   LinkKeyMissingError,
   OncelinkApiError,
   OncelinkError,
+  PasskeyCeremonyError,
+  PasskeyIncorrectError,
+  PasskeyRequiredError,
   PassphraseIncorrectError,
   PassphraseRequiredError,
   UnavailableError,

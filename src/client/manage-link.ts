@@ -30,6 +30,10 @@ export interface LinkPolicySummary {
   template: string | null;
   passphrase: boolean;
   passkey: boolean;
+  /** The passkey rule's kind ("required": any passkey; "recipient": the one enrolled under a handle), or null. */
+  passkeyMode: "required" | "recipient" | null;
+  /** Either the passphrase or the passkey opens the link. */
+  passphraseFallback: boolean;
   preview: "card" | "none";
   allowCountry: string[];
   allowIp: string[];
@@ -45,6 +49,8 @@ function parsePolicySummary(value: unknown): LinkPolicySummary {
     template: typeof p.template === "string" ? p.template : null,
     passphrase: p.passphrase === true,
     passkey: p.passkey === true,
+    passkeyMode: p.passkey_mode === "required" || p.passkey_mode === "recipient" ? p.passkey_mode : null,
+    passphraseFallback: p.passphrase_fallback === true,
     preview: p.preview === "none" ? "none" : "card",
     allowCountry: strings(p.allow_country),
     allowIp: strings(p.allow_ip),

@@ -1,7 +1,7 @@
 import { solveChallenge, type Challenge, type DeriveKeyFunction } from "altcha-lib";
 import { deriveKey as deriveKeyWeb } from "altcha-lib/algorithms/web/sha";
 import { fromBase64Url, toBase64Url } from "../core/base64url.js";
-import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER } from "../core/device-proof.js";
+import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, PASSKEY_CREDENTIAL_HEADER } from "../core/device-proof.js";
 import { decryptEnvelope, type DecryptedContent } from "../crypto/client-layer.js";
 import { createFileDecryptStream, FileStreamError, type FileStreamSummary } from "../crypto/file-stream.js";
 import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
@@ -13,6 +13,8 @@ import {
   InvalidLinkError,
   LinkKeyMissingError,
   OncelinkError,
+  PasskeyCeremonyError,
+  PasskeyRequiredError,
   PassphraseRequiredError,
   UnsupportedRequirementError,
 } from "./errors.js";
@@ -20,7 +22,22 @@ import { derivePassphrase, type PassphraseSecrets } from "./passphrase.js";
 import { parseLinkUrl } from "./link-urls.js";
 
 /** The steps of an open, in order, for a progress display. Nothing is spent before "opening". */
-export type OpenStage = "checking" | "solving" | "opening" | "decrypting";
+export type OpenStage = "checking" | "passkey" | "solving" | "opening" | "decrypting";
+
+/**
+ * A WebAuthn ceremony the server asks for: "create" (navigator.credentials.create) or "get", with the options in
+ * WebAuthn's JSON form (PublicKeyCredentialCreationOptionsJSON / PublicKeyCredentialRequestOptionsJSON).
+ */
+export interface PasskeyCeremonyRequest {
+  ceremony: "create" | "get";
+  options: Record<string, unknown>;
+}
+
+/**
+ * Runs a ceremony and resolves with the credential as JSON (PublicKeyCredential.toJSON(), or what
+ * @simplewebauthn/browser's startRegistration / startAuthentication return). A page passes one; a CLI cannot.
+ */
+export type PasskeyCeremony = (request: PasskeyCeremonyRequest) => Promise<unknown>;
 
 /**
  * What a page reports about the click that started the open. The server can only raise the friction with these
@@ -63,6 +80,11 @@ export interface OpenLinkOptions extends RequestOptions {
    * `attemptsLeft`; the link stays unopened (the last allowed wrong try destroys it).
    */
   passphrase?: string;
+  /**
+   * Runs the WebAuthn ceremony of a passkey link (`checkLink(...).passkey`). Missing: PasskeyRequiredError before
+   * anything is spent, unless the link allows its passphrase instead and `passphrase` is given (then no ceremony).
+   */
+  passkey?: PasskeyCeremony;
 }
 
 /**
@@ -71,11 +93,7 @@ export interface OpenLinkOptions extends RequestOptions {
  */
 export type OpenedContent = DecryptedContent;
 
-/**
- * Requirements this client knows. A passkey is reported by `checkLink` (so a page can say it will be needed) but
- * not yet provided by `openLink`, which refuses such a link before spending anything. Anything else a link
- * requires, this client does not know.
- */
+/** Proofs the session endpoint understands. Anything else a link requires, this client cannot provide yet. */
 const SUPPORTED_REQUIREMENTS = new Set(["pow", "passphrase", "passkey"]);
 
 /**
@@ -161,29 +179,46 @@ export async function openLinkStream(url: string, opts: OpenLinkOptions = {}): P
   // A failure of the key pair surfaces at the session step; do not let it go unhandled meanwhile.
   device.catch(() => undefined);
   const info = await checkParsedLink(fetchFn, api, link.key);
-  if (info.passkey) {
-    throw new UnsupportedRequirementError("This link requires a passkey, which this client cannot provide yet. It was not opened.");
-  }
-  if (info.passphraseSalt !== null && (opts.passphrase === undefined || opts.passphrase === "")) throw new PassphraseRequiredError();
+  const hasPassphrase = opts.passphrase !== undefined && opts.passphrase !== "";
+  // With the fallback, the passphrase replaces the passkey: either one opens the link.
+  const fallback = info.passkey?.passphraseFallback === true;
+  const ceremonyNeeded = info.passkey !== null && !(fallback && hasPassphrase);
+  if (ceremonyNeeded && opts.passkey === undefined) throw new PasskeyRequiredError(fallback);
+  if (info.passphraseSalt !== null && !hasPassphrase && !fallback) throw new PassphraseRequiredError();
   const secrets: PassphraseSecrets | null =
-    info.passphraseSalt === null || opts.passphrase === undefined ? null : await derivePassphrase(opts.passphrase, info.passphraseSalt);
+    info.passphraseSalt === null || !hasPassphrase ? null : await derivePassphrase(opts.passphrase!, info.passphraseSalt);
+  // A fallback link's passphrase is a gate only: the passkey path must decrypt without it.
+  const keyExtra = fallback ? undefined : secrets?.keyExtra;
 
   const challenge = await fetchChallenge(fetchFn, api, opts.gesture);
   if (challenge.friction === "confirm" && !(await opts.confirm?.())) throw new ConfirmationDeclinedError();
+  let passkeyResponse: unknown;
+  let credentialId: string | undefined;
+  if (ceremonyNeeded) {
+    // Right after the click, before the proof of work: the ceremony is bound to this challenge and this device key.
+    opts.onProgress?.("passkey");
+    const request = await fetchCeremony(fetchFn, api, challenge.challenge, await device);
+    try {
+      passkeyResponse = await opts.passkey!(request);
+    } catch (err) {
+      throw new PasskeyCeremonyError(err);
+    }
+    credentialId = credentialIdOf(passkeyResponse);
+  }
   opts.onProgress?.("solving");
   const pow = await solvePow(challenge.challenge, opts);
   const deviceKey = await device;
 
   opts.onProgress?.("opening");
-  const session = await mintSession(fetchFn, api, pow, deviceKey, challenge.friction === "confirm", secrets?.proof);
-  const released = await consume(fetchFn, api, session, await deviceKey.signSession(session), deviceKey);
+  const session = await mintSession(fetchFn, api, pow, deviceKey, challenge.friction === "confirm", secrets?.proof, passkeyResponse);
+  const released = await consume(fetchFn, api, session, await deviceKey.signSession(session), deviceKey, credentialId);
 
   if (released.kind === "content") return { kind: "text", text: released.text };
   // Only an inconsistent server releases a ciphertext for a link it called server-encrypted.
   if (link.key === null) throw unexpectedAnswer("consume");
   opts.onProgress?.("decrypting");
   if (released.kind === "stream") {
-    const dec = createFileDecryptStream(link.key, secrets ? { extra: secrets.keyExtra } : {});
+    const dec = createFileDecryptStream(link.key, keyExtra ? { extra: keyExtra } : {});
     secrets?.keyExtra.fill(0);
     released.body.pipeTo(dec.writable).catch(() => undefined);
     let meta;
@@ -198,7 +233,7 @@ export async function openLinkStream(url: string, opts: OpenLinkOptions = {}): P
     if (meta.type !== undefined) file.type = meta.type;
     return file;
   }
-  const content = await decryptEnvelope(released.envelope, link.key, secrets?.keyExtra);
+  const content = await decryptEnvelope(released.envelope, link.key, keyExtra);
   secrets?.keyExtra.fill(0);
   if (content === null) throw new DecryptionError();
   return content;
@@ -221,8 +256,17 @@ export interface LinkInfo {
   passphrase: boolean;
   /** "file" for a file link (its content comes as a stream: see `openLinkStream`), else "text". */
   content: "text" | "file";
-  /** Whether opening needs the recipient's passkey. */
-  passkey: boolean;
+  /**
+   * The link's passkey rule, or null: "required", any passkey made at the click; "recipient", the passkey the
+   * recipient enrolled. `passphraseFallback`: the passphrase may be used instead.
+   */
+  passkey: PasskeyRequirement | null;
+}
+
+/** What a link asks of the recipient's passkey. */
+export interface PasskeyRequirement {
+  mode: "required" | "recipient";
+  passphraseFallback: boolean;
 }
 
 /**
@@ -263,12 +307,18 @@ async function checkParsedLink(
     if (typeof salt !== "string") throw unexpectedAnswer("check");
     passphraseSalt = salt;
   }
+  let passkey: PasskeyRequirement | null = null;
+  if (requires.passkey) {
+    const { mode, passphrase_fallback: fallback } = requires.passkey as Record<string, unknown>;
+    if (mode !== "required" && mode !== "recipient") throw unexpectedAnswer("check");
+    passkey = { mode, passphraseFallback: fallback === true && passphraseSalt !== null };
+  }
   return {
     expiresAt: typeof info.expires_at === "string" ? info.expires_at : "",
     encryption: info.encryption,
     content: info.content === "file" ? "file" : "text",
     passphraseSalt,
-    passkey: Boolean(requires.passkey),
+    passkey,
   };
 }
 
@@ -288,6 +338,25 @@ async function fetchChallenge(fetchFn: FetchFunction, api: string, gesture: Gest
   const friction: Friction = body.friction === "raised" || body.friction === "confirm" ? body.friction : "none";
   const { friction: _friction, ...challenge } = body;
   return { challenge: challenge as unknown as Challenge, friction };
+}
+
+/** Asks for the WebAuthn options of this open: bound to the (unsolved) challenge and the device key. */
+async function fetchCeremony(fetchFn: FetchFunction, api: string, challenge: Challenge, device: DeviceKey): Promise<PasskeyCeremonyRequest> {
+  const body = await readJsonObject(
+    await sendApiRequest(fetchFn, `${api}/passkey`, jsonInit("POST", { challenge, device_key: device.publicKey })),
+    "passkey",
+  );
+  if ((body.ceremony !== "create" && body.ceremony !== "get") || typeof body.options !== "object" || body.options === null) {
+    throw unexpectedAnswer("passkey");
+  }
+  return { ceremony: body.ceremony, options: body.options as Record<string, unknown> };
+}
+
+/** The credential id (rawId) a ceremony produced; the consume names it. */
+function credentialIdOf(response: unknown): string {
+  const rawId = typeof response === "object" && response !== null ? (response as Record<string, unknown>).rawId : undefined;
+  if (typeof rawId !== "string" || !/^[A-Za-z0-9_-]{1,1400}$/.test(rawId)) throw new PasskeyCeremonyError(new TypeError("no credential id"));
+  return rawId;
 }
 
 async function solvePow(challenge: Challenge, opts: OpenLinkOptions): Promise<string> {
@@ -314,10 +383,15 @@ async function mintSession(
   device: DeviceKey,
   confirmed: boolean,
   passphraseProof: string | undefined,
+  passkey: unknown,
 ): Promise<string> {
-  const body: { pow: string; device_key: string; confirm?: true; passphrase_proof?: string } = { pow, device_key: device.publicKey };
+  const body: { pow: string; device_key: string; confirm?: true; passphrase_proof?: string; passkey?: unknown } = {
+    pow,
+    device_key: device.publicKey,
+  };
   if (confirmed) body.confirm = true;
   if (passphraseProof !== undefined) body.passphrase_proof = passphraseProof;
+  if (passkey !== undefined) body.passkey = passkey;
   const answer = await readJsonObject(await sendApiRequest(fetchFn, `${api}/session`, jsonInit("POST", body)), "session");
   if (typeof answer.session !== "string" || answer.session === "") throw unexpectedAnswer("session");
   return answer.session;
@@ -328,7 +402,14 @@ type Released =
   | { kind: "envelope"; envelope: Uint8Array }
   | { kind: "stream"; body: ReadableStream<Uint8Array> };
 
-async function consume(fetchFn: FetchFunction, api: string, session: string, signature: string, device: DeviceKey): Promise<Released> {
+async function consume(
+  fetchFn: FetchFunction,
+  api: string,
+  session: string,
+  signature: string,
+  device: DeviceKey,
+  credentialId: string | undefined,
+): Promise<Released> {
   const response = await sendApiRequest(
     fetchFn,
     `${api}/consume`,
@@ -341,6 +422,7 @@ async function consume(fetchFn: FetchFunction, api: string, session: string, sig
         accept: "application/json, application/octet-stream",
         [DEVICE_KEY_HEADER]: device.publicKey,
         [DEVICE_SIGNATURE_HEADER]: signature,
+        ...(credentialId === undefined ? {} : { [PASSKEY_CREDENTIAL_HEADER]: credentialId }),
       },
     ),
   );

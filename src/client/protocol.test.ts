@@ -15,6 +15,7 @@ import {
   PassphraseRequiredError,
   UnavailableError,
   UnsupportedRequirementError,
+  PasskeyRequiredError,
 } from "./errors.js";
 import { getStatus, revokeLink } from "./manage-link.js";
 import { openLink, type OpenStage } from "./open-link.js";
@@ -200,11 +201,29 @@ describe("openLink", () => {
   });
 
   it("refuses a link that requires a proof this client cannot give, before the challenge", async () => {
-    const { fetchFn, requests } = fakeServer({ encryption: "client", requires: { pow: true, passkey: true }, release: () => json(500, {}) });
+    const { fetchFn, requests } = fakeServer({ encryption: "client", requires: { pow: true, attestation: true }, release: () => json(500, {}) });
     const error = await openLink(`${SERVER}/l/${ID}#${generateLinkKey()}`, { fetch: fetchFn }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedRequirementError);
-    expect((error as Error).message).toContain("passkey");
+    expect((error as Error).message).toContain("attestation");
     expect(requests).toHaveLength(1);
+  });
+
+  it("stops before the challenge on a passkey link when it cannot run a ceremony (unless the passphrase may replace it)", async () => {
+    const requires = { pow: true, passkey: { mode: "recipient", passphrase_fallback: false } };
+    const { fetchFn, requests } = fakeServer({ encryption: "client", requires, release: () => json(500, {}) });
+    const error = await openLink(`${SERVER}/l/${ID}#${generateLinkKey()}`, { fetch: fetchFn }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PasskeyRequiredError);
+    expect((error as PasskeyRequiredError).passphraseFallback).toBe(false);
+    expect(requests).toHaveLength(1);
+    const withFallback = fakeServer({
+      encryption: "client",
+      requires: { pow: true, passkey: { mode: "required", passphrase_fallback: true }, passphrase: { salt: "AAAAAAAAAAAAAAAAAAAAAA", params: {} } },
+      release: () => json(500, {}),
+    });
+    const noPassphrase = await openLink(`${SERVER}/l/${ID}#${generateLinkKey()}`, { fetch: withFallback.fetchFn }).catch((e: unknown) => e);
+    expect(noPassphrase).toBeInstanceOf(PasskeyRequiredError);
+    expect((noPassphrase as PasskeyRequiredError).passphraseFallback).toBe(true);
+    expect(withFallback.requests).toHaveLength(1);
   });
 
   it("stops before the challenge when a passphrase is required and none was given", async () => {
@@ -298,7 +317,17 @@ describe("getStatus and revokeLink", () => {
         expires_at: "2030-01-02T00:00:00.000Z",
         consumed_at: "2030-01-01T01:00:00.000Z",
         events: [{ kind: "chat-preview", at: "2030-01-01T00:10:00.000Z" }, { kind: 7 }, { kind: "mail-scanner", at: "2030-01-01T00:20:00.000Z" }],
-        policy: { template: "standard", passphrase: true, passkey: false, preview: "none", allow_country: ["DE", 5], allow_ip: ["10.0.0.0/8"], deny_ip: [] },
+        policy: {
+          template: "standard",
+          passphrase: true,
+          passkey: true,
+          passkey_mode: "recipient",
+          passphrase_fallback: true,
+          preview: "none",
+          allow_country: ["DE", 5],
+          allow_ip: ["10.0.0.0/8"],
+          deny_ip: [],
+        },
       });
     };
     const manageUrl = `${SERVER}/m/${ID}#${MANAGE_TOKEN}`;
@@ -311,7 +340,17 @@ describe("getStatus and revokeLink", () => {
         { kind: "chat-preview", at: "2030-01-01T00:10:00.000Z" },
         { kind: "mail-scanner", at: "2030-01-01T00:20:00.000Z" },
       ],
-      policy: { template: "standard", passphrase: true, passkey: false, preview: "none", allowCountry: ["DE"], allowIp: ["10.0.0.0/8"], denyIp: [] },
+      policy: {
+        template: "standard",
+        passphrase: true,
+        passkey: true,
+        passkeyMode: "recipient",
+        passphraseFallback: true,
+        preview: "none",
+        allowCountry: ["DE"],
+        allowIp: ["10.0.0.0/8"],
+        denyIp: [],
+      },
     });
     await revokeLink(manageUrl, { fetch: fetchFn });
     expect(requests).toEqual([

@@ -8,6 +8,12 @@ export const DEVICE_KEY_HEADER = "oncelink-device-key";
 /** Header carrying the signature on the consume: ECDSA P-256 / SHA-256, IEEE P1363 (r || s, 64 bytes), base64url. */
 export const DEVICE_SIGNATURE_HEADER = "oncelink-device-signature";
 
+/**
+ * Header naming, on the consume of a session opened with a passkey, the credential id (rawId, base64url) that the
+ * session step verified: such a session is bound to the device key and that credential together.
+ */
+export const PASSKEY_CREDENTIAL_HEADER = "oncelink-passkey-credential";
+
 /** Bytes of a raw uncompressed P-256 public key (0x04 || x || y). */
 export const DEVICE_KEY_BYTES = 65;
 /** Characters of that key in unpadded base64url. */

@@ -25,8 +25,9 @@ export interface PassphrasePolicy {
 }
 
 /**
- * The passkey part of a policy: "required", any passkey of the recipient's (a WebAuthn assertion with user
- * verification); "recipient", a passkey registered under the given recipient handle. Stored as JSON `"passkey"`.
+ * The passkey part of a policy. "required": whoever opens must complete a WebAuthn ceremony with user verification
+ * at the click (any authenticator; it proves a person unlocked one, not who they are). "recipient": only the
+ * credential enrolled under `handle` opens the link. Stored as {"mode":"required"} or {"mode":"recipient","handle"}.
  */
 export type PasskeyPolicy = { mode: "required" } | { mode: "recipient"; handle: string };
 
@@ -41,19 +42,29 @@ export interface Policy {
    * country database cannot place (private, loopback, unknown) is refused.
    */
   allowCountry?: readonly string[];
-  /** A passkey the recipient must prove (stored JSON `"passkey"`). */
-  passkey?: PasskeyPolicy;
-  /** Whether a recipient without a passkey may prove the passphrase instead (stored JSON `"passphrase_fallback"`). */
-  passphraseFallback?: boolean;
   passphrase?: PassphrasePolicy;
+  passkey?: PasskeyPolicy;
+  /**
+   * With a passkey and a passphrase: the right passphrase may replace the passkey ceremony (and a passkey then
+   * replaces the passphrase: either one opens). Without it, a link with both asks for both.
+   */
+  passphraseFallback?: boolean;
+}
+
+/** A WebAuthn ceremony the HTTP layer has already verified (challenge, origin, RP ID, signature, user verification). */
+export interface PasskeyProof {
+  /** SHA-256 of the credential id that signed. */
+  credentialIdHash: Uint8Array;
+  /** The handle that credential is enrolled under, or null for a credential made at this click. */
+  handle: string | null;
 }
 
 /** What the recipient brought to the session step. */
 export interface PolicyProofs {
   /** SHA-256 of the passphrase proof the client sent, or null if it sent none. */
   passphraseProofHash: Uint8Array | null;
-  /** A verified passkey assertion (the credential id's hash and the handle it was registered under), or null. */
-  passkey: { credentialIdHash: Uint8Array; handle: string | null } | null;
+  /** A verified passkey ceremony, or null when none was sent (or the one sent did not verify). */
+  passkey: PasskeyProof | null;
 }
 
 /** The facts a policy is judged against. */
@@ -68,7 +79,13 @@ export interface PolicyContext {
   countryOf(ip: string): string | null;
 }
 
-export type PolicyRefusal = "ip-denied" | "country-denied" | "passkey-required" | "passphrase-required" | "passphrase-incorrect";
+export type PolicyRefusal =
+  | "ip-denied"
+  | "country-denied"
+  | "passphrase-required"
+  | "passphrase-incorrect"
+  | "passkey-required"
+  | "passkey-mismatch";
 export type PolicyDecision = { ok: true } | { ok: false; reason: PolicyRefusal };
 
 /** Compares two byte strings in time that depends only on their lengths. */
@@ -79,10 +96,27 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** The passphrase check on its own: a missing proof is "required", a different one "incorrect". */
+function checkPassphrase(passphrase: PassphrasePolicy, proofHash: Uint8Array | null): PolicyDecision {
+  if (proofHash === null) return { ok: false, reason: "passphrase-required" };
+  const stored = fromBase64Url(passphrase.proofHash);
+  if (stored === null || !constantTimeEqual(proofHash, stored)) return { ok: false, reason: "passphrase-incorrect" };
+  return { ok: true };
+}
+
+/** Whether a verified ceremony satisfies the link's passkey rule; a recipient link wants its handle's credential. */
+function passkeyMatches(rule: PasskeyPolicy, proof: PasskeyProof): boolean {
+  if (rule.mode === "required") return proof.credentialIdHash.length === 32;
+  // Handles are at least 3 characters, so the fail-closed "" of a malformed stored policy matches nobody.
+  return rule.handle.length >= 3 && proof.handle === rule.handle;
+}
+
 /**
  * THE policy decision of the session step. Where the client is comes first (address rules, then its country: a
- * refused place learns nothing about what else is asked), then the passkey, then the passphrase proof. A refusal
- * changes nothing; counting a wrong passphrase is the caller's job.
+ * refused place learns nothing about a passphrase or a passkey), then the passkey, then the passphrase. A link with
+ * both a passkey and a passphrase asks for both, unless its policy allows the fallback: then either one opens it. A
+ * passkey rule opens only with a verified ceremony (fail closed). A refusal changes nothing; counting a wrong
+ * passphrase is the caller's job.
  * @example evaluatePolicy({ denyIp: ["10.0.0.0/8"] }, ctx).ok // false when ctx.clientIp is 10.1.2.3
  */
 export function evaluatePolicy(policy: Readonly<Policy>, context: PolicyContext): PolicyDecision {
@@ -93,22 +127,34 @@ export function evaluatePolicy(policy: Readonly<Policy>, context: PolicyContext)
     const country = context.countryOf(clientIp);
     if (country === null || !policy.allowCountry.includes(country)) return { ok: false, reason: "country-denied" };
   }
-  // Fail closed: a passkey policy opens only with a verified passkey proof.
-  if (policy.passkey !== undefined && proofs.passkey === null) return { ok: false, reason: "passkey-required" };
-  if (policy.passphrase !== undefined) {
-    if (proofs.passphraseProofHash === null) return { ok: false, reason: "passphrase-required" };
-    const stored = fromBase64Url(policy.passphrase.proofHash);
-    if (stored === null || !constantTimeEqual(proofs.passphraseProofHash, stored)) {
-      return { ok: false, reason: "passphrase-incorrect" };
+  const fallback = policy.passphraseFallback === true && policy.passphrase !== undefined;
+  if (policy.passkey !== undefined) {
+    const ceremony = proofs.passkey;
+    if (ceremony !== null) {
+      if (!passkeyMatches(policy.passkey, ceremony)) return { ok: false, reason: "passkey-mismatch" };
+      // Either factor opens a fallback link: the passkey did.
+      if (fallback) return { ok: true };
+    } else if (fallback && proofs.passphraseProofHash !== null) {
+      return checkPassphrase(policy.passphrase!, proofs.passphraseProofHash);
+    } else {
+      return { ok: false, reason: "passkey-required" };
     }
   }
+  if (policy.passphrase !== undefined) return checkPassphrase(policy.passphrase, proofs.passphraseProofHash);
   return { ok: true };
+}
+
+/** What a recipient's page is told about a link's passkey rule: the kind of ceremony, never the handle. */
+export interface PasskeyRequirement {
+  mode: "required" | "recipient";
+  /** The passphrase may replace the passkey (and is then not mixed into the content key). */
+  passphrase_fallback: boolean;
 }
 
 /** What a recipient's page is told it will be asked. */
 export interface PolicyRequirements {
   passphrase?: { salt: string; params: typeof PASSPHRASE_PARAMS };
-  passkey?: { mode: PasskeyPolicy["mode"] };
+  passkey?: PasskeyRequirement;
 }
 
 /**
@@ -118,7 +164,9 @@ export interface PolicyRequirements {
 export function policyRequirements(policy: Readonly<Policy>): PolicyRequirements {
   const out: PolicyRequirements = {};
   if (policy.passphrase !== undefined) out.passphrase = { salt: policy.passphrase.salt, params: PASSPHRASE_PARAMS };
-  if (policy.passkey !== undefined) out.passkey = { mode: policy.passkey.mode };
+  if (policy.passkey !== undefined) {
+    out.passkey = { mode: policy.passkey.mode, passphrase_fallback: policy.passphraseFallback === true && policy.passphrase !== undefined };
+  }
   return out;
 }
 
@@ -126,7 +174,8 @@ const stringList = (value: unknown): string[] | undefined =>
   Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : undefined;
 
 /**
- * Reads the recipient policy from a link's stored policy JSON (keys allow_ip, deny_ip, passphrase {salt, proof_hash}).
+ * Reads the recipient policy from a link's stored policy JSON (keys allow_ip, deny_ip, allow_country, passphrase
+ * {salt, proof_hash}, passkey {mode, handle}, passphrase_fallback).
  * Malformed text is a bug (only we write it): it yields a policy that refuses every address rather than none.
  */
 export function parsePolicy(text: string): Policy {
@@ -148,20 +197,43 @@ export function parsePolicy(text: string): Policy {
     // A country rule we cannot read must still refuse: an impossible code matches no address.
     policy.allowCountry = stringList(record.allow_country) ?? ["--"];
   }
-  if (record.passkey !== undefined) policy.passkey = parsePasskey(record.passkey);
-  if (record.passphrase_fallback === true) policy.passphraseFallback = true;
   const pass = record.passphrase as Record<string, unknown> | undefined;
   if (pass && typeof pass.salt === "string" && typeof pass.proof_hash === "string") {
     policy.passphrase = { salt: pass.salt, proofHash: pass.proof_hash };
   }
+  if (record.passkey !== undefined) policy.passkey = parsePasskeyPolicy(record.passkey);
+  if (record.passphrase_fallback === true) policy.passphraseFallback = true;
   return policy;
 }
 
-/** A stored passkey rule; anything unreadable still requires a passkey (fail closed). */
-function parsePasskey(value: unknown): PasskeyPolicy {
-  const record = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
-  if (record.mode === "recipient" && typeof record.handle === "string") return { mode: "recipient", handle: record.handle };
-  return { mode: "required" };
+/**
+ * The stored passkey rule. Anything unreadable fails closed: a recipient rule whose empty handle matches no
+ * credential, so the link cannot be opened rather than opened without a passkey.
+ */
+function parsePasskeyPolicy(value: unknown): PasskeyPolicy {
+  if (typeof value === "object" && value !== null) {
+    const { mode, handle } = value as Record<string, unknown>;
+    if (mode === "required") return { mode: "required" };
+    if (mode === "recipient" && typeof handle === "string" && isPasskeyHandle(handle)) return { mode: "recipient", handle };
+  }
+  return { mode: "recipient", handle: "" };
+}
+
+/** Shape of a passkey handle: 3 to 64 characters of a-z, 0-9, ".", "_", "@" and "-" (already case-folded). */
+export const PASSKEY_HANDLE = /^[a-z0-9._@-]{3,64}$/;
+
+/** True for a well-formed, case-folded handle. */
+export function isPasskeyHandle(text: string): boolean {
+  return PASSKEY_HANDLE.test(text);
+}
+
+/**
+ * A handle as a sender or an operator typed it, case-folded and checked; null when it is not a valid handle.
+ * @example normalizePasskeyHandle(" Alice@Example.org ") // "alice@example.org"
+ */
+export function normalizePasskeyHandle(text: string): string | null {
+  const folded = text.trim().toLowerCase();
+  return isPasskeyHandle(folded) ? folded : null;
 }
 
 /** The stored JSON fields of a recipient policy, to merge into the link's policy text. */
@@ -170,8 +242,8 @@ export function policyFields(policy: Readonly<Policy>): Record<string, unknown> 
   if (policy.allowIp && policy.allowIp.length > 0) out.allow_ip = policy.allowIp;
   if (policy.denyIp && policy.denyIp.length > 0) out.deny_ip = policy.denyIp;
   if (policy.allowCountry && policy.allowCountry.length > 0) out.allow_country = policy.allowCountry;
-  if (policy.passkey) out.passkey = policy.passkey.mode === "recipient" ? { mode: "recipient", handle: policy.passkey.handle } : { mode: "required" };
-  if (policy.passphraseFallback === true) out.passphrase_fallback = true;
   if (policy.passphrase) out.passphrase = { salt: policy.passphrase.salt, proof_hash: policy.passphrase.proofHash };
+  if (policy.passkey) out.passkey = policy.passkey.mode === "required" ? { mode: "required" } : { mode: "recipient", handle: policy.passkey.handle };
+  if (policy.passphraseFallback === true) out.passphrase_fallback = true;
   return out;
 }

@@ -92,6 +92,25 @@ describe("resolveCreate: templates fill gaps, choices may only be stricter, mini
     expect(resolve({ template: "ultra-secure", allowCountry: ["DE"], preview: "card" })).toMatchObject({ ok: false, code: "TEMPLATE_CONFLICT" });
   });
 
+  it("a template or minimum that needs a passkey is met by 'required' or a recipient's handle, never by the fallback", () => {
+    const base = { template: "ultra-secure", allowCountry: ["DE"] };
+    expect(resolve({ ...base, passkey: { mode: "required" } })).toMatchObject({ ok: true, policy: { passkey: { mode: "required" } } });
+    const alice = resolve({ ...base, passkey: { mode: "recipient", handle: "alice" } });
+    expect(alice).toMatchObject({ ok: true, policy: { passkey: { mode: "recipient", handle: "alice" } } });
+    if (alice.ok) expect(alice.policy.passphraseFallback).toBeUndefined();
+    // Either factor alone is less than a template that asks for a passkey (or a passphrase).
+    const fallback = { passkey: { mode: "required" as const }, passphrase: PASS, passphraseFallback: true };
+    expect(resolve({ ...base, ...fallback })).toMatchObject({ ok: false, code: "TEMPLATE_CONFLICT" });
+    expect(resolve({ template: "standard", ...fallback })).toMatchObject({ ok: false, code: "TEMPLATE_CONFLICT" });
+    expect(resolve({ template: "lightweight", ...fallback })).toMatchObject({ ok: true, policy: { passphraseFallback: true, passphrase: PASS } });
+    expect(resolve(fallback)).toMatchObject({ ok: true, policy: { passkey: { mode: "required" }, passphraseFallback: true } });
+    const minimum = setup({ minimums: { passkey: true } });
+    expect(resolve({}, minimum)).toMatchObject({ ok: true, policy: { passkey: { mode: "required" } } });
+    expect(resolve({ passkey: { mode: "recipient", handle: "alice" } }, minimum)).toMatchObject({ ok: true, policy: { passkey: { mode: "recipient" } } });
+    expect(resolve(fallback, minimum)).toMatchObject({ ok: false, code: "POLICY_MINIMUM" });
+    expect(resolve(fallback, setup({ minimums: { passphrase: true } }))).toMatchObject({ ok: false, code: "POLICY_MINIMUM" });
+  });
+
   it("lets a sender narrow a template's countries and networks, never widen them", () => {
     const s = setup({ templates: [{ id: "eu", name: "EU", ttl: "24h", allow_country: ["DE", "FR"], allow_ip: ["10.0.0.0/8"], deny_ip: ["10.9.0.0/16"] }] });
     expect(resolve({ template: "eu" }, s)).toMatchObject({ ok: true, policy: { allowCountry: ["DE", "FR"], allowIp: ["10.0.0.0/8"], denyIp: ["10.9.0.0/16"] } });
@@ -146,7 +165,7 @@ describe("country and passkey rules in evaluatePolicy", () => {
     expect(stored).toContain('"passkey"');
     const policy = parsePolicy(stored);
     expect(evaluatePolicy(policy, ctx("194.25.0.1"))).toEqual({ ok: false, reason: "passkey-required" });
-    expect(policyRequirements(policy)).toEqual({ passkey: { mode: "recipient" } });
+    expect(policyRequirements(policy)).toEqual({ passkey: { mode: "recipient", passphrase_fallback: false } });
     expect(evaluatePolicy(parsePolicy('{"passkey": "garbage"}'), ctx("194.25.0.1"))).toEqual({ ok: false, reason: "passkey-required" });
     expect(policyFields(parsePolicy('{"passkey":{"mode":"required"},"passphrase_fallback":true}'))).toEqual({ passkey: { mode: "required" }, passphrase_fallback: true });
   });

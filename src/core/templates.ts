@@ -261,6 +261,8 @@ export interface CreateChoices {
   passphrase?: PassphrasePolicy;
   /** A passkey rule the sender chose (a specific recipient's passkey is stricter than "required"). */
   passkey?: PasskeyPolicy;
+  /** Either the passphrase or the passkey opens the link (weaker than asking for both, or for either one alone). */
+  passphraseFallback?: boolean;
 }
 
 export type CreateRefusal = "TEMPLATE_UNKNOWN" | "TEMPLATE_CONFLICT" | "POLICY_MINIMUM" | "TTL_INVALID";
@@ -314,6 +316,17 @@ export function resolveCreate(
   if (choices.passphrase === undefined && template?.passphrase) return refuse("TEMPLATE_CONFLICT", `This template needs a passphrase${what}.`);
   if (choices.passphrase === undefined && minimums.passphrase) return refuse("POLICY_MINIMUM", "This server needs a passphrase on every link.");
 
+  // Passkey: "required" or a recipient's handle both meet a template or minimum that needs one (left out, the
+  // template's "required" applies). The fallback lets either factor open the link alone, so it is weaker than a
+  // template or minimum that asks for a passkey or a passphrase.
+  if (choices.passphraseFallback === true && template !== null && (template.passkey || template.passphrase)) {
+    const asks = template.passkey ? "a passkey" : "a passphrase";
+    return refuse("TEMPLATE_CONFLICT", `This template asks for ${asks}; passphrase_fallback would let another factor open the link instead${what}.`);
+  }
+  if (choices.passphraseFallback === true && (minimums.passkey || minimums.passphrase)) {
+    return refuse("POLICY_MINIMUM", `This server asks for ${minimums.passkey ? "a passkey" : "a passphrase"} on every link; passphrase_fallback would let another factor open it instead.`);
+  }
+
   // Countries: a sender's list must lie within the template's and the minimum's lists; absent, theirs apply.
   const sent = choices.allowCountry !== undefined && choices.allowCountry.length > 0 ? choices.allowCountry : null;
   if (sent !== null && template !== null && template.allowCountry.length > 0 && sent.some((c) => !template.allowCountry.includes(c))) {
@@ -342,5 +355,6 @@ export function resolveCreate(
   if (choices.passkey !== undefined) policy.passkey = choices.passkey;
   else if (template?.passkey || minimums.passkey) policy.passkey = { mode: "required" };
   if (choices.passphrase !== undefined) policy.passphrase = choices.passphrase;
+  if (choices.passphraseFallback === true) policy.passphraseFallback = true;
   return { ok: true, ttlSeconds, preview, template: template?.id ?? null, policy };
 }

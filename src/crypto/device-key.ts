@@ -87,7 +87,8 @@ export class DeviceKeyCache {
 /**
  * Checks a device proof for a bound session: the presented key hashes to the binding and the signature over
  * `message` verifies under it. Any malformed input is simply false. `cached` is the key the session step imported,
- * when this node still has it.
+ * when this node still has it. `bindingOf` computes the binding of the presented key (a passkey session binds the
+ * key together with the credential that opened it).
  */
 export function verifyDeviceProof(
   binding: Uint8Array,
@@ -95,6 +96,7 @@ export function verifyDeviceProof(
   signatureText: string | undefined,
   message: Uint8Array,
   cached: KeyObject | null = null,
+  bindingOf: (raw: Uint8Array) => Uint8Array = sha256,
 ): boolean {
   if (typeof keyText !== "string" || typeof signatureText !== "string") return false;
   if (keyText.length !== DEVICE_KEY_CHARS || signatureText.length !== DEVICE_SIGNATURE_CHARS) return false;
@@ -102,7 +104,7 @@ export function verifyDeviceProof(
   const signature = fromBase64Url(signatureText);
   if (raw === null || signature === null || raw.length !== DEVICE_KEY_BYTES || signature.length !== DEVICE_SIGNATURE_BYTES) return false;
   // The presented key must be the bound one before anything is imported or verified.
-  if (!safeEqual(sha256(raw), binding)) return false;
+  if (!safeEqual(bindingOf(raw), binding)) return false;
   const key = cached ?? importRaw(raw);
   if (key === null) return false;
   try {

@@ -16,12 +16,14 @@ import { createPassphraseLimiter, registerRateLimit } from "./rate-limit.js";
 import { registerFileRoutes } from "./routes/files.js";
 import { registerLinkRoutes } from "./routes/links.js";
 import { registerOpsRoutes } from "./routes/ops.js";
+import { registerPasskeyRoutes } from "./routes/passkeys.js";
 import { registerPageRoutes, sendUnavailablePage } from "./routes/pages.js";
 import { registerTemplateRoutes } from "./routes/templates.js";
 import { MAX_RECIPIENTS } from "./schemas.js";
 import { policySettingsFrom } from "../web/page-settings.js";
 import { NO_STORE_HEADERS, baseHeaders } from "./security-headers.js";
 import { createLinkVisits } from "./visits.js";
+import { createPasskeyService } from "./webauthn.js";
 
 export interface AppOptions {
   logger: FastifyBaseLogger;
@@ -74,6 +76,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     previewers,
     visits: createLinkVisits({ store: deps.store, metrics, registry: previewers, now: deps.now, log: app.log }),
     deviceKeys: new DeviceKeyCache(),
+    passkeys: createPasskeyService({ publicUrl: deps.config.publicUrl, hmacKey: deriveSubkey(deps.keyring, "webauthn") }),
     policySetup,
     countryOf,
   };
@@ -91,6 +94,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
         { name: "files", description: "Upload a file in parts; finishing makes the link" },
         { name: "open", description: "The recipient's two-step open" },
         { name: "manage", description: "The sender's view and revoke" },
+        { name: "passkeys", description: "Passkey handles: enrolment links for recipient-bound links" },
         { name: "ops", description: "Operations" },
       ],
     },
@@ -126,6 +130,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
   const passphraseLimiter = createPassphraseLimiter(app, { max: deps.config.rateLimitPassphrase, subkey: rateLimitSubkey, now: deps.now });
   registerLinkRoutes(app, { ...routeDeps, passphraseLimiter });
   registerFileRoutes(app, { ...routeDeps, passphraseLimiter });
+  registerPasskeyRoutes(app, { ...routeDeps, passphraseLimiter });
   registerTemplateRoutes(app, policySetup);
   registerPageRoutes(app, {
     assetDir: opts.assetDir ?? fileURLToPath(new URL("../assets", import.meta.url)),

@@ -10,6 +10,7 @@ import type { Metrics } from "./metrics.js";
 import type { PowService } from "./pow.js";
 import type { PassphraseLimiter } from "./rate-limit.js";
 import type { LinkVisits } from "./visits.js";
+import type { PasskeyService } from "./webauthn.js";
 
 /** What the HTTP layer is given; built for real only in main.ts, and for tests in test helpers. */
 export interface AppDeps {
@@ -37,6 +38,8 @@ export interface RouteDeps extends AppDeps {
   visits: LinkVisits;
   /** Device keys imported at the session step, kept for the consume on this node. */
   deviceKeys: DeviceKeyCache;
+  /** WebAuthn options and verification for passkey links and enrolments. */
+  passkeys: PasskeyService;
   /** Templates, default and minimums (built-ins plus ONCELINK_POLICY_FILE). */
   policySetup: PolicySetup;
   /** Client address to country (the bundled database or ONCELINK_COUNTRY_DB). */

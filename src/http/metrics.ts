@@ -23,6 +23,8 @@ export interface Metrics {
   uploadsRefused: Counter<"code">;
   /** File downloads (consumes of file links) by outcome: complete, or interrupted (the data is gone either way). */
   fileDownloads: Counter<"outcome">;
+  passkeyRejected: Counter;
+  passkeyEnrolled: Counter;
 }
 
 /** A fresh registry per app, so several apps (tests, nodes in one process) never share counters. */
@@ -92,5 +94,11 @@ export function createMetrics(opts: { defaultMetrics: boolean }): Metrics {
       help: "Consumes of a device-bound session without a valid device signature",
       registers,
     }),
+    passkeyRejected: new Counter({
+      name: "oncelink_passkey_rejected_total",
+      help: "Session steps refused because the passkey ceremony did not verify or was not the recipient's",
+      registers,
+    }),
+    passkeyEnrolled: new Counter({ name: "oncelink_passkeys_enrolled_total", help: "Passkeys enrolled under a handle", registers }),
   };
 }

@@ -17,6 +17,12 @@ export interface PowService {
    * records it atomically with the session) and the friction level it was issued at, otherwise null.
    */
   verify(payload: unknown, linkIdHash: Uint8Array, now: number): Promise<VerifiedPow | null>;
+  /**
+   * Checks an issued challenge (not a solution) for the link: our signature, this link, unexpired. Returns the same
+   * single-use hash that `verify` will return for its solution, or null. Lets a passkey ceremony be bound to the
+   * challenge before the work is done.
+   */
+  inspect(challenge: unknown, linkIdHash: Uint8Array, now: number): { challengeHash: Uint8Array; expiresAt: number } | null;
 }
 
 /** A proof of work that checked out. */
@@ -113,6 +119,18 @@ export function createPowService(opts: { hmacKey: Uint8Array; maxNumber: number;
       });
       const canonical = JSON.parse(canonicalJson(parameters)) as ChallengeParameters;
       return { parameters: canonical, signature: sign(canonical) };
+    },
+
+    inspect(challenge, linkIdHash, now) {
+      if (typeof challenge !== "object" || challenge === null) return null;
+      const { parameters, signature } = challenge as Record<string, unknown>;
+      if (typeof parameters !== "object" || parameters === null || typeof signature !== "string" || !HEX.test(signature)) return null;
+      const params = parameters as ChallengeParameters;
+      if (!safeEqual(Buffer.from(sign(params), "hex"), Buffer.from(signature, "hex"))) return null;
+      if (params.algorithm !== "SHA-256" || params.cost !== 1 || params.data?.l !== bindTag(linkIdHash)) return null;
+      const expiresAt = typeof params.expiresAt === "number" ? params.expiresAt * 1000 : 0;
+      if (expiresAt <= now) return null;
+      return { challengeHash: sha256(signature), expiresAt };
     },
 
     async verify(payload, linkIdHash, now) {

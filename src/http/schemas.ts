@@ -1,4 +1,5 @@
 import { Type } from "@fastify/type-provider-typebox";
+import { PasskeyResponse } from "./passkey-schemas.js";
 import { MAX_RECIPIENTS } from "../core/templates.js";
 
 /** Path parameter of every link route. The exact shape is checked in the handler so that a malformed id gets
@@ -71,6 +72,21 @@ const linkOptionFields = {
         "Text links only: a file finish with more than 1 is refused (FILE_RECIPIENTS_UNSUPPORTED); upload the file once per recipient.",
     }),
   ),
+  passkey: Type.Optional(
+    Type.Literal("required", {
+      description:
+        "The recipient must complete a passkey ceremony with user verification at the click (any passkey). A template or minimum that needs a passkey is met by this or by passkey_handle.",
+    }),
+  ),
+  passkey_handle: Type.Optional(
+    Type.String({ maxLength: 128, description: "Only the passkey enrolled under this handle opens the link (see POST /api/v1/enrolments)." }),
+  ),
+  passphrase_fallback: Type.Optional(
+    Type.Boolean({
+      description:
+        "With a passkey and a passphrase: either one opens the link (the passphrase is then not mixed into the key). Refused (TEMPLATE_CONFLICT, POLICY_MINIMUM) when the template or the server requires a passkey or a passphrase.",
+    }),
+  ),
   preview: Type.Optional(
     Type.Union([Type.Literal("card"), Type.Literal("none")], {
       description:
@@ -136,8 +152,14 @@ export const LinkInfoResponse = Type.Object({
     ),
     passkey: Type.Optional(
       Type.Object(
-        { mode: Type.Union([Type.Literal("required"), Type.Literal("recipient")]) },
-        { description: "The link needs a passkey of the recipient's." },
+        {
+          mode: Type.Union([Type.Literal("required"), Type.Literal("recipient")]),
+          passphrase_fallback: Type.Boolean(),
+        },
+        {
+          description:
+            'The link needs a passkey ceremony (POST .../passkey, then "passkey" in the session step): "required", any passkey made at the click; "recipient", the one enrolled for the recipient. passphrase_fallback: the passphrase may replace it.',
+        },
       ),
     ),
   }),
@@ -200,6 +222,7 @@ export const SessionBody = Type.Object(
       }),
     ),
     confirm: Type.Optional(Type.Boolean({ description: 'The second confirmation a "confirm"-friction challenge asks for.' })),
+    passkey: Type.Optional(PasskeyResponse),
   },
   { additionalProperties: false },
 );
@@ -210,6 +233,9 @@ export const ConsumeHeaders = Type.Object(
   {
     "oncelink-device-key": Type.Optional(
       Type.String({ maxLength: 128, description: "For a device-bound session: the device_key sent to the session step." }),
+    ),
+    "oncelink-passkey-credential": Type.Optional(
+      Type.String({ maxLength: 1400, description: "For a session opened with a passkey: the credential id (rawId, base64url) the session step verified." }),
     ),
     "oncelink-device-signature": Type.Optional(
       Type.String({
@@ -255,6 +281,10 @@ export const StatusResponse = Type.Object({
       template: Type.Union([Type.String(), Type.Null()], { description: "The template the link was made with." }),
       passphrase: Type.Boolean(),
       passkey: Type.Boolean(),
+      passkey_mode: Type.Union([Type.Literal("required"), Type.Literal("recipient"), Type.Null()], {
+        description: 'The passkey rule\'s kind: "required" (any passkey), "recipient" (the one enrolled under a handle), or null.',
+      }),
+      passphrase_fallback: Type.Boolean({ description: "Either the passphrase or the passkey opens the link." }),
       preview: Type.Union([Type.Literal("card"), Type.Literal("none")]),
       allow_country: Type.Array(Type.String()),
       allow_ip: Type.Array(Type.String()),

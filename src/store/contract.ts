@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { effectiveState } from "../core/link.js";
 import { FILE_STREAM_LEASE_MS, MAX_EVENTS_PER_LINK, type LinkStore, type NewLink, type NewUpload, type ReleasedContent } from "./link-store.js";
@@ -42,6 +42,7 @@ export function makeUpload(overrides: Partial<NewUpload> = {}): NewUpload {
     ...overrides,
   };
 }
+const sha256Bytes = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(bytes).digest());
 
 const hex = (bytes: Uint8Array | null | undefined): string | null => (bytes ? Buffer.from(bytes).toString("hex") : null);
 
@@ -413,6 +414,74 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
         expect(await store.purgeExpired(afterExpiry)).toEqual({ expired: 1, challenges: 0, files: 1 });
         expect(await store.storageBytes()).toBe(0);
       });
+    });
+
+    it("enrols one passkey per handle with a one-time token, refuses takeovers, and finds it by handle and by credential", async () => {
+      const enrolment = (handle: string, expiresAt = T0 + 60_000) => ({ handle, enrolHash: randomHash(), manageHash: randomHash(), expiresAt });
+      const passkey = (counter = 0) => ({ credentialId: randomHash(16), publicKey: randomHash(77), counter, discoverable: true, transports: ["internal", "hybrid"] });
+      const first = enrolment("alice@example.org");
+      expect(await store.issueEnrolment(first, T0)).toBe("ok");
+      // A live enrolment link holds the handle: nobody else can issue another one for it meanwhile.
+      expect(await store.issueEnrolment(enrolment("alice@example.org"), T0 + 1)).toBe("taken");
+      expect(await store.pendingEnrolment(first.enrolHash, T0 + 1)).toEqual({ handle: "alice@example.org", expiresAt: first.expiresAt });
+      expect(await store.pendingEnrolment(randomHash(), T0 + 1)).toBeNull();
+      expect(await store.getPasskey("alice@example.org")).toBeNull();
+      expect(await store.getHandle("alice@example.org")).toMatchObject({ enrolledAt: null, pendingUntil: first.expiresAt, createdAt: T0 });
+
+      // Many concurrent completions of one token: exactly one enrols.
+      const key = passkey(3);
+      const raced = await Promise.all(Array.from({ length: 10 }, (_, i) => store.completeEnrolment(first.enrolHash, i === 0 ? key : passkey(), T0 + 2)));
+      expect(raced.filter((h) => h === "alice@example.org")).toHaveLength(1);
+      expect(raced.filter((h) => h === null)).toHaveLength(9);
+      const stored = await store.getPasskey("alice@example.org");
+      expect(stored).not.toBeNull();
+      expect(stored!.handle).toBe("alice@example.org");
+      expect(stored!.discoverable).toBe(true);
+      expect(stored!.transports).toEqual(["internal", "hybrid"]);
+      const credentialIdHash = sha256Bytes(stored!.credentialId);
+      expect(hex((await store.findPasskey(credentialIdHash))?.publicKey)).toBe(hex(stored!.publicKey));
+      expect(await store.findPasskey(randomHash())).toBeNull();
+      expect(await store.pendingEnrolment(first.enrolHash, T0 + 3)).toBeNull();
+      expect(await store.getHandle("alice@example.org")).toMatchObject({ enrolledAt: T0 + 2, pendingUntil: null });
+      expect(hex((await store.getHandle("alice@example.org"))?.manageHash)).toBe(hex(first.manageHash));
+
+      // An enrolled handle cannot be issued again, only replaced on purpose; the old passkey works until then.
+      expect(await store.issueEnrolment(enrolment("alice@example.org"), T0 + 3)).toBe("taken");
+      const replacement = enrolment("alice@example.org", T0 + 100_000);
+      expect(await store.issueEnrolment(replacement, T0 + 4, true)).toBe("ok");
+      expect(await store.getPasskey("alice@example.org")).not.toBeNull();
+      // The same credential cannot be enrolled under two handles.
+      const bob = enrolment("bob");
+      expect(await store.issueEnrolment(bob, T0 + 4)).toBe("ok");
+      expect(await store.completeEnrolment(bob.enrolHash, { ...passkey(), credentialId: stored!.credentialId }, T0 + 5)).toBeNull();
+      const fresh = passkey();
+      expect(await store.completeEnrolment(replacement.enrolHash, fresh, T0 + 6)).toBe("alice@example.org");
+      expect(hex((await store.getPasskey("alice@example.org"))?.credentialId)).toBe(hex(fresh.credentialId));
+      expect(await store.findPasskey(credentialIdHash)).toBeNull();
+
+      // Counters only go up.
+      const freshHash = sha256Bytes(fresh.credentialId);
+      await store.updatePasskeyCounter(freshHash, 7);
+      await store.updatePasskeyCounter(freshHash, 5);
+      expect((await store.getPasskey("alice@example.org"))?.counter).toBe(7);
+
+      // An expired enrolment link spends nothing and frees the handle (and the purge forgets it).
+      const late = enrolment("carol", T0 + 1000);
+      expect(await store.issueEnrolment(late, T0)).toBe("ok");
+      expect(await store.completeEnrolment(late.enrolHash, passkey(), T0 + 1000)).toBeNull();
+      expect(await store.pendingEnrolment(late.enrolHash, T0 + 1000)).toBeNull();
+      const again = enrolment("carol", T0 + 90_000);
+      expect(await store.issueEnrolment(again, T0 + 1001)).toBe("ok");
+      expect(await store.pendingEnrolment(again.enrolHash, T0 + 1002)).toMatchObject({ handle: "carol" });
+      expect(await store.purgeExpired(T0 + 200_000)).toEqual({ expired: 0, challenges: 0, files: 0 });
+      expect(await store.getHandle("carol")).toBeNull();
+      expect(await store.getHandle("bob")).toBeNull();
+      expect(await store.getPasskey("alice@example.org")).not.toBeNull();
+
+      expect(await store.removeHandle("alice@example.org")).toBe(true);
+      expect(await store.removeHandle("alice@example.org")).toBe(false);
+      expect(await store.getPasskey("alice@example.org")).toBeNull();
+      expect(await store.findPasskey(freshHash)).toBeNull();
     });
 
     it("consumes 200 different links concurrently, each releasing its own content", async () => {

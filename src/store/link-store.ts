@@ -1,4 +1,5 @@
 import type { ContentKind, LinkMeta } from "../core/link.js";
+import type { PasskeyStore } from "./passkey-store.js";
 
 /**
  * A link as the store receives it. Every secret arrives already hashed (id, manage token) or sealed
@@ -103,7 +104,7 @@ export interface PurgeResult {
  * Persistent state of links and used proof-of-work challenges. Times are milliseconds since the epoch, passed in by the caller.
  * Every write resolves only after it is durable (fsync'd or replicated, as the adapter defines).
  */
-export interface LinkStore {
+export interface LinkStore extends PasskeyStore {
   /** Stores a new fresh link. */
   createLink(link: NewLink): Promise<void>;
   /** Metadata of a link, or null if unknown. Never cached: a "fresh" answer comes from the source of truth. */
@@ -138,9 +139,10 @@ export interface LinkStore {
   /** Moves a fresh link to REVOKED and destroys its content. False if it was not fresh. */
   revoke(idHash: Uint8Array, now: number): Promise<boolean>;
   /**
-   * Moves fresh links past their expiry to EXPIRED (destroying content), forgets expired challenges, and sweeps file
-   * chunks nobody can use any more: of unfinished uploads past their expiry, and of files whose link is no longer
-   * fresh (ended more than FILE_STREAM_LEASE_MS ago) and that no download holds a lease on (left by a crash).
+   * Moves fresh links past their expiry to EXPIRED (destroying content), forgets expired challenges and expired
+   * enrolment links, and sweeps file chunks nobody can use any more: of unfinished uploads past their expiry, and of
+   * files whose link is no longer fresh (ended more than FILE_STREAM_LEASE_MS ago) and that no download holds a lease
+   * on (left by a crash).
    */
   purgeExpired(now: number): Promise<PurgeResult>;
 

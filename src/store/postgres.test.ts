@@ -87,8 +87,8 @@ describe("postgres store", () => {
     // Sessions are stateless tokens: the schema has no table for them.
     const tables = (await again.pool.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")).rows;
     expect(tables.map((t: { tablename: string }) => t.tablename)).toEqual([
-      "file_chunks", "file_storage", "files", "keyring_fingerprints", "link_events", "links", "rate_limits", "schema_migrations",
-      "used_challenges",
+      "file_chunks", "file_storage", "files", "keyring_fingerprints", "link_events", "links", "passkey_handles", "rate_limits",
+      "schema_migrations", "used_challenges",
     ]);
     expect((await again.getLinkMeta(link.idHash))?.state).toBe("fresh");
   });

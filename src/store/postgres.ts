@@ -16,7 +16,9 @@ import {
   type RateLimitHit,
   type ReleasedContent,
 } from "./link-store.js";
+import type { PasskeyStore } from "./passkey-store.js";
 import { StatementBatcher, type BatchStats } from "./postgres-batch.js";
+import { postgresPasskeys } from "./postgres-passkeys.js";
 import { migratePostgres } from "./postgres-migrate.js";
 import { blob, eventChain, toLinkMeta, type MetaRow } from "./store-bytes.js";
 
@@ -242,10 +244,12 @@ class PostgresStore implements PostgresLinkStore {
   readonly pool: pg.Pool;
   readonly #consumes: StatementBatcher<{ id: Buffer; now: number }, ReleasedContent | null>;
   readonly #creates: StatementBatcher<NewLink, boolean>;
+  readonly #passkeys: ReturnType<typeof postgresPasskeys>;
   #closed = false;
 
   constructor(pool: pg.Pool, maxConnections: number) {
     this.pool = pool;
+    this.#passkeys = postgresPasskeys(pool);
     const maxInFlight = Math.max(1, Math.min(4, maxConnections));
     this.#consumes = new StatementBatcher((items) => this.#consumeBatch(items), { maxInFlight, maxBatch: 256 });
     this.#creates = new StatementBatcher((links) => this.#createBatch(links), { maxInFlight, maxBatch: 64 });
@@ -355,6 +359,7 @@ class PostgresStore implements PostgresLinkStore {
       await this.#query("deleteEndedEvents", [now - METADATA_RETENTION_MS], client);
       await this.#query("deleteEnded", [now - METADATA_RETENTION_MS], client);
       await this.#query("deleteRateLimits", [now], client);
+      await this.#passkeys.purge(client, now);
       return { expired, challenges, files: 0 };
     });
     // Each dead file is removed in short statements of its own (two nodes sweeping the same file is harmless).
@@ -492,6 +497,15 @@ class PostgresStore implements PostgresLinkStore {
       return theirs !== undefined && !theirs.equals(blob(k.fingerprint));
     });
   }
+
+  issueEnrolment: PasskeyStore["issueEnrolment"] = (...args) => this.#passkeys.issueEnrolment(...args);
+  pendingEnrolment: PasskeyStore["pendingEnrolment"] = (...args) => this.#passkeys.pendingEnrolment(...args);
+  completeEnrolment: PasskeyStore["completeEnrolment"] = (...args) => this.#passkeys.completeEnrolment(...args);
+  getPasskey: PasskeyStore["getPasskey"] = (...args) => this.#passkeys.getPasskey(...args);
+  findPasskey: PasskeyStore["findPasskey"] = (...args) => this.#passkeys.findPasskey(...args);
+  updatePasskeyCounter: PasskeyStore["updatePasskeyCounter"] = (...args) => this.#passkeys.updatePasskeyCounter(...args);
+  getHandle: PasskeyStore["getHandle"] = (...args) => this.#passkeys.getHandle(...args);
+  removeHandle: PasskeyStore["removeHandle"] = (...args) => this.#passkeys.removeHandle(...args);
 
   async ping(): Promise<void> {
     await this.pool.query("SELECT 1");

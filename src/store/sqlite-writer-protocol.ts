@@ -20,6 +20,10 @@ export const WRITER_METHODS = [
   "dropChunks",
   "leaseFile",
   "deleteFile",
+  "issueEnrolment",
+  "completeEnrolment",
+  "updatePasskeyCounter",
+  "removeHandle",
 ] as const;
 export type WriterMethod = (typeof WRITER_METHODS)[number];
 

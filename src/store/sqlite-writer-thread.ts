@@ -16,6 +16,7 @@ import type {
   ReleasedContent,
   UploadState,
 } from "./link-store.js";
+import type { PasskeyStore } from "./passkey-store.js";
 import { openSqliteStore, rewrapInBatches, type SqliteLinkStore, type SqliteStoreOptions, type StaleKey, type WrappedKeyUpdate } from "./sqlite.js";
 import {
   SHARED_MIN_BYTES,
@@ -252,6 +253,16 @@ class ThreadedSqliteStore implements SqliteLinkStore {
   storageBytes(): Promise<number> {
     return this.#reader.storageBytes();
   }
+
+  // Passkeys: the writes go to the writer thread like every other write; the lookups read here.
+  issueEnrolment: PasskeyStore["issueEnrolment"] = (...args) => this.#call("issueEnrolment", args);
+  completeEnrolment: PasskeyStore["completeEnrolment"] = (...args) => this.#call("completeEnrolment", args);
+  updatePasskeyCounter: PasskeyStore["updatePasskeyCounter"] = (...args) => this.#call("updatePasskeyCounter", args);
+  removeHandle: PasskeyStore["removeHandle"] = (...args) => this.#call("removeHandle", args);
+  pendingEnrolment: PasskeyStore["pendingEnrolment"] = (...args) => this.#reader.pendingEnrolment(...args);
+  getPasskey: PasskeyStore["getPasskey"] = (...args) => this.#reader.getPasskey(...args);
+  findPasskey: PasskeyStore["findPasskey"] = (...args) => this.#reader.findPasskey(...args);
+  getHandle: PasskeyStore["getHandle"] = (...args) => this.#reader.getHandle(...args);
 
   async ping(): Promise<void> {
     if (this.#failure !== null) throw this.#failure;

@@ -135,7 +135,9 @@ describe("sqlite store", () => {
     // Sessions are stateless tokens: the schema has no table for them.
     const tables = again.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
     expect(tables).toEqual(
-      ["file_chunks", "file_storage", "files", "link_events", "links", "schema_migrations", "used_challenges"].map((name) => ({ name })),
+      ["file_chunks", "file_storage", "files", "link_events", "links", "passkey_handles", "schema_migrations", "used_challenges"].map(
+        (name) => ({ name }),
+      ),
     );
     expect((await again.getLinkMeta(link.idHash))?.state).toBe("fresh");
   });

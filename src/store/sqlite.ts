@@ -16,7 +16,9 @@ import {
   type ReleasedContent,
   type UploadState,
 } from "./link-store.js";
+import type { PasskeyStore } from "./passkey-store.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
+import { sqlitePasskeys } from "./sqlite-passkeys.js";
 import { blob, eventChain, toLinkMeta, type MetaRow } from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
@@ -185,6 +187,7 @@ class SqliteStore implements SqliteLinkStore {
   readonly #fileDb: Database.Database;
   readonly #fileWriter: GroupCommitter;
   readonly #fsql;
+  readonly #passkeys: ReturnType<typeof sqlitePasskeys>;
 
   /**
    * `fileDb`: a second connection to the same file for uploads and chunks, or `db` itself (an in-memory database
@@ -197,6 +200,7 @@ class SqliteStore implements SqliteLinkStore {
     this.#fileDb = fileDb;
     this.#fileWriter = fileDb === db ? this.#writer : new GroupCommitter(fileDb, maxBatch);
     this.#fsql = fileStatements(fileDb);
+    this.#passkeys = sqlitePasskeys(db, this.#writer);
     // Prepared once: preparing per call would cost more than the statements themselves at thousands of ops/s.
     // Writes use .run() and read `changes`, never `UPDATE ... RETURNING` with .get(), which leaves the statement
     // open, pins a read snapshot and lets the WAL grow without bound.
@@ -373,6 +377,7 @@ class SqliteStore implements SqliteLinkStore {
       const challenges = this.#sql.deleteChallenges.run(now).changes;
       this.#sql.deleteEndedEvents.run(now - METADATA_RETENTION_MS);
       this.#sql.deleteEnded.run(now - METADATA_RETENTION_MS);
+      this.#passkeys.purge(now);
       return { expired, challenges, files: 0 };
     });
     // Each dead file is removed in short transactions of its own.
@@ -509,6 +514,15 @@ class SqliteStore implements SqliteLinkStore {
     this.#fsql.release.run(rows.reduce((sum, r) => sum + r.n, 0));
     return rows.length;
   }
+
+  issueEnrolment: PasskeyStore["issueEnrolment"] = (...args) => this.#passkeys.issueEnrolment(...args);
+  pendingEnrolment: PasskeyStore["pendingEnrolment"] = (...args) => this.#passkeys.pendingEnrolment(...args);
+  completeEnrolment: PasskeyStore["completeEnrolment"] = (...args) => this.#passkeys.completeEnrolment(...args);
+  getPasskey: PasskeyStore["getPasskey"] = (...args) => this.#passkeys.getPasskey(...args);
+  findPasskey: PasskeyStore["findPasskey"] = (...args) => this.#passkeys.findPasskey(...args);
+  updatePasskeyCounter: PasskeyStore["updatePasskeyCounter"] = (...args) => this.#passkeys.updatePasskeyCounter(...args);
+  getHandle: PasskeyStore["getHandle"] = (...args) => this.#passkeys.getHandle(...args);
+  removeHandle: PasskeyStore["removeHandle"] = (...args) => this.#passkeys.removeHandle(...args);
 
   async ping(): Promise<void> {
     this.#sql.ping.get();

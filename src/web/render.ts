@@ -15,6 +15,7 @@ import {
 import { COMMON_IDS } from "./page-ids.js";
 import { DEFAULT_PAGE_SETTINGS, type PageSettings } from "./page-settings.js";
 import { createMain } from "./templates/create-page.js";
+import { enrolMain } from "./templates/enrol-page.js";
 import { escapeHtml, msg, unavailableSection } from "./templates/html.js";
 import { manageMain } from "./templates/manage-page.js";
 import { openMain } from "./templates/open-page.js";
@@ -22,7 +23,7 @@ import { openMain } from "./templates/open-page.js";
 export { escapeHtml } from "./templates/html.js";
 
 /** The pages that have a browser bundle. */
-export type PageName = "create" | "open" | "manage";
+export type PageName = "create" | "open" | "manage" | "enrol";
 
 /** Options for rendering a page. */
 export interface RenderOptions {
@@ -43,6 +44,7 @@ export const SCRIPT_PATHS: Readonly<Record<PageName, string>> = {
   create: "/assets/create.js",
   open: "/assets/open.js",
   manage: "/assets/manage.js",
+  enrol: "/assets/enrol.js",
 };
 
 /** Which catalog sections each page's script needs at run time (see `catalogSubset`). */
@@ -50,12 +52,14 @@ export const PAGE_MESSAGE_PREFIXES: Readonly<Record<PageName, readonly string[]>
   create: ["common", "create"],
   open: ["common", "open", "unavailable"],
   manage: ["common", "manage", "unavailable"],
+  enrol: ["common", "enrol"],
 };
 
 const TITLE_KEYS: Readonly<Record<PageName, MessageKey>> = {
   create: "create.title",
   open: "open.title",
   manage: "manage.title",
+  enrol: "enrol.title",
 };
 
 /**
@@ -69,7 +73,13 @@ export function renderPage(page: PageName, opts: RenderOptions): string {
   const settings = opts.settings ?? DEFAULT_PAGE_SETTINGS;
   const c = catalogFor(locale);
   const main =
-    page === "create" ? createMain(c, locale, settings) : page === "open" ? openMain(c, locale, settings) : manageMain(c);
+    page === "create"
+      ? createMain(c, locale, settings)
+      : page === "open"
+        ? openMain(c, locale, settings)
+        : page === "enrol"
+          ? enrolMain(c)
+          : manageMain(c);
   return documentHtml(c, locale, {
     title: t(c, TITLE_KEYS[page]),
     main,

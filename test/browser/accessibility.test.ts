@@ -250,6 +250,23 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
     await page.goto(created.url);
     await page.getByText("You will be asked for a passphrase.").waitFor();
     await check("open fresh (asks for a passphrase)");
+
+    // Both factors: one list, the passkey line and the passphrase line, from the same code path.
+    const both = await fetch(`${server.url}/api/v1/links`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ content: "a11y both factors", passkey: "required", policy: { passphrase: { salt, proof } } }),
+    });
+    const twoFactor = (await both.json()) as { id: string; url: string; manage_url: string };
+    recordSecrets(twoFactor.id, twoFactor.manage_url.split("#")[1], "a11y both factors");
+    await page.goto(twoFactor.url);
+    const needs = page.getByRole("list", { name: "What you will need" });
+    await needs.getByText("You will be asked for a passphrase.").waitFor();
+    expect(await needs.getByRole("listitem").allInnerTexts()).toEqual([
+      expect.stringMatching(/^This link asks for a passkey\./),
+      "You will be asked for a passphrase.",
+    ]);
+    await check("open fresh (asks for a passkey and a passphrase)");
   });
 
   it("other languages: the same pages in Japanese and German", async () => {
@@ -265,7 +282,7 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
   });
 
   it("covered every state", () => {
-    expect(checked).toHaveLength(26);
+    expect(checked).toHaveLength(27);
   });
 });
 

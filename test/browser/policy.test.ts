@@ -70,9 +70,22 @@ describe("the template picker", () => {
     expect(await page.getByRole("textbox", { name: "Secret" }).inputValue()).toBe(secret);
   });
 
-  it("Ultra Secure needs countries; the interstitial says a passkey is needed and nothing is spent", async () => {
+  it("Ultra Secure needs countries and preselects a passkey; the interstitial says a passkey is needed", async () => {
     await fillSecret(`ultra secret ${Date.now()}`);
     await page.getByRole("radio", { name: "Ultra Secure" }).check();
+    // The template's passkey: "Require a passkey" is chosen, "No passkey" is not offered, and the recipient's own
+    // passkey stays open as the stricter choice; the passphrase may not replace it.
+    await page.getByRole("group", { name: "Passkey (required)" }).waitFor();
+    expect(await page.getByRole("radio", { name: "Require a passkey" }).isChecked()).toBe(true);
+    expect(await page.getByRole("radio", { name: "No passkey" }).isDisabled()).toBe(true);
+    expect(await page.getByRole("radio", { name: "Only for the recipient's passkey" }).isEnabled()).toBe(true);
+    expect(await page.getByRole("checkbox", { name: "Let the passphrase open it instead of the passkey" }).isDisabled()).toBe(true);
+    // Back to Lightweight undoes the preselection, and Ultra Secure makes it again.
+    await page.getByRole("radio", { name: "Lightweight" }).check();
+    expect(await page.getByRole("radio", { name: "No passkey" }).isChecked()).toBe(true);
+    expect(await page.getByRole("radio", { name: "No passkey" }).isEnabled()).toBe(true);
+    await page.getByRole("radio", { name: "Ultra Secure" }).check();
+    expect(await page.getByRole("radio", { name: "Require a passkey" }).isChecked()).toBe(true);
     await page.getByRole("button", { name: "Create link" }).click();
     await page.getByRole("alert").filter({ hasText: "needs at least one country" }).waitFor();
     await page.getByLabel("Only people in these countries (required)").fill("de, at");
@@ -84,9 +97,10 @@ describe("the template picker", () => {
 
     await page.goto(link.url);
     await heading("Someone shared a secret with you");
-    expect((await page.getByRole("list", { name: "What you will need" }).innerText()).trim()).toBe("You will need your passkey.");
-    await page.getByRole("button", { name: "Reveal" }).click();
-    await heading("This link cannot be opened here");
+    const needs = (await page.getByRole("list", { name: "What you will need" }).innerText()).trim();
+    expect(needs).toMatch(/^This link asks for a passkey\. When you choose Reveal, your browser offers to make a passkey/);
+    expect(needs).not.toContain("passphrase");
+    // This browser has no authenticator: test/browser/passkeys.test.ts opens an Ultra Secure link with one.
     expect((await getStatus(link.manageUrl)).state).toBe("fresh");
   });
 

@@ -51,7 +51,15 @@ async function databaseEnv(dataDir: string): Promise<Record<string, string>> {
  * fresh DATA_DIR unless one is given; its output goes to `.test-logs/` for the log scan. In a test file that called
  * `useStore("postgres")` the server runs on PostgreSQL (one schema per DATA_DIR) unless `env` sets DATABASE_URL.
  */
-export async function startServer(opts: { env?: Record<string, string>; dataDir?: string; name?: string } = {}): Promise<RunningServer> {
+export async function startServer(
+  opts: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    name?: string;
+    /** Host name in PUBLIC_URL and `url` (default 127.0.0.1); passkeys need a domain name such as "localhost". */
+    publicHost?: string;
+  } = {},
+): Promise<RunningServer> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "oncelink-test-"));
   mkdirSync(LOG_DIR, { recursive: true });
@@ -63,7 +71,7 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
       PORT: String(port),
       HOST: "127.0.0.1",
       DATA_DIR: dataDir,
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      PUBLIC_URL: `http://${opts.publicHost ?? "127.0.0.1"}:${port}`,
       // Suites drive many requests from one address: limits they do not test stay out of their way.
       RATE_LIMIT_CREATE: "1000000",
       RATE_LIMIT_OPEN: "1000000",
@@ -74,12 +82,12 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
     stdio: ["ignore", out, out],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${opts.publicHost ?? "127.0.0.1"}:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early (code ${child.exitCode}); see ${logFile}`);
     try {
-      const res = await fetch(`${url}/readyz`);
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
       if (res.ok) break;
     } catch {
       // not listening yet

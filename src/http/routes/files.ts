@@ -243,7 +243,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (upload.busy) return sendError(reply, "UPLOAD_BUSY");
       if (upload.nextSeq === 0) return sendError(reply, "CONTENT_EMPTY");
       // The same template, minimums, address and country rules and passphrase as a text link (src/http/link-options.ts).
-      const options = linkOptions(request.body, config, deps.policySetup);
+      const options = await linkOptions(request.body, config, deps.policySetup, store);
       if (!options.ok) return sendError(reply, options.code, options.message);
       // One stored file per link: its chunks are deleted as its one download streams them. Several recipients would
       // need the chunks shared with a reference count (or stored once per link); refused plainly instead, and the

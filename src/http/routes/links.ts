@@ -2,7 +2,7 @@ import { parseCookie, stringifySetCookie } from "cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Static, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { readSignals } from "../../core/classify.js";
-import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, deviceProofMessage } from "../../core/device-proof.js";
+import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, PASSKEY_CREDENTIAL_HEADER, deviceProofMessage } from "../../core/device-proof.js";
 import { errorBody } from "../../core/errors.js";
 import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
@@ -18,6 +18,8 @@ import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
 import { ipIn } from "../ip-rules.js";
 import { linkOptions } from "../link-options.js";
+import { verifyOpenCeremony } from "../passkey-proof.js";
+import { passkeyBinding, responseCredentialId } from "../webauthn.js";
 import { rateLimitFor } from "../rate-limit.js";
 import { sendFileContent } from "./files.js";
 import {
@@ -75,7 +77,7 @@ function serializeConsumeBody(body: { content?: string; ciphertext?: string }): 
 /** Registers the link API: create, the non-consuming open steps, the consume, and the sender's status/revoke. */
 export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { config, store, keyring, metrics, pow, previewers, deviceKeys } = deps;
+  const { config, store, keyring, metrics, pow, previewers, deviceKeys, passkeys } = deps;
   const cookieSecure = config.publicUrl.startsWith("https:");
 
   /** Loads a link for the sender if the manage token matches; otherwise null (answered like an unknown id). */
@@ -131,7 +133,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (plaintext.length === 0) return sendError(reply, "CONTENT_EMPTY");
       if (plaintext.length > config.maxSecretBytes) return sendError(reply, "PAYLOAD_TOO_LARGE");
       // One place for every new link's options (text here, files at their finish): template, minimums, rules.
-      const options = linkOptions(request.body, config, deps.policySetup);
+      const options = await linkOptions(request.body, config, deps.policySetup, store);
       if (!options.ok) return sendError(reply, options.code, options.message);
       const now = deps.now();
       const expiresAt = now + options.ttlSeconds * 1000;
@@ -253,6 +255,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (!meta || effectiveState(meta, now) !== "fresh") return unavailable(reply);
       const proofText = request.body.passphrase_proof;
       const policy = parsePolicy(meta.policy);
+      // A passkey ceremony is verified against the challenge of this very open (link, proof-of-work challenge, device
+      // key): a response made for another open, another device or another site verifies nowhere else.
+      if (policy.passkey !== undefined && request.body.passkey !== undefined && deviceKey === null) return sendError(reply, "DEVICE_KEY_REQUIRED");
       if (policy.passphrase !== undefined && proofText !== undefined && deps.passphraseLimiter !== null) {
         // Counted before the comparison: one address cannot spread guesses over many links (or many recipients'
         // links of one create, which share a passphrase) faster than the limit.
@@ -262,18 +267,40 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
           return sendError(reply, "RATE_LIMITED");
         }
       }
+      const ceremony =
+        policy.passkey === undefined || deviceKey === null
+          ? null
+          : await verifyOpenCeremony(
+              passkeys,
+              store,
+              policy.passkey,
+              request.body.passkey,
+              passkeys.openChallenge(idHash, proof.challengeHash, deviceBinding(deviceKey.raw)),
+            );
       const decision = evaluatePolicy(policy, {
         clientIp: request.ip,
         now,
         ipIn,
         countryOf: deps.countryOf,
-        proofs: { passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")), passkey: null },
+        proofs: {
+          passphraseProofHash: proofText === undefined ? null : sha256(Buffer.from(proofText, "base64url")),
+          passkey: ceremony?.proof ?? null,
+        },
       });
       if (!decision.ok) {
         if (decision.reason === "ip-denied") return sendError(reply, "POLICY_DENIED");
         if (decision.reason === "country-denied") return sendError(reply, "COUNTRY_DENIED");
-        if (decision.reason === "passkey-required") return sendError(reply, "PASSKEY_REQUIRED");
         if (decision.reason === "passphrase-required") return sendError(reply, "PASSPHRASE_REQUIRED");
+        // A wrong passkey is not counted against the link: it cannot be guessed, so a limit would protect nothing
+        // and only let anyone holding the link destroy it. The per-address rate limit bounds the tries.
+        if (decision.reason === "passkey-mismatch") {
+          metrics.passkeyRejected.inc();
+          return sendError(reply, "PASSKEY_INCORRECT");
+        }
+        if (decision.reason === "passkey-required") {
+          if (ceremony?.rejected) metrics.passkeyRejected.inc();
+          return sendError(reply, ceremony?.rejected ? "PASSKEY_INCORRECT" : "PASSKEY_REQUIRED");
+        }
         const left = await store.failAttempt(idHash, now, config.passphraseMaxAttempts);
         if (left === null || left === 0) {
           if (left === 0) logEvent(request, "link.passphrase-exhausted", idHash);
@@ -288,7 +315,13 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (result === "challenge-used") return sendError(reply, "POW_REPLAYED");
       if (result === "unavailable") return unavailable(reply);
       const expiresAt = now + config.sessionTtlSeconds * 1000;
-      const binding = deviceKey === null ? null : deviceBinding(deviceKey.raw);
+      // A session opened with a passkey is bound to the device key and the credential together.
+      const passkeyProof = ceremony?.proof ?? null;
+      if (passkeyProof !== null && ceremony?.counter !== null && ceremony?.counter !== undefined) {
+        await store.updatePasskeyCounter(passkeyProof.credentialIdHash, ceremony.counter);
+      }
+      const binding =
+        deviceKey === null ? null : passkeyProof !== null ? passkeyBinding(deviceKey.raw, passkeyProof.credentialIdHash) : deviceBinding(deviceKey.raw);
       const token = mintSessionToken(deps.sessionKey, idHash, { expiresAt, binding }, deps.random);
       metrics.sessionsMinted.inc();
       if (binding !== null && deviceKey !== null) {
@@ -335,15 +368,20 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (token === null || claims === null) return sendError(reply, "SESSION_INVALID");
       // A device-bound session opens only with a signature from the device's private key: a token copied to
       // another client is worthless there, and the link stays fresh. One ECDSA P-256 verify (node:crypto).
+      // A passkey session names its credential; the binding then covers the device key and the credential.
+      const credentialText = singleHeader(request, PASSKEY_CREDENTIAL_HEADER);
+      const credentialId = credentialText === undefined ? null : responseCredentialId({ rawId: credentialText });
       if (
         claims.binding !== null &&
-        !verifyDeviceProof(
-          claims.binding,
-          singleHeader(request, DEVICE_KEY_HEADER),
-          singleHeader(request, DEVICE_SIGNATURE_HEADER),
-          deviceProofMessage(token),
-          deviceKeys.take(claims.binding, now),
-        )
+        ((credentialText !== undefined && credentialId === null) ||
+          !verifyDeviceProof(
+            claims.binding,
+            singleHeader(request, DEVICE_KEY_HEADER),
+            singleHeader(request, DEVICE_SIGNATURE_HEADER),
+            deviceProofMessage(token),
+            deviceKeys.take(claims.binding, now),
+            credentialId === null ? undefined : (raw) => passkeyBinding(raw, sha256(credentialId)),
+          ))
       ) {
         metrics.deviceProofRejected.inc();
         return sendError(reply, "SESSION_INVALID");
@@ -397,6 +435,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
           template: choices.template,
           passphrase: policy.passphrase !== undefined,
           passkey: policy.passkey !== undefined,
+          // The kind only: a replacement asks for the same, and the sender types the recipient's handle again.
+          passkey_mode: policy.passkey?.mode ?? null,
+          passphrase_fallback: policy.passphraseFallback === true,
           preview: choices.preview,
           allow_country: [...(policy.allowCountry ?? [])],
           allow_ip: [...(policy.allowIp ?? [])],

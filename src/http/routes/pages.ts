@@ -57,7 +57,7 @@ export function registerPageRoutes(
   const assets = loadAssets(opts.assetDir);
   const cache = new Map<string, string>();
   // Pages are static per locale, so they are rendered once and served from memory.
-  const page = (name: "create" | "open" | "manage" | "unavailable", request: FastifyRequest, reply: FastifyReply): string => {
+  const page = (name: "create" | "open" | "manage" | "enrol" | "unavailable", request: FastifyRequest, reply: FastifyReply): string => {
     const locale = pageLocale(request, reply);
     const key = `${name}:${locale}`;
     let html = cache.get(key);
@@ -80,6 +80,8 @@ export function registerPageRoutes(
     return html(reply, visit.card ? previewCard(body, pageLocale(request, reply)) : body);
   });
   app.get("/m/:id", { schema: PAGE_SCHEMA }, async (request, reply) => html(reply, page("manage", request, reply)));
+  // The passkey enrolment page: like the link pages, the same document for every token, and nothing looked up.
+  app.get("/enrol/:token", { schema: PAGE_SCHEMA }, async (request, reply) => html(reply, page("enrol", request, reply)));
   // Office suites and gateways probe links with OPTIONS before fetching them; answer without touching state.
   app.options<{ Params: { id: string } }>("/l/:id", { schema: PAGE_SCHEMA }, async (request, reply) => {
     await opts.visits.observe(request, request.params.id);

@@ -133,4 +133,32 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE links ADD COLUMN file_id bytea NULL;
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- Passkey handles (recipient-bound links): one row per handle, holding its one enrolled credential and, while
+      -- one is pending, the hash of its one-time enrolment token. Version 6 holds files (issue 6);
+      -- versions apply by number.
+      CREATE TABLE passkey_handles (
+        handle             text    PRIMARY KEY,
+        manage_hash        bytea   NOT NULL,
+        enrol_hash         bytea   NULL,
+        enrol_expires_at   bigint  NULL,
+        credential_id      bytea   NULL,
+        credential_id_hash bytea   NULL,
+        public_key         bytea   NULL,
+        counter            bigint  NOT NULL DEFAULT 0,
+        discoverable       boolean NOT NULL DEFAULT false,
+        transports         text    NOT NULL DEFAULT '',
+        created_at         bigint  NOT NULL,
+        enrolled_at        bigint  NULL,
+        CONSTRAINT passkey_handles_credential_whole
+          CHECK ((credential_id IS NULL) = (public_key IS NULL) AND (credential_id IS NULL) = (credential_id_hash IS NULL)),
+        CONSTRAINT passkey_handles_enrolment_whole CHECK ((enrol_hash IS NULL) = (enrol_expires_at IS NULL))
+      );
+      CREATE UNIQUE INDEX passkey_handles_enrol ON passkey_handles (enrol_hash) WHERE enrol_hash IS NOT NULL;
+      CREATE UNIQUE INDEX passkey_handles_credential ON passkey_handles (credential_id_hash) WHERE credential_id_hash IS NOT NULL;
+      CREATE INDEX passkey_handles_pending ON passkey_handles (enrol_expires_at) WHERE enrol_expires_at IS NOT NULL;
+    `,
+  },
 ];

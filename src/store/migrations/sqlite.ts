@@ -101,4 +101,31 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE links ADD COLUMN file_id BLOB NULL;
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- Passkey handles (recipient-bound links): one row per handle, holding its one enrolled credential and, while
+      -- one is pending, the hash of its one-time enrolment token. Version 4 holds files (issue 6);
+      -- versions apply by number.
+      CREATE TABLE passkey_handles (
+        handle             TEXT    PRIMARY KEY NOT NULL,
+        manage_hash        BLOB    NOT NULL,
+        enrol_hash         BLOB    NULL,
+        enrol_expires_at   INTEGER NULL,
+        credential_id      BLOB    NULL,
+        credential_id_hash BLOB    NULL,
+        public_key         BLOB    NULL,
+        counter            INTEGER NOT NULL DEFAULT 0,
+        discoverable       INTEGER NOT NULL DEFAULT 0,
+        transports         TEXT    NOT NULL DEFAULT '',
+        created_at         INTEGER NOT NULL,
+        enrolled_at        INTEGER NULL,
+        CHECK ((credential_id IS NULL) = (public_key IS NULL) AND (credential_id IS NULL) = (credential_id_hash IS NULL)),
+        CHECK ((enrol_hash IS NULL) = (enrol_expires_at IS NULL))
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX passkey_handles_enrol ON passkey_handles (enrol_hash) WHERE enrol_hash IS NOT NULL;
+      CREATE UNIQUE INDEX passkey_handles_credential ON passkey_handles (credential_id_hash) WHERE credential_id_hash IS NOT NULL;
+      CREATE INDEX passkey_handles_pending ON passkey_handles (enrol_expires_at) WHERE enrol_expires_at IS NOT NULL;
+    `,
+  },
 ];

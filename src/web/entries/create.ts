@@ -2,8 +2,9 @@
 // The plaintext lives only in the textarea and in memory while encrypting; it is never written to storage,
 // the URL or the title, and the textarea is emptied as soon as the link exists. A file is read as a stream,
 // encrypted piece by piece and sent in parts, so the page never holds more than about one part of it.
-import { createFileLink, createLinks, FileTooLargeError, OncelinkApiError, type CreatedLink } from "../../client/index.js";
+import { createFileLink, createLinks, FileTooLargeError, OncelinkApiError, type CreatedLink, type CreateLinkOptions } from "../../client/index.js";
 import { parseCountryCodes } from "../../core/countries.js";
+import { normalizePasskeyHandle } from "../../core/policy.js";
 import { fileStreamLength } from "../../crypto/file-stream.js";
 import { formatBytes, formatDateTime, formatDuration } from "../i18n/format.js";
 import { copyField } from "../lib/clipboard.js";
@@ -42,6 +43,14 @@ const ttlAmount = byId(IDS.ttlAmount, HTMLInputElement);
 const ttlUnit = byId(IDS.ttlUnit, HTMLSelectElement);
 const passphrase = byId(IDS.passphrase, HTMLInputElement);
 const passphraseLabel = byId(IDS.passphraseLabel, HTMLLabelElement);
+const passkeyChoices = [IDS.passkeyNone, IDS.passkeyRequired, IDS.passkeyRecipient].map((id) => byId(id, HTMLInputElement));
+const passkeyNone = passkeyChoices[0]!;
+const passkeyLegend = byId(IDS.passkeyLegend, HTMLElement);
+const passkeyDemanded = byId(IDS.passkeyDemanded, HTMLElement);
+const passkeyHandleField = byId(IDS.passkeyHandleField, HTMLElement);
+const passkeyHandle = byId(IDS.passkeyHandle, HTMLInputElement);
+const passkeyFallback = byId(IDS.passkeyFallback, HTMLInputElement);
+const passkeyFallbackBlocked = byId(IDS.passkeyFallbackBlocked, HTMLElement);
 const countries = byId(IDS.countries, HTMLInputElement);
 const countriesLabel = byId(IDS.countriesLabel, HTMLLabelElement);
 const countriesWithin = byId(IDS.countriesWithin, HTMLElement);
@@ -76,6 +85,13 @@ function chosenTemplate(): TemplateFacts | null {
 interface Demands {
   limits: TtlLimits;
   passphrase: boolean;
+  /** The recipient must prove a passkey: "any passkey" or the recipient's own, never none. */
+  passkey: boolean;
+  /**
+   * The passphrase may replace the passkey (and the passkey the passphrase) only when neither the template nor the
+   * minimums ask for one of them: "either one" is weaker than what they ask, and the server refuses it.
+   */
+  fallbackAllowed: boolean;
   /** The sender must name countries. */
   countries: boolean;
   /** Countries the sender's list must lie within (empty: any). */
@@ -89,6 +105,8 @@ function demands(template: TemplateFacts | null): Demands {
   return {
     limits: { min: settings.ttl.min, max, default: Math.min(template?.ttl ?? settings.ttl.default, max) },
     passphrase: (template?.passphrase ?? false) || m.passphrase,
+    passkey: (template?.passkey ?? false) || m.passkey,
+    fallbackAllowed: !(template?.passphrase || template?.passkey || m.passphrase || m.passkey),
     // A template that fixes its countries (or a minimum list) supplies them when the sender names none.
     countries: (template?.countryRequired ?? false) && within.length === 0,
     within,
@@ -109,7 +127,40 @@ function applyTemplate(resetTtl: boolean): void {
   countries.required = d.countries;
   countriesWithin.hidden = d.within.length === 0;
   countriesWithin.textContent = d.within.length === 0 ? "" : t("create.countries.within", { countries: `${countryList(d.within, locale)} (${d.within.join(", ")})` });
+  applyPasskeyDemand(d);
   syncCustomTtl();
+}
+
+/** True while "any passkey" is checked because a template asked for it, not because the sender chose it. */
+let passkeyPreselected = false;
+
+const passkeyChoice = (): string => passkeyChoices.find((input) => input.checked)?.value ?? "none";
+
+function checkPasskeyChoice(value: string): void {
+  for (const input of passkeyChoices) input.checked = input.value === value;
+}
+
+/**
+ * The passkey choices follow the template: one that needs a passkey disables "none" and preselects "any passkey"
+ * (the recipient's own passkey is the stricter choice and stays open); leaving it for one that does not undoes the
+ * preselection, but never a choice the sender made.
+ */
+function applyPasskeyDemand(d: Demands): void {
+  passkeyNone.disabled = d.passkey;
+  if (d.passkey && passkeyChoice() === "none") {
+    checkPasskeyChoice("required");
+    passkeyPreselected = true;
+  } else if (!d.passkey && passkeyPreselected) {
+    if (passkeyChoice() === "required") checkPasskeyChoice("none");
+    passkeyPreselected = false;
+  }
+  passkeyLegend.textContent = t(d.passkey ? "create.passkey.legendRequired" : "create.passkey.legend");
+  // Hidden hints are emptied too: an aria-describedby reference would still read them out.
+  passkeyDemanded.hidden = !d.passkey;
+  passkeyDemanded.textContent = d.passkey ? t("create.passkey.demanded") : "";
+  passkeyFallbackBlocked.hidden = d.fallbackAllowed;
+  passkeyFallbackBlocked.textContent = d.fallbackAllowed ? "" : t("create.passkey.fallbackBlocked");
+  syncPasskey();
 }
 
 /** Preselects a lifetime: its preset when there is one, else the custom fields. */
@@ -180,6 +231,31 @@ function chosenTtl(limits: TtlLimits): number | null {
   }
   ttlAmount.removeAttribute("aria-invalid");
   return seconds;
+}
+
+/** The passkey the sender chose, or null with the error shown when the handle is not a valid one. */
+function chosenPasskey(): { passkey?: CreateLinkOptions["passkey"]; ok: boolean } {
+  const value = passkeyChoice();
+  // "none" is disabled when the template needs a passkey; a tampered form still sends at least what it asks.
+  if (value === "required" || (value === "none" && demands(chosenTemplate()).passkey)) return { passkey: "required", ok: true };
+  if (value !== "recipient") return { ok: true };
+  const handle = normalizePasskeyHandle(passkeyHandle.value);
+  if (handle === null) {
+    passkeyHandle.setAttribute("aria-invalid", "true");
+    announceError(t("create.error.handle"));
+    passkeyHandle.focus();
+    return { ok: false };
+  }
+  passkeyHandle.removeAttribute("aria-invalid");
+  return { passkey: { handle }, ok: true };
+}
+
+/** The handle field shows for "only the recipient's passkey"; the fallback needs a passkey choice and a template that allows it. */
+function syncPasskey(): void {
+  const value = passkeyChoice();
+  passkeyHandleField.hidden = value !== "recipient";
+  passkeyFallback.disabled = value === "none" || !demands(chosenTemplate()).fallbackAllowed;
+  if (passkeyFallback.disabled) passkeyFallback.checked = false;
 }
 
 function syncCustomTtl(): void {
@@ -264,6 +340,8 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
   const d = demands(template);
   const lifetime = chosenTtl(d.limits);
   if (lifetime === null) return;
+  const { passkey, ok } = chosenPasskey();
+  if (!ok) return;
   const choices = chosenPolicy(d);
   if (choices === null) return;
   const count = Math.min(Math.max(1, Number(recipients.value) || 1), policy.maxRecipients);
@@ -281,6 +359,7 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
       server: location.origin,
       ttl: lifetime,
       ...(words !== "" ? { passphrase: words } : {}),
+      ...(passkey !== undefined ? { passkey, passphraseFallback: passkeyFallback.checked && words !== "" } : {}),
       ...(template !== null ? { template: template.id } : {}),
       allowCountry: choices.allowCountry,
       allowIp: choices.allowIp,
@@ -314,6 +393,7 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
   } catch (err) {
     // Keep the text (or the chosen file) on failure so the sender can retry without choosing it again.
     announceError(failureText(err));
+    if (err instanceof OncelinkApiError && (err.code === "HANDLE_UNKNOWN" || err.code === "HANDLE_INVALID")) passkeyHandle.focus();
   } finally {
     busy = false;
     submit.disabled = false;
@@ -333,6 +413,8 @@ function failureText(err: unknown): string {
     CONTENT_EMPTY: "create.error.empty",
     PAYLOAD_TOO_LARGE: "create.error.tooLarge",
     TTL_INVALID: "create.error.ttl",
+    HANDLE_INVALID: "create.error.handle",
+    HANDLE_UNKNOWN: "create.error.handleUnknown",
     TEMPLATE_CONFLICT: "create.error.policy",
     POLICY_MINIMUM: "create.error.policy",
     POLICY_INVALID: "create.error.policyInvalid",
@@ -426,9 +508,10 @@ async function onCopy(field: HTMLInputElement | HTMLTextAreaElement): Promise<vo
 }
 
 /**
- * The manage page's "make a replacement link" opens `/?replace=1&ttl=SECONDS&template=ID&countries=DE,FR&networks=...`:
- * the same template, lifetime, countries and networks are preselected and a note says what is going on. The secret
- * and any passphrase are typed again; nothing else carries over.
+ * The manage page's "make a replacement link" opens
+ * `/?replace=1&ttl=SECONDS&template=ID&passkey=required|recipient&fallback=1&countries=DE,FR&networks=...`: the same
+ * template, lifetime, passkey choice, countries and networks are preselected and a note says what is going on. The
+ * secret, any passphrase and a recipient's handle are typed again; nothing else carries over.
  */
 function applyReplacementParams(): void {
   const params = new URLSearchParams(location.search);
@@ -443,6 +526,13 @@ function applyReplacementParams(): void {
   const limits = demands(chosenTemplate()).limits;
   const wanted = Number(params.get("ttl"));
   if (Number.isInteger(wanted) && wanted >= limits.min && wanted <= limits.max) setTtl(wanted);
+  const passkeyMode = params.get("passkey");
+  if (passkeyMode === "required" || passkeyMode === "recipient") {
+    checkPasskeyChoice(passkeyMode);
+    passkeyPreselected = false;
+    syncPasskey();
+    passkeyFallback.checked = params.get("fallback") === "1" && !passkeyFallback.disabled;
+  }
   countries.value = (params.get("countries") ?? "").slice(0, 200);
   networks.value = (params.get("networks") ?? "").slice(0, 2000);
   showCountryNames();
@@ -463,6 +553,13 @@ byId(IDS.copyFileSha, HTMLButtonElement).addEventListener("click", () => void on
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="template"]')) {
   radio.addEventListener("change", () => applyTemplate(true));
 }
+for (const input of passkeyChoices) {
+  input.addEventListener("change", () => {
+    passkeyPreselected = false;
+    syncPasskey();
+  });
+}
+passkeyHandle.addEventListener("input", () => passkeyHandle.removeAttribute("aria-invalid"));
 countries.addEventListener("input", showCountryNames);
 networks.addEventListener("input", () => networks.removeAttribute("aria-invalid"));
 passphrase.addEventListener("input", () => passphrase.removeAttribute("aria-invalid"));

@@ -74,8 +74,11 @@ function replacementHref(status: LinkStatus): string {
   const lifetime = Math.round((Date.parse(status.expiresAt) - Date.parse(status.createdAt)) / 1000);
   const params = new URLSearchParams({ replace: "1" });
   if (Number.isInteger(lifetime) && lifetime > 0) params.set("ttl", String(lifetime));
-  const { template, allowCountry, allowIp } = status.policy;
+  const { template, allowCountry, allowIp, passkeyMode, passphraseFallback } = status.policy;
   if (template !== null) params.set("template", template);
+  // The passkey rule's kind, never the handle: the sender types it again, like the passphrase.
+  if (passkeyMode !== null) params.set("passkey", passkeyMode);
+  if (passphraseFallback) params.set("fallback", "1");
   if (allowCountry.length > 0) params.set("countries", allowCountry.join(","));
   if (allowIp.length > 0) params.set("networks", allowIp.join(","));
   return `/?${params.toString()}`;

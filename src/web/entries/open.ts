@@ -8,6 +8,9 @@ import {
   OncelinkApiError,
   openLinkStream,
   parseLinkUrl,
+  PasskeyCeremonyError,
+  PasskeyIncorrectError,
+  PasskeyRequiredError,
   PassphraseIncorrectError,
   PassphraseRequiredError,
   UnavailableError,
@@ -15,6 +18,7 @@ import {
   type GestureReport,
   type OpenedStream,
   type OpenStage,
+  type LinkInfo,
 } from "../../client/index.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatBytes, formatDuration } from "../i18n/format.js";
@@ -26,6 +30,7 @@ import { canPickSaveLocation, discardTarget, pickSaveLocation, receiveBytes, rec
 import { groupHex } from "../lib/hex.js";
 import { setLanguageSwitchVisible, wireLanguageSwitch } from "../lib/language.js";
 import { checkLink } from "../lib/link-check.js";
+import { ceremonyFailure, forgetThrowawayCredential, passkeysSupported, runCeremony } from "../lib/passkey.js";
 import { loadPageMessages } from "../lib/messages.js";
 import { deriveKeyInPage } from "../lib/pow-hash.js";
 import { askSecondConfirmation } from "../lib/second-confirmation.js";
@@ -46,8 +51,10 @@ const reveal = byId(IDS.reveal, HTMLButtonElement);
 const passphraseField = byId(IDS.passphraseField, HTMLElement);
 const passphraseInput = byId(IDS.passphrase, HTMLInputElement);
 const requirements = byId(IDS.requirements, HTMLElement);
-const requiresPassphrase = byId(IDS.requiresPassphrase, HTMLElement);
 const requiresPasskey = byId(IDS.requiresPasskey, HTMLElement);
+const requiresPassphrase = byId(IDS.requiresPassphrase, HTMLElement);
+const requiresEither = byId(IDS.requiresEither, HTMLElement);
+const factorSwitch = byId(IDS.factorSwitch, HTMLElement);
 const secretField = byId(IDS.secret, HTMLTextAreaElement);
 const textBlock = byId(IDS.textBlock, HTMLElement);
 const fileBlock = byId(IDS.fileBlock, HTMLElement);
@@ -65,6 +72,16 @@ const fileReminder = byId(IDS.fileReminder, HTMLElement);
 const problemHeading = byId(IDS.problemHeading, HTMLElement);
 const problemBody = byId(IDS.problemBody, HTMLElement);
 const problemRetry = byId(IDS.problemRetry, HTMLButtonElement);
+const usePassphrase = byId(IDS.usePassphrase, HTMLButtonElement);
+const usePasskey = byId(IDS.usePasskey, HTMLButtonElement);
+
+/**
+ * What the link asks for (from the non-consuming check): its passkey rule, whether it has a passphrase, and whether
+ * the person chose the passphrase in place of the passkey (a fallback link only).
+ */
+let passkey: LinkInfo["passkey"] = null;
+let passphrase = false;
+let passphraseChosen = false;
 
 /**
  * The link as it was opened, fragment included. Read once, then the fragment is removed from the address bar so
@@ -123,21 +140,25 @@ async function runCheck(moveFocus: boolean): Promise<void> {
     show("unavailable", moveFocus);
     return;
   }
+  passkey = null;
+  passphrase = false;
   try {
-    const result = await checkLink(url);
-    if (result.state === "fresh") {
-      // What the link will ask for, said before the Reveal (the passphrase field itself is asked for below).
-      requiresPassphrase.hidden = !result.passphrase;
-      requiresPasskey.hidden = !result.passkey;
-      requirements.hidden = !result.passphrase && !result.passkey;
-      passphraseField.hidden = !result.passphrase;
-      setFileLink(result.file);
+    let file = false;
+    const result = await checkLink(url, (needs) => {
+      passkey = needs.passkey;
+      passphrase = needs.passphrase;
+      file = needs.file;
+    });
+    passphraseChosen = false;
+    drawRequirements();
+    if (result === "fresh" || result === "passphrase") {
+      setFileLink(file);
       // Fetched now rather than after the consume: the hashing code a file or passphrase link needs (a failed
       // fetch mid-download would cost the person the file).
-      if (result.file || result.passphrase) void import("../../crypto/wasm-hashes.js").catch(() => undefined);
+      if (file || passphrase) void import("../../crypto/wasm-hashes.js").catch(() => undefined);
       show("fresh", moveFocus);
-    } else if (result.state === "key-missing") show("incomplete", moveFocus);
-    else if (result.state === "unavailable") show("unavailable", moveFocus);
+    } else if (result === "key-missing") show("incomplete", moveFocus);
+    else if (result === "unavailable") show("unavailable", moveFocus);
     else showProblem("open.problem.unsupportedHeading", t("open.problem.unsupportedBody"), false, moveFocus);
   } catch (err) {
     showProblem("open.problem.checkHeading", errorText(err, t), true, moveFocus);
@@ -152,8 +173,45 @@ function setFileLink(file: boolean): void {
   revealedHeading.textContent = t(file ? "open.revealed.fileHeading" : "open.revealed.heading");
 }
 
+/**
+ * THE list of what the link will ask before the click, and the passphrase field: a passkey (of which kind), a
+ * passphrase, both, or either one (then the person picks, and only the chosen one is listed and asked for).
+ */
+function drawRequirements(): void {
+  const fallback = passkey?.passphraseFallback === true;
+  const asksPasskey = passkey !== null && !(fallback && passphraseChosen);
+  const asksPassphrase = passphrase && (!fallback || passphraseChosen);
+  const line = (item: HTMLElement, shown: boolean, text: string) => {
+    item.hidden = !shown;
+    item.textContent = shown ? text : "";
+  };
+  const passkeyLine =
+    passkey === null ? "" : passkey.mode === "recipient" ? `${t("open.requires.passkey")} ${t("open.passkey.recipient")}` : t("open.passkey.required");
+  line(requiresPasskey, asksPasskey, passkeyLine);
+  line(requiresPassphrase, asksPassphrase, t("open.requires.passphrase"));
+  line(requiresEither, fallback && !passphraseChosen, t("open.passkey.fallbackHint"));
+  requirements.hidden = !asksPasskey && !asksPassphrase;
+  factorSwitch.hidden = !fallback;
+  usePassphrase.hidden = !fallback || passphraseChosen;
+  usePasskey.hidden = !fallback || !passphraseChosen;
+  passphraseField.hidden = !asksPassphrase;
+}
+
+/** Switches a fallback link between its passkey and its passphrase. */
+function choosePassphrase(chosen: boolean): void {
+  if (busy || revealed || passkey?.passphraseFallback !== true) return;
+  passphraseChosen = chosen;
+  drawRequirements();
+  if (chosen) passphraseInput.focus();
+  else {
+    passphraseInput.value = "";
+    usePassphrase.focus();
+  }
+}
+
 const STAGE_TEXT: Record<OpenStage, MessageKey> = {
   checking: "open.progress.start",
+  passkey: "open.progress.passkey",
   solving: "open.progress.pow",
   opening: "open.progress.opening",
   decrypting: "open.progress.opening",
@@ -167,13 +225,26 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     askPassphrase(t("open.passphrase.empty"));
     return;
   }
+  const ceremony = passkey !== null && !passphraseChosen;
+  if (ceremony && !passkeysSupported()) {
+    announceError(t("open.passkey.unsupported"));
+    reveal.focus();
+    return;
+  }
+  // A credential made only for this open ("passkey required"): dropped from the passkey manager once it has served.
+  let throwaway: { rpId: string; id: string } | null = null;
   busy = true;
   // aria-disabled rather than disabled: a disabled button drops keyboard focus to <body> mid-flow.
   reveal.setAttribute("aria-disabled", "true");
   let target: SaveTarget | null = null;
   if (isFileLink && canPickSaveLocation()) {
     // First thing in the click (the picker needs the gesture), and before anything is spent: the file is decrypted
-    // straight into the place chosen, so the consume never starts without somewhere to write.
+    // straight into the place chosen, so the consume never starts without somewhere to write. A passkey link's
+    // refusals (no passkey support here) came above, before the dialog; its ceremony comes after it, inside
+    // openLinkStream, because the picker needs the click's short-lived activation and the ceremony's round trips
+    // and the person's time at the authenticator would outlast it. A ceremony cancelled or refused after the
+    // pick spends nothing (the session is minted only after it, the consume after that): the picked file is
+    // discarded below and the link stays fresh.
     const picked = await pickSaveLocation(t("open.file.suggestedName"));
     if (picked === "cancelled") {
       busy = false;
@@ -195,6 +266,17 @@ async function onReveal(gesture: GestureReport): Promise<void> {
       // Plain-JS SHA-256: the proof of work costs the person milliseconds instead of seconds (see pow-hash.ts).
       deriveKey: deriveKeyInPage,
       ...(needsPassphrase ? { passphrase: passphraseInput.value } : {}),
+      ...(ceremony
+        ? {
+            passkey: async (request) => {
+              const response = await runCeremony(request);
+              const rpId = (request.options.rp as { id?: unknown } | undefined)?.id;
+              const id = (response as { rawId?: unknown }).rawId;
+              if (request.ceremony === "create" && typeof rpId === "string" && typeof id === "string") throwaway = { rpId, id };
+              return response;
+            },
+          }
+        : {}),
       onProgress: (next) => {
         stage = next;
         announce(t(STAGE_TEXT[next]));
@@ -203,6 +285,8 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     linkUrl = "";
     revealed = true;
     passphraseInput.value = "";
+    const made = throwaway as { rpId: string; id: string } | null;
+    if (made !== null) forgetThrowawayCredential(made.rpId, made.id);
     const pending = target;
     target = null;
     await showContent(content, pending);
@@ -231,8 +315,15 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
   } else if (err instanceof PassphraseRequiredError) {
     passphraseField.hidden = false;
     askPassphrase(t("open.passphrase.empty"));
+  } else if (err instanceof PasskeyIncorrectError) {
+    announceError(t("open.passkey.incorrect"));
+    reveal.focus();
+  } else if (err instanceof PasskeyCeremonyError || err instanceof PasskeyRequiredError) {
+    const failure = err instanceof PasskeyCeremonyError ? ceremonyFailure(err.cause) : "unsupported";
+    announceError(t(failure === "unsupported" ? "open.passkey.unsupported" : "open.passkey.cancelled"));
+    reveal.focus();
   } else if (err instanceof UnsupportedRequirementError) {
-    // A passkey link while this page cannot do passkeys yet: refused before anything was spent.
+    // The link came to ask for something this page does not know between the check and the click: nothing was spent.
     showProblem("open.problem.unsupportedHeading", t("open.problem.unsupportedBody"), false, true);
   } else if (err instanceof ConfirmationDeclinedError) {
     announce(t("open.confirm.declined"));
@@ -401,6 +492,8 @@ reveal.addEventListener("click", (event) => {
   if (!event.isTrusted) return;
   void onReveal({ webdriver: navigator.webdriver === true, gestureMs: Math.round(performance.now()) });
 });
+usePassphrase.addEventListener("click", () => choosePassphrase(true));
+usePasskey.addEventListener("click", () => choosePassphrase(false));
 problemRetry.addEventListener("click", () => {
   announce(t("open.checking"));
   void runCheck(true);

@@ -1,6 +1,6 @@
 /**
  * The English catalog: the reference for every other language. Keys are flat and dotted; the first segment says
- * which page ships the string to the browser (`common`, `unavailable`, `create`, `open`, `manage`). Placeholders use
+ * which page ships the string to the browser (`common`, `unavailable`, `create`, `open`, `manage`, `enrol`). Placeholders use
  * `{name}` and are filled by `t()`. Keep sentences short and literal: they are read under stress by people who
  * did not choose this tool. Every other catalog must have every key here, with the same placeholders (a unit test
  * checks), and no string may contain markup: they are escaped or set as text everywhere.
@@ -52,6 +52,20 @@ export const en = {
   "create.ttl.unit.days": "days",
   "create.passphrase.label": "Passphrase (optional)",
   "create.passphrase.hint": "If you set one, the recipient must type it to open the link. Tell it to them another way, for example in a phone call, not in the same message. After 5 wrong tries the secret is deleted.",
+  "create.passkey.legend": "Passkey (optional)",
+  "create.passkey.none": "No passkey",
+  "create.passkey.required": "Require a passkey",
+  "create.passkey.requiredHint": "The recipient confirms with a fingerprint, face, PIN or screen lock when opening. This stops automated tools, but it does not tell who the person is.",
+  "create.passkey.recipient": "Only for the recipient's passkey",
+  "create.passkey.recipientHint": "Only the passkey the recipient set up under this handle opens the link. They must have set it up first, with an enrolment link.",
+  "create.passkey.handle": "Recipient's handle",
+  "create.passkey.fallback": "Let the passphrase open it instead of the passkey",
+  "create.passkey.fallbackHint": "Needs a passphrase above. Either one then opens the link, so the link is only as strong as the passphrase.",
+  "create.passkey.legendRequired": "Passkey (required)",
+  "create.passkey.demanded": "The protection you chose, or this server, needs a passkey. You can limit it to the recipient's own passkey.",
+  "create.passkey.fallbackBlocked": "Not with this choice: the protection you chose, or this server, asks for a passkey or a passphrase, and letting one replace the other would weaken it.",
+  "create.error.handle": "Type the recipient's handle: 3 to 64 characters, using letters, digits and . _ @ -",
+  "create.error.handleUnknown": "Nobody has set up a passkey under that handle yet. Ask the recipient to set one up first.",
   "create.template.legend": "How much protection?",
   "create.template.hint": "Each choice sets the options below. You can still make any of them stricter.",
   "create.template.custom": "Your own settings",
@@ -139,6 +153,15 @@ export const en = {
   "open.passphrase.hint": "The sender set a passphrase for this secret. Type it, then choose Reveal. A wrong passphrase does not open or use up the link.",
   "open.passphrase.empty": "Type the passphrase first.",
   "open.passphrase.wrong": "That passphrase is not right. The link is still unopened. Tries left before the secret is deleted: {count}.",
+  "open.passkey.required": "This link asks for a passkey. When you choose Reveal, your browser offers to make a passkey for this one visit; confirm it with your fingerprint, face, PIN or screen lock.",
+  "open.passkey.recipient": "This link opens only with the passkey of the person it was sent to. When you choose Reveal, confirm with the passkey you set up for oncelink.",
+  "open.passkey.fallbackHint": "You may use the passphrase from the sender instead.",
+  "open.passkey.usePassphrase": "Use the passphrase instead",
+  "open.passkey.usePasskey": "Use a passkey instead",
+  "open.passkey.incorrect": "That passkey does not open this link. The link is still unopened. Use the passkey that was set up for this link.",
+  "open.passkey.cancelled": "The passkey step was cancelled or did not finish. Nothing was opened; choose Reveal to try again.",
+  "open.passkey.unsupported": "This browser cannot use passkeys on this page. Nothing was opened. Try another browser or device.",
+  "open.progress.passkey": "Waiting for your passkey…",
   "open.requires.label": "What you will need",
   "open.requires.passphrase": "You will be asked for a passphrase.",
   "open.requires.passkey": "You will need your passkey.",
@@ -202,6 +225,21 @@ export const en = {
   "open.problem.decryptHeading": "The secret could not be decrypted",
   "open.problem.decryptBody":
     "The link may have been altered on its way to you, and it has now been used. Ask the sender for a new link.",
+
+  "enrol.title": "Set up a passkey",
+  "enrol.checking": "Checking the setup link…",
+  "enrol.heading": "Set up a passkey for {handle}",
+  "enrol.body": "Senders can then make links that only this passkey opens. Your browser asks you to create it and to confirm with your fingerprint, face, PIN or screen lock. It stays on your device or in your password manager; oncelink keeps only its public part.",
+  "enrol.expires": "This setup link works once, until {time}.",
+  "enrol.create": "Create passkey",
+  "enrol.working": "Waiting for your passkey…",
+  "enrol.done.heading": "Your passkey is ready",
+  "enrol.done.body": "Links sent to {handle} now open with this passkey. This setup link has been used up.",
+  "enrol.unavailable.heading": "This setup link is no longer valid",
+  "enrol.unavailable.body": "It has been used already or its time ran out. If you still need to set up a passkey, ask whoever sent it for a new link.",
+  "enrol.error.cancelled": "The passkey was not created. Nothing was saved; choose Create passkey to try again.",
+  "enrol.error.invalid": "The passkey could not be checked. Nothing was saved. Try again, and confirm with your fingerprint, face, PIN or screen lock when asked.",
+  "enrol.error.unsupported": "This browser cannot create passkeys on this page. Try another browser or device.",
 
   "manage.title": "Manage your link",
   "manage.heading": "Your one-time link",

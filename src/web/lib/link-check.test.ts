@@ -25,40 +25,53 @@ afterEach(() => {
 describe("checkLink", () => {
   it("reports a fresh link after exactly one non-consuming GET", async () => {
     const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true } } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, passkey: false, file: false });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("fresh");
     expect(seen).toEqual([`GET /api/v1/links/${ID}`]);
   });
 
-  it("says when the link holds a file", async () => {
+  it("says when the link holds a file, a passkey file link included", async () => {
+    let needs: unknown = null;
     const seen = fakeServer({ status: 200, body: { state: "fresh", content: "file", encryption: "client", requires: { pow: true } } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, passkey: false, file: true });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`, (found) => (needs = found))).toBe("fresh");
+    expect(needs).toEqual({ passphrase: false, passkey: null, file: true });
     expect(seen).toHaveLength(1);
+    fakeServer({ status: 200, body: { state: "fresh", content: "file", encryption: "client", requires: { pow: true, passkey: { mode: "required" } } } });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`, (found) => (needs = found))).toBe("fresh");
+    expect(needs).toEqual({ passphrase: false, passkey: { mode: "required", passphraseFallback: false }, file: true });
   });
 
   it("reports a client-encrypted link without its key as key-missing", async () => {
     const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true } } });
-    expect(await checkLink(`${BASE}/l/${ID}`)).toEqual({ state: "key-missing" });
+    expect(await checkLink(`${BASE}/l/${ID}`)).toBe("key-missing");
     expect(seen).toHaveLength(1);
   });
 
   it("reports unavailable and unsupported links without going further", async () => {
     let seen = fakeServer({ status: 404, body: { error: "UNAVAILABLE", message: "gone" } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "unavailable" });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unavailable");
     expect(seen).toHaveLength(1);
     seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { telepathy: true } } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "unsupported" });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("unsupported");
     expect(seen).toHaveLength(1);
   });
 
-  it("says when a fresh link will ask for a passkey", async () => {
+  it("says what a fresh link will ask for: a passkey (of which kind), a passphrase, or either one", async () => {
     fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: { pow: true, passkey: { mode: "required" } } } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: false, passkey: true, file: false });
+    let needs: unknown = null;
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`, (found) => (needs = found))).toBe("fresh");
+    expect(needs).toEqual({ passphrase: false, passkey: { mode: "required", passphraseFallback: false }, file: false });
+
+    const salt = "AAAAAAAAAAAAAAAAAAAAAA";
+    const either = { pow: true, passphrase: { salt, params: {} }, passkey: { mode: "recipient", passphrase_fallback: true } };
+    fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires: either } });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`, (found) => (needs = found))).toBe("passphrase");
+    expect(needs).toEqual({ passphrase: true, passkey: { mode: "recipient", passphraseFallback: true }, file: false });
   });
 
   it("says when the link asks for a passphrase before the Reveal", async () => {
     const requires = { pow: true, passphrase: { salt: "AAAAAAAAAAAAAAAAAAAAAA", params: {} } };
     const seen = fakeServer({ status: 200, body: { state: "fresh", encryption: "client", requires } });
-    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toEqual({ state: "fresh", passphrase: true, passkey: false, file: false });
+    expect(await checkLink(`${BASE}/l/${ID}#${KEY}`)).toBe("passphrase");
     expect(seen).toHaveLength(1);
   });
 

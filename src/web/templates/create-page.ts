@@ -116,6 +116,7 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `<p id="passphrase-hint" class="hint">${m("create.passphrase.hint")}</p>`,
     `<input id="${IDS.passphrase}" name="passphrase" type="password" autocomplete="new-password" spellcheck="false" aria-describedby="passphrase-hint">`,
     `</div>`,
+    passkeyFieldset(c),
     `<div class="field">`,
     `<label id="${IDS.countriesLabel}" for="${IDS.countries}">${m("create.countries.label")}</label>`,
     `<p id="countries-hint" class="hint">${m("create.countries.hint")}</p>`,
@@ -197,5 +198,37 @@ function resultView(c: Catalog): string {
     `<p class="hint">${m("create.result.leave")}</p>`,
     `<div class="actions"><button type="button" id="${IDS.again}">${m("create.again")}</button></div>`,
     `</section>`,
+  ].join("\n");
+}
+
+/**
+ * The passkey choice: none, any passkey at the click, or only the recipient's enrolled passkey (by handle). The
+ * script follows the template picker: when the template or the instance needs a passkey, "none" is disabled, "any
+ * passkey" preselected and the recipient's own passkey stays open as the stricter choice; the fallback is disabled
+ * when it would weaken what the template or the instance asks.
+ */
+function passkeyFieldset(c: Catalog): string {
+  const m = (key: Parameters<typeof msg>[1]): string => msg(c, key);
+  const radio = (id: string, value: string, label: string, hint: string | null, checked = false) =>
+    `<div class="choice"><input type="radio" id="${id}" name="passkey" value="${value}"${checked ? " checked" : ""}` +
+    `${hint ? ` aria-describedby="${id}-hint"` : ""}><label for="${id}">${label}</label>` +
+    `${hint ? `<p id="${id}-hint" class="hint">${hint}</p>` : ""}</div>`;
+  return [
+    `<fieldset id="${IDS.passkeyGroup}" class="passkey-choice" aria-describedby="${IDS.passkeyDemanded}">`,
+    `<legend id="${IDS.passkeyLegend}">${m("create.passkey.legend")}</legend>`,
+    // Filled (and shown) by the script when the template or the instance needs a passkey; empty, it says nothing.
+    `<p id="${IDS.passkeyDemanded}" class="hint" hidden></p>`,
+    radio(IDS.passkeyNone, "none", m("create.passkey.none"), null, true),
+    radio(IDS.passkeyRequired, "required", m("create.passkey.required"), m("create.passkey.requiredHint")),
+    radio(IDS.passkeyRecipient, "recipient", m("create.passkey.recipient"), m("create.passkey.recipientHint")),
+    `<div id="${IDS.passkeyHandleField}" class="field" hidden>`,
+    `<label for="${IDS.passkeyHandle}">${m("create.passkey.handle")}</label>`,
+    `<input id="${IDS.passkeyHandle}" name="passkey-handle" type="text" maxlength="64" autocomplete="off" autocapitalize="off" spellcheck="false">`,
+    `</div>`,
+    `<div class="choice"><input type="checkbox" id="${IDS.passkeyFallback}" name="passkey-fallback" aria-describedby="${IDS.passkeyFallback}-hint ${IDS.passkeyFallbackBlocked}" disabled>` +
+      `<label for="${IDS.passkeyFallback}">${m("create.passkey.fallback")}</label>` +
+      `<p id="${IDS.passkeyFallback}-hint" class="hint">${m("create.passkey.fallbackHint")}</p>` +
+      `<p id="${IDS.passkeyFallbackBlocked}" class="hint" hidden></p></div>`,
+    `</fieldset>`,
   ].join("\n");
 }

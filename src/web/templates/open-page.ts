@@ -19,11 +19,18 @@ export function openMain(c: Catalog, locale: string, settings: PageSettings): st
     `<h1 id="${IDS.freshHeading}" tabindex="-1">${m("open.fresh.heading")}</h1>`,
     `<p id="${IDS.freshBody}">${m("open.fresh.body")}</p>`,
     `<p id="${IDS.freshHint}" class="hint">${m("open.fresh.hint")}</p>`,
-    // What the link's policy will ask for, filled in from the non-consuming check (never where it may be opened).
+    // What the link's policy will ask for (passkey, passphrase, or either one), filled in by the script from the
+    // non-consuming check; never where it may be opened. One list, drawn by one function (entries/open.ts).
     `<ul id="${IDS.requirements}" class="notice requirements" aria-label="${m("open.requires.label")}" hidden>`,
-    `<li id="${IDS.requiresPassphrase}" hidden>${m("open.requires.passphrase")}</li>`,
-    `<li id="${IDS.requiresPasskey}" hidden>${m("open.requires.passkey")}</li>`,
+    `<li id="${IDS.requiresPasskey}" hidden></li>`,
+    `<li id="${IDS.requiresPassphrase}" hidden></li>`,
+    `<li id="${IDS.requiresEither}" hidden></li>`,
     `</ul>`,
+    // A link that lets its passphrase replace the passkey: the person picks one before the Reveal.
+    `<div id="${IDS.factorSwitch}" class="actions" hidden>` +
+      `<button type="button" id="${IDS.usePassphrase}" aria-controls="${IDS.passphraseField}" hidden>${m("open.passkey.usePassphrase")}</button>` +
+      `<button type="button" id="${IDS.usePasskey}" aria-controls="${IDS.passphraseField}" hidden>${m("open.passkey.usePasskey")}</button>` +
+      `</div>`,
     // Shown by the script when the link asks for a passphrase: typed before the Reveal, sent only as an Argon2id proof.
     `<div id="${IDS.passphraseField}" class="field" hidden>`,
     `<label for="${IDS.passphrase}">${m("open.passphrase.label")}</label>`,
