@@ -340,7 +340,7 @@ describe("operations endpoints", () => {
     // A file's finish takes the same link options as a text create.
     const bodyOf = (path: string) =>
       Object.keys((doc.paths[path] as { post: { requestBody: { content: Record<string, { schema: { properties: object } }> } } }).post.requestBody.content["application/json"]!.schema.properties);
-    expect(bodyOf("/api/v1/files/{upload}/finish").sort()).toEqual(["policy", "preview", "recipients", "template", "ttl"]);
+    expect(bodyOf("/api/v1/files/{upload}/finish").sort()).toEqual(["passkey", "passkey_handle", "passphrase_fallback", "policy", "preview", "recipients", "template", "ttl"]);
     expect(bodyOf("/api/v1/links")).toEqual(expect.arrayContaining(bodyOf("/api/v1/files/{upload}/finish")));
     expect(Object.keys(doc.paths)).not.toContain("/l/{id}");
   });
