@@ -10,7 +10,7 @@ describe("configuration", () => {
     expect(c.dataDir).toMatch(/\/data$/);
     expect(c.keysFile).toBe(`${c.dataDir}/keys.json`);
     expect(c.databaseUrl).toBeNull();
-    expect(c.sqliteWriterThread).toBe(true);
+    expect(c.sqliteWriterThread).toBe(false);
     expect(loadConfig({ SQLITE_WRITER_THREAD: "0" }).sqliteWriterThread).toBe(false);
     expect(loadConfig({ SQLITE_WRITER_THREAD: "false" }).sqliteWriterThread).toBe(false);
     expect(loadConfig({ SQLITE_WRITER_THREAD: "1" }).sqliteWriterThread).toBe(true);

@@ -8,7 +8,7 @@ export interface Config {
   readonly publicUrl: string;
   readonly dataDir: string;
   readonly databaseUrl: string | null;
-  /** SQLite only: run the writes (and their fsync) on a worker thread, so the request thread never waits on the disk. */
+  /** SQLite only: run the writes (and their fsync) on a worker thread (off by default: on 2 cores it costs more than it saves). */
   readonly sqliteWriterThread: boolean;
   /** Proxies whose X-Forwarded-For is believed (Fastify trustProxy value), or false. */
   readonly trustProxy: string | boolean;
@@ -129,7 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     dataDir,
     databaseUrl,
-    sqliteWriterThread: flag(env, "SQLITE_WRITER_THREAD", true),
+    sqliteWriterThread: flag(env, "SQLITE_WRITER_THREAD", false),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     keysFile: resolve(env.ONCELINK_KEYS_FILE || `${dataDir}/keys.json`),
     masterKeys: env.ONCELINK_MASTER_KEYS || null,

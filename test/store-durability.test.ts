@@ -45,7 +45,7 @@ afterEach(() => {
 });
 
 describe("sqlite store durability and cross-process races", () => {
-  // The server writes on a worker thread by default (SQLITE_WRITER_THREAD): an answer must still wait for the COMMIT.
+  // The server can write on a worker thread (SQLITE_WRITER_THREAD=true): an answer must still wait for the COMMIT.
   it.each([
     ["on the calling thread", false],
     ["on a writer thread", true],
