@@ -176,6 +176,20 @@ function upstreamsSince(from: number, method: string): string[] {
   return [...text.matchAll(new RegExp(` ${method} \\d+ .* upstream=(\\S+)`, "g"))].map((m) => m[1]!);
 }
 
+/**
+ * The upstreams of `method` lines since `from`, once at least `count` of them are in the log: nginx writes a line
+ * after it has sent the response, so the client can see its answers a moment before the log does.
+ */
+async function loggedUpstreams(from: number, method: string, count: number): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  let lines = upstreamsSince(from, method);
+  while (lines.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    lines = upstreamsSince(from, method);
+  }
+  return lines;
+}
+
 beforeAll(async () => {
   schema = await createTestSchema(await databaseUrl());
   // Every node reads the same keys file: the master keys wrap data keys, the signing key signs sessions and challenges.
@@ -234,12 +248,15 @@ describe("three nodes behind nginx on one PostgreSQL", () => {
     const secret = "one reader across three nodes";
     const link = (await createLink(secret))!;
     const sessions: string[] = [];
+    const sessionsFrom = readFileSync(nginx.accessLog).length;
     for (let i = 0; i < 1000; i += 50) {
       // Every tenth token is recorded for the log scan; they are all alike, and the scan's cost grows with each one.
       const batch = await Promise.all(Array.from({ length: 50 }, (_, j) => mintSession(link.id, (i + j) % 10 === 0)));
       sessions.push(...batch.filter((s): s is string => s !== null));
     }
     expect(sessions).toHaveLength(1000);
+    // Every session step's line is in the log before the consumes start, so none of them is counted as a consume.
+    expect(await loggedUpstreams(sessionsFrom, "POST", 1000)).toHaveLength(1000);
 
     const logOffset = readFileSync(nginx.accessLog).length;
     const results = await Promise.all(sessions.map((session) => call("POST", `/api/v1/links/${link.id}/consume`, { session })));
@@ -250,7 +267,7 @@ describe("three nodes behind nginx on one PostgreSQL", () => {
     expect(new Set(losers.map((r) => `${r.status} ${r.body}`))).toEqual(new Set([`404 ${UNAVAILABLE}`]));
 
     // The attempts really were spread: each node answered a good share of them.
-    const served = upstreamsSince(logOffset, "POST");
+    const served = await loggedUpstreams(logOffset, "POST", 1000);
     expect(served).toHaveLength(1000);
     for (const node of nodes) expect(served.filter((u) => u === `127.0.0.1:${node.port}`).length).toBeGreaterThan(200);
     expect(await stateOf(link)).toBe("consumed");
