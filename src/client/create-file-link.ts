@@ -2,9 +2,9 @@ import { isSecretShape } from "../core/ids.js";
 import { generateLinkKey } from "../crypto/client-layer.js";
 import { createFileEncryptStream } from "../crypto/file-stream.js";
 import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
-import { linkOptionsBody, passphraseFallback, type CreatedLink, type LinkPolicyOptions } from "./create-link.js";
+import { createdLink, linkOptionsBody, passphraseFallback, type CreatedLink, type LinkPolicyOptions } from "./create-link.js";
 import { OncelinkError } from "./errors.js";
-import { normalizeServerUrl, parseManageUrl } from "./link-urls.js";
+import { normalizeServerUrl } from "./link-urls.js";
 import { derivePassphrase, newPassphraseSalt } from "./passphrase.js";
 
 /**
@@ -90,18 +90,7 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
 
     const body = linkOptionsBody(opts, secrets !== null && salt !== null ? { salt, proof: secrets.proof } : null);
     const answer = await readJsonObject(await sendApiRequest(fetchFn, `${base}/finish`, jsonInit("POST", body)), "finish");
-    const { id, url, manage_url: manageUrl, expires_at: expiresAt } = answer;
-    if (
-      typeof id !== "string" ||
-      !isSecretShape(id) ||
-      typeof url !== "string" ||
-      typeof manageUrl !== "string" ||
-      typeof expiresAt !== "string" ||
-      parseManageUrl(manageUrl)?.id !== id
-    ) {
-      throw unexpectedAnswer("finish");
-    }
-    return { id, url: `${url.replace(/#.*$/, "")}#${key}`, manageUrl, expiresAt, file: { size: summary.size, sha256: summary.sha256 } };
+    return { ...createdLink(answer, key, "finish"), file: { size: summary.size, sha256: summary.sha256 } };
   } catch (error) {
     // Best effort: an upload left behind is swept by the server when it expires anyway.
     await fetchFn(base, { method: "DELETE" }).then((r) => r.arrayBuffer()).catch(() => undefined);

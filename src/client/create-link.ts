@@ -108,6 +108,25 @@ export interface CreatedLink {
  * const link = await createLink({ server: "https://s.example", text: "hunter2", ttl: 3600 });
  * sendToRecipient(link.url); keepForMyself(link.manageUrl);
  */
+/**
+ * One link of a create (or file finish) answer, checked for shape, with the key put into its fragment. The server's
+ * `url` is built from its PUBLIC_URL and has no fragment; the key goes only there, never to the server.
+ */
+export function createdLink(item: unknown, key: string, step: string): CreatedLink {
+  const { id, url, manage_url: manageUrl, expires_at: expiresAt } = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+  if (
+    typeof id !== "string" ||
+    !isSecretShape(id) ||
+    typeof url !== "string" ||
+    typeof manageUrl !== "string" ||
+    typeof expiresAt !== "string" ||
+    parseManageUrl(manageUrl)?.id !== id
+  ) {
+    throw unexpectedAnswer(step);
+  }
+  return { id, url: `${url.replace(/#.*$/, "")}#${key}`, manageUrl, expiresAt };
+}
+
 export async function createLink(opts: CreateLinkOptions): Promise<CreatedLink> {
   const [link] = await createLinks({ ...opts, recipients: 1 });
   return link!;
@@ -155,19 +174,5 @@ export async function createLinks(opts: CreateLinksOptions): Promise<CreatedLink
   // Servers before several recipients answered with the first link's fields only.
   const items: unknown[] = Array.isArray(answer.links) ? answer.links : [answer];
   if (items.length !== opts.recipients) throw unexpectedAnswer("create");
-  return items.map((item) => {
-    const { id, url, manage_url: manageUrl, expires_at: expiresAt } = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
-    if (
-      typeof id !== "string" ||
-      !isSecretShape(id) ||
-      typeof url !== "string" ||
-      typeof manageUrl !== "string" ||
-      typeof expiresAt !== "string" ||
-      parseManageUrl(manageUrl)?.id !== id
-    ) {
-      throw unexpectedAnswer("create");
-    }
-    // The server's `url` is built from its PUBLIC_URL and has no fragment; the key goes only there.
-    return { id, url: `${url.replace(/#.*$/, "")}#${key}`, manageUrl, expiresAt };
-  });
+  return items.map((item) => createdLink(item, key, "create"));
 }

@@ -20,7 +20,7 @@ import type { PasskeyStore } from "./passkey-store.js";
 import { StatementBatcher, type BatchStats } from "./postgres-batch.js";
 import { postgresPasskeys } from "./postgres-passkeys.js";
 import { migratePostgres } from "./postgres-migrate.js";
-import { blob, eventChain, toLinkMeta, type MetaRow } from "./store-bytes.js";
+import { ALL_CHUNKS, CHUNK_DELETE_BATCH, blob, eventChain, toLinkMeta, uploadState, type MetaRow, type UploadRow } from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
 export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -203,35 +203,9 @@ const SQL = {
               LIMIT 100`,
 } as const;
 
-/** Above every chunk sequence number (chunk numbers are 32-bit integers in both schemas). */
-const ALL_CHUNKS = 2_147_483_647;
 
-/** Chunks removed per statement: each is short, so nothing waits long behind a big file. */
-const CHUNK_DELETE_BATCH = 16;
 
-interface UploadRow {
-  fileId: Buffer;
-  keyVersion: number;
-  wrappedKey: Buffer;
-  nextPart: number;
-  nextSeq: number;
-  storedBytes: number;
-  partLease: number | null;
-  expiresAt: number;
-}
 
-function uploadState(row: UploadRow, now: number): UploadState {
-  return {
-    fileId: row.fileId,
-    keyVersion: row.keyVersion,
-    wrappedKey: row.wrappedKey,
-    nextPart: row.nextPart,
-    nextSeq: row.nextSeq,
-    storedBytes: row.storedBytes,
-    busy: row.partLease !== null && row.partLease > now,
-    expiresAt: row.expiresAt,
-  };
-}
 
 /** Secrets up to this size share a batched INSERT; larger ones are inserted alone. */
 const BATCHED_CREATE_MAX_BYTES = 64 * 1024;

@@ -19,7 +19,7 @@ import {
 import type { PasskeyStore } from "./passkey-store.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
 import { sqlitePasskeys } from "./sqlite-passkeys.js";
-import { blob, eventChain, toLinkMeta, type MetaRow } from "./store-bytes.js";
+import { ALL_CHUNKS, CHUNK_DELETE_BATCH, blob, eventChain, toLinkMeta, uploadState, type MetaRow, type UploadRow } from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
 export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -68,35 +68,9 @@ interface ContentRow {
 }
 
 /** A `files` row of an unfinished upload, as the upload statements select it. */
-interface UploadRow {
-  fileId: Buffer;
-  keyVersion: number;
-  wrappedKey: Buffer;
-  nextPart: number;
-  nextSeq: number;
-  storedBytes: number;
-  partLease: number | null;
-  expiresAt: number;
-}
 
-/** Above every chunk sequence number (chunk numbers are 32-bit integers in both schemas). */
-const ALL_CHUNKS = 2_147_483_647;
 
-/** Chunks removed per transaction: each is short, so other writers (consumes) never wait long behind a big file. */
-const CHUNK_DELETE_BATCH = 16;
 
-function uploadState(row: UploadRow, now: number): UploadState {
-  return {
-    fileId: row.fileId,
-    keyVersion: row.keyVersion,
-    wrappedKey: row.wrappedKey,
-    nextPart: row.nextPart,
-    nextSeq: row.nextSeq,
-    storedBytes: row.storedBytes,
-    busy: row.partLease !== null && row.partLease > now,
-    expiresAt: row.expiresAt,
-  };
-}
 
 /** Page cache of each connection, in KiB. */
 const CACHE_KIB = 32 * 1024;

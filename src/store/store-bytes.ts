@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
-import type { LinkEvent } from "./link-store.js";
+import type { LinkEvent, UploadState } from "./link-store.js";
 
 /** Views any Uint8Array as a Buffer without copying it, for the database drivers' binary parameters. */
 export function blob(bytes: Uint8Array): Buffer {
@@ -39,5 +39,37 @@ export function toLinkMeta(row: MetaRow): LinkMeta {
     manageHash: row.manage_hash,
     kind: row.kind,
     policy: row.policy,
+  };
+}
+
+/** Above every chunk sequence number (chunk numbers are 32-bit integers in both schemas). */
+export const ALL_CHUNKS = 2_147_483_647;
+
+/** Chunks removed per write: each is short, so other writers (consumes) never wait long behind a big file. */
+export const CHUNK_DELETE_BATCH = 16;
+
+/** A `files` row of an unfinished upload, as both adapters select it. */
+export interface UploadRow {
+  fileId: Buffer;
+  keyVersion: number;
+  wrappedKey: Buffer;
+  nextPart: number;
+  nextSeq: number;
+  storedBytes: number;
+  partLease: number | null;
+  expiresAt: number;
+}
+
+/** The UploadState of an upload row at `now` (busy while a part holds its lease). */
+export function uploadState(row: UploadRow, now: number): UploadState {
+  return {
+    fileId: row.fileId,
+    keyVersion: row.keyVersion,
+    wrappedKey: row.wrappedKey,
+    nextPart: row.nextPart,
+    nextSeq: row.nextSeq,
+    storedBytes: row.storedBytes,
+    busy: row.partLease !== null && row.partLease > now,
+    expiresAt: row.expiresAt,
   };
 }
