@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
-import { Gauge } from "prom-client";
+import { Gauge, type Counter, type Histogram } from "prom-client";
 import type { FastifyBaseLogger } from "fastify";
 import { DeviceKeyCache } from "../crypto/device-key.js";
 import { deriveSubkey } from "../crypto/server-layer.js";
@@ -106,12 +106,22 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     reply.headers(request.url.startsWith("/assets/") ? headers : secretPathHeaders);
     done();
   });
+  // Each (route, method, status) bound once: prom-client then skips hashing the labels on every request.
+  const requestCounters = new Map<string, { count: Counter.Internal; time: Histogram.Internal<"route" | "method"> }>();
   app.addHook("onResponse", (request, reply, done) => {
-    // Route patterns only ("/l/:id"), never the URL: URLs carry link ids.
+    // Route patterns only ("/l/:id"), never the URL: URLs carry link ids. The set of keys is bounded by the routes.
     const route = request.routeOptions.url ?? "unmatched";
-    const seconds = reply.elapsedTime / 1000;
-    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    metrics.duration.observe({ route, method: request.method }, seconds);
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let bound = requestCounters.get(key);
+    if (bound === undefined) {
+      bound = {
+        count: metrics.requests.labels({ route, method: request.method, status: String(reply.statusCode) }),
+        time: metrics.duration.labels({ route, method: request.method }),
+      };
+      requestCounters.set(key, bound);
+    }
+    bound.count.inc();
+    bound.time.observe(reply.elapsedTime / 1000);
     request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
     done();
   });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BatchAbortedError, GroupCommitter } from "./group-commit.js";
+import { WalSyncer } from "./wal-sync.js";
 
 describe("GroupCommitter", () => {
   let dir: string;
@@ -93,5 +94,73 @@ describe("GroupCommitter", () => {
     await Promise.all(pending);
     expect(settledInsideTransaction).toBe(false);
     expect(gc.stats()).toMatchObject({ commits: 1, ops: 50, largestBatch: 50 });
+  });
+
+  describe("with a WAL syncer", () => {
+    /** A syncer whose fsyncs the test finishes by hand. */
+    function manualSyncer(): { syncer: WalSyncer; finish: (error?: Error) => void; started: () => number } {
+      const calls: Array<(error: Error | null) => void> = [];
+      const syncer = new WalSyncer(join(dir, "gc.db-wal"), (_fd, done) => calls.push(done));
+      return { syncer, started: () => calls.length, finish: (error) => calls.shift()!(error ?? null) };
+    }
+
+    it("settles the ops of a committed batch only once the fsync after the COMMIT has finished", async () => {
+      const { syncer, finish, started } = manualSyncer();
+      const gc = new GroupCommitter(db, 512, syncer);
+      let settled = 0;
+      const ops = [1, 2, 3].map((x) => gc.enqueue(() => db.prepare("INSERT INTO t (x) VALUES (?)").run(x)).then(() => (settled += 1)));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      // Committed but not yet known to be on disk: nobody has been told.
+      expect(rows()).toEqual([1, 2, 3]);
+      expect(started()).toBe(1);
+      expect(settled).toBe(0);
+      finish();
+      await Promise.all(ops);
+      expect(settled).toBe(3);
+      await syncer.close();
+    });
+
+    it("holds writes queued while an fsync runs and commits them together when it ends", async () => {
+      const { syncer, finish, started } = manualSyncer();
+      const gc = new GroupCommitter(db, 512, syncer);
+      const insert = (x: number): Promise<unknown> => gc.enqueue(() => db.prepare("INSERT INTO t (x) VALUES (?)").run(x));
+      const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+      const first = insert(1);
+      await turn();
+      expect(gc.stats().commits).toBe(1);
+      // Three more turns, each with a write, while the first fsync runs: none of them commits yet.
+      const later = [insert(2)];
+      await turn();
+      later.push(insert(3));
+      await turn();
+      later.push(insert(4));
+      await turn();
+      expect(gc.stats().commits).toBe(1);
+      expect(rows()).toEqual([1]);
+      finish();
+      await first;
+      // The fsync ended: the three writes went into one COMMIT, and the next fsync covers it.
+      expect(gc.stats()).toMatchObject({ commits: 2, largestBatch: 3 });
+      expect(rows()).toEqual([1, 2, 3, 4]);
+      expect(started()).toBe(1);
+      finish();
+      await Promise.all(later);
+      await syncer.close();
+    });
+
+    it("rejects every op of a batch whose fsync failed, then refuses to run any later write", async () => {
+      const { syncer, finish } = manualSyncer();
+      const gc = new GroupCommitter(db, 512, syncer);
+      const first = Promise.allSettled([gc.enqueue(() => db.prepare("INSERT INTO t (x) VALUES (1)").run())]);
+      await new Promise((resolve) => setImmediate(resolve));
+      finish(new Error("EIO"));
+      expect((await first)[0]).toMatchObject({ status: "rejected", reason: { message: expect.stringMatching(/syncing the write-ahead log failed/) } });
+      // A consume run now would burn a link for an answer that is never acknowledged: the op must not even run.
+      let ran = false;
+      await expect(gc.enqueue(() => (ran = true))).rejects.toThrow(/syncing the write-ahead log failed/);
+      expect(ran).toBe(false);
+      await syncer.close();
+    });
   });
 });

@@ -287,7 +287,7 @@ class ThreadedSqliteStore implements SqliteLinkStore {
 }
 
 /**
- * Opens the embedded SQLite store (as openSqliteStore: WAL, synchronous=FULL, group commit) with its writes on a
+ * Opens the embedded SQLite store (as openSqliteStore: WAL, group commit, a WAL fsync before each acknowledgement) with its writes on a
  * worker thread: the COMMIT and its fsync then block that thread instead of the one serving requests, which goes on
  * parsing and answering while a batch is made durable. A write still resolves only after its batch has committed.
  * Reads (link metadata, events) run on the caller's thread, on a second connection to the same file; WAL lets them

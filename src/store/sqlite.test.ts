@@ -47,15 +47,28 @@ function rawFiles(file: string): Buffer {
 describe("sqlite store", () => {
   afterEach(removeTemp);
 
-  it("runs with WAL, synchronous=FULL, foreign keys, secure_delete, a busy timeout and a 32 MiB page cache", async () => {
+  it("runs with WAL, synchronous=NORMAL plus its own WAL fsync, foreign keys, secure_delete, a busy timeout and a 32 MiB page cache", async () => {
     const store = await openTemp();
     const p = (name: string): unknown => store.db.pragma(name, { simple: true });
     expect(p("journal_mode")).toBe("wal");
-    expect(p("synchronous")).toBe(2);
+    // NORMAL: COMMIT does not fsync on the request thread; the WalSyncer does, before any write is acknowledged.
+    expect(p("synchronous")).toBe(1);
     expect(p("foreign_keys")).toBe(1);
     expect(p("secure_delete")).toBe(1);
     expect(p("busy_timeout")).toBe(5000);
     expect(p("cache_size")).toBe(-32768);
+  });
+
+  it("acknowledges writes only after an fsync of the WAL, and never before their commit", async () => {
+    const store = await openTemp();
+    const links = Array.from({ length: 20 }, () => makeLink());
+    await Promise.all(links.map((l) => store.createLink(l)));
+    const afterCreate = store.stats();
+    expect(afterCreate.walSyncs).toBeGreaterThanOrEqual(1);
+    // One fsync covers a whole batch (or more): never more fsyncs than commits.
+    expect(afterCreate.walSyncs).toBeLessThanOrEqual(afterCreate.commits);
+    await Promise.all(links.map((l) => store.consume(l.idHash, T0 + 1)));
+    expect(store.stats().walSyncs).toBeGreaterThan(afterCreate.walSyncs!);
   });
 
   it("leaves no sealed content or wrapped key in the row after consume, revoke, revoke-late and purge", async () => {

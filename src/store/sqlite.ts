@@ -1,6 +1,7 @@
 import { closeSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { ContentKind, LinkMeta } from "../core/link.js";
+import { WalSyncer } from "./wal-sync.js";
 import { GroupCommitter, type GroupCommitStats } from "./group-commit.js";
 import {
   FILE_STREAM_LEASE_MS,
@@ -91,20 +92,24 @@ function createPrivately(file: string): void {
   }
 }
 
-function configure(db: Database.Database, cacheKib = CACHE_KIB): void {
+/**
+ * `synchronous`: FULL makes each COMMIT fsync the WAL on the calling thread; NORMAL leaves that fsync to the store's
+ * WalSyncer, off the request thread, which settles no write before it (the same durability, see wal-sync.ts).
+ */
+function configure(db: Database.Database, cacheKib: number, synchronous: "FULL" | "NORMAL"): void {
   // Several processes may share the file; a writer waits for the lock instead of failing at once.
   db.pragma("busy_timeout = 5000");
   const mode = db.pragma("journal_mode = WAL", { simple: true });
   if (mode !== "wal") throw new Error(`sqlite: WAL mode unavailable (got ${String(mode)}); is the file on a local disk?`);
-  // FULL fsyncs the WAL at every commit: a consume acknowledged to a client survives power loss, not only a crash.
-  db.pragma("synchronous = FULL");
+  // A consume acknowledged to a client must survive power loss, not only a crash: see `synchronous` above.
+  db.pragma(`synchronous = ${synchronous}`);
   db.pragma("foreign_keys = ON");
   // Zero freed cells and pages, so destroyed ciphertext and wrapped keys do not linger in the file.
   db.pragma("secure_delete = ON");
   // Up to 32 MiB of page cache per connection instead of SQLite's 2 MiB: id hashes are random, so every lookup in a
   // larger table otherwise walks index and table pages through read() calls (measured: ~5 us of a ~27 us consume).
   db.pragma(`cache_size = -${cacheKib}`);
-  const expected: Record<string, number> = { synchronous: 2, foreign_keys: 1, secure_delete: 1, cache_size: -cacheKib };
+  const expected: Record<string, number> = { synchronous: synchronous === "FULL" ? 2 : 1, foreign_keys: 1, secure_delete: 1, cache_size: -cacheKib };
   for (const [name, value] of Object.entries(expected)) {
     const actual = db.pragma(name, { simple: true });
     if (actual !== value) throw new Error(`sqlite: PRAGMA ${name} is ${String(actual)}, expected ${value}`);
@@ -162,17 +167,21 @@ class SqliteStore implements SqliteLinkStore {
   readonly #fileWriter: GroupCommitter;
   readonly #fsql;
   readonly #passkeys: ReturnType<typeof sqlitePasskeys>;
+  readonly #syncer: WalSyncer | null;
+  #closing = false;
 
   /**
    * `fileDb`: a second connection to the same file for uploads and chunks, or `db` itself (an in-memory database
    * has no second connection). Both write from this one thread, each transaction run synchronously, so they never
-   * wait for each other's lock.
+   * wait for each other's lock. `syncer`: makes their commits durable (both write to the same WAL, so one covers
+   * both); null for an in-memory database, which has no WAL.
    */
-  constructor(db: Database.Database, maxBatch: number, fileDb: Database.Database = db) {
+  constructor(db: Database.Database, maxBatch: number, fileDb: Database.Database, syncer: WalSyncer | null) {
     this.db = db;
-    this.#writer = new GroupCommitter(db, maxBatch);
+    this.#syncer = syncer;
+    this.#writer = new GroupCommitter(db, maxBatch, syncer);
     this.#fileDb = fileDb;
-    this.#fileWriter = fileDb === db ? this.#writer : new GroupCommitter(fileDb, maxBatch);
+    this.#fileWriter = fileDb === db ? this.#writer : new GroupCommitter(fileDb, maxBatch, syncer);
     this.#fsql = fileStatements(fileDb);
     this.#passkeys = sqlitePasskeys(db, this.#writer);
     // Prepared once: preparing per call would cost more than the statements themselves at thousands of ops/s.
@@ -499,13 +508,18 @@ class SqliteStore implements SqliteLinkStore {
   removeHandle: PasskeyStore["removeHandle"] = (...args) => this.#passkeys.removeHandle(...args);
 
   async ping(): Promise<void> {
+    // Not ready once the disk has lost a write: nothing is acknowledged any more (see WalSyncer).
+    const failure = this.#syncer?.failure ?? null;
+    if (failure !== null) throw failure;
     this.#sql.ping.get();
   }
 
   async close(): Promise<void> {
-    if (!this.db.open) return;
+    if (!this.db.open || this.#closing) return;
+    this.#closing = true;
     this.#writer.close();
     if (this.#fileWriter !== this.#writer) this.#fileWriter.close();
+    await this.#syncer?.close();
     if (this.#fileDb !== this.db) this.#fileDb.close();
     this.db.close();
   }
@@ -530,7 +544,8 @@ export async function rewrapInBatches(
 }
 
 /**
- * Opens (creating and migrating if needed) the embedded SQLite store: WAL, synchronous=FULL, foreign keys,
+ * Opens (creating and migrating if needed) the embedded SQLite store: WAL (synchronous=NORMAL, each commit fsync'd off
+ * the request thread by a WalSyncer before it is acknowledged), foreign keys,
  * secure_delete, and group commit for every write. Several stores, in one process or many, may share the file.
  * @example
  * const store = await openSqliteStore({ file: join(dataDir, "oncelink.db") });
@@ -541,16 +556,20 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteL
   if (!inMemory) createPrivately(opts.file);
   const db = new Database(opts.file);
   let fileDb: Database.Database | null = null;
+  let syncer: WalSyncer | null = null;
   try {
-    configure(db);
+    // An in-memory database has no WAL to sync (and nothing survives a crash anyway).
+    configure(db, CACHE_KIB, inMemory ? "FULL" : "NORMAL");
     migrateSqlite(db);
     // Uploads and chunks go through a connection of their own, with a small page cache (see FILE_CACHE_KIB).
     if (!inMemory) {
       fileDb = new Database(opts.file);
-      configure(fileDb, FILE_CACHE_KIB);
+      configure(fileDb, FILE_CACHE_KIB, "NORMAL");
+      syncer = new WalSyncer(`${opts.file}-wal`);
     }
-    return new SqliteStore(db, opts.maxBatch ?? 512, fileDb ?? db);
+    return new SqliteStore(db, opts.maxBatch ?? 512, fileDb ?? db, syncer);
   } catch (error) {
+    await syncer?.close();
     fileDb?.close();
     db.close();
     throw error;
