@@ -34,13 +34,18 @@ if (!existsSync("/usr/bin/chromium")) {
   }
 }
 
-// The PostgreSQL suites run on a throwaway cluster of Debian's postgresql, and the multi-node suite puts Debian's
-// nginx in front of three servers: a fresh machine has neither.
-const missing = [...(findPostgresBin() ? [] : ["postgresql"]), ...(existsSync("/usr/sbin/nginx") ? [] : ["nginx"])];
+// The PostgreSQL suites run on a throwaway cluster of Debian's postgresql, the multi-node suite puts Debian's nginx
+// in front of three servers, and the WAL durability suite watches the server's system calls with strace: a fresh
+// machine has none of them.
+const missing = [
+  ...(findPostgresBin() ? [] : ["postgresql"]),
+  ...(existsSync("/usr/sbin/nginx") ? [] : ["nginx"]),
+  ...(existsSync("/usr/bin/strace") ? [] : ["strace"]),
+];
 if (missing.length > 0) {
-  console.log(`== installing Debian's ${missing.join(" and ")} for the PostgreSQL and multi-node suites`);
+  console.log(`== installing Debian's ${missing.join(", ")} for the PostgreSQL, multi-node and WAL durability suites`);
   if (!aptInstall(missing)) {
-    console.error(`could not install ${missing.join(" and ")}; the PostgreSQL and multi-node suites need them`);
+    console.error(`could not install ${missing.join(", ")}; the PostgreSQL, multi-node and WAL durability suites need them`);
     process.exit(1);
   }
 }
