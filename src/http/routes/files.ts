@@ -166,8 +166,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
         let partBytes = 0;
         let refused: Awaited<ReturnType<typeof refuse>> | "UPLOAD_UNAVAILABLE" | null = null;
         let headerChecked = part !== 0;
-        // The bytes of the next chunk gather in one reused buffer and are sealed into another: per stored chunk the
-        // only new memory is the cipher's output (see chunkBuffers).
+        // The bytes of the next chunk gather in one reused buffer and are sealed into another (see chunkBuffers); the
+        // request's pieces and the cipher's output are released as soon as they are copied (see releaseBuffer).
         const stage = chunkBuffers.take();
         const sealed = chunkBuffers.take();
         let staged = 0;
