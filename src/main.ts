@@ -7,9 +7,8 @@ import { KeyringError, loadKeyring, type Keyring } from "./crypto/keyring.js";
 import { secureRandomBytes } from "./crypto/random.js";
 import { createApp } from "./http/app.js";
 import type { LinkStore, RateLimitBackend } from "./store/link-store.js";
-import { openPostgresStore, type KeyFingerprint, type PostgresLinkStore } from "./store/postgres.js";
+import type { KeyFingerprint, PostgresLinkStore } from "./store/postgres.js";
 import { openSqliteStore } from "./store/sqlite.js";
-import { openThreadedSqliteStore } from "./store/sqlite-writer-thread.js";
 
 /**
  * The keyring and store a configuration names; shared by the server and the operator commands. DATABASE_URL selects
@@ -26,9 +25,13 @@ export async function openDependencies(
   });
   if (config.databaseUrl === null) {
     const file = join(config.dataDir, "oncelink.db");
-    const store = config.sqliteWriterThread ? await openThreadedSqliteStore({ file }) : await openSqliteStore({ file });
+    // The other stores are imported only when configured: pg alone is ~1.5 MB of heap a SQLite server never uses.
+    const store = config.sqliteWriterThread
+      ? await (await import("./store/sqlite-writer-thread.js")).openThreadedSqliteStore({ file })
+      : await openSqliteStore({ file });
     return { keyring, generated, store };
   }
+  const { openPostgresStore } = await import("./store/postgres.js");
   const store = await openPostgresStore({ connectionString: config.databaseUrl });
   try {
     await refuseOtherNodesKeys(store, keyring);

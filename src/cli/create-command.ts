@@ -1,6 +1,5 @@
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
-import { Readable } from "node:stream";
 import { createFileLink } from "../client/create-file-link.js";
 import { createLinks, type CreatedLink, type LinkPolicyOptions } from "../client/create-link.js";
 import { parseCountryCodes } from "../core/countries.js";
@@ -160,11 +159,30 @@ async function createFileLinkFromDisk(path: string, server: string, opts: LinkPo
     const stat = await handle.stat();
     if (!stat.isFile()) throw new CliError(`--file ${path} is not a regular file.`);
     const name = basename(path);
-    const source = Readable.toWeb(handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>;
-    return await createFileLink({ ...opts, server, source, name, type: guessMediaType(name), size: stat.size });
+    // Parts go out as request streams: Node's fetch takes them, and sends each from createFileLink's part buffer.
+    return await createFileLink({ ...opts, server, source: fileSource(handle), name, type: guessMediaType(name), size: stat.size, streamParts: true });
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The file's bytes as a stream that reads them into one buffer, piece after piece. It reads only when asked (no
+ * high-water mark), and createFileLink asks for a piece only once the previous one is encrypted: so one buffer serves
+ * the whole file, where a file stream would allocate one per read for the collector to find.
+ */
+function fileSource(handle: FileHandle): ReadableStream<Uint8Array> {
+  const buffer = new Uint8Array(256 * 1024);
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) controller.close();
+        else controller.enqueue(buffer.subarray(0, bytesRead));
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 async function readSecretFromStdin(ctx: CliContext): Promise<SecretInput> {

@@ -4,6 +4,7 @@ import { basename, dirname, join } from "node:path";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { openLinkStream, type OpenedStream } from "../client/open-link.js";
 import { parseLinkUrl } from "../client/link-urls.js";
+import { releaseBuffer } from "../core/release-buffer.js";
 import { PasskeyRequiredError } from "../client/errors.js";
 import { parseCommandArgs, singlePositional } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
@@ -72,12 +73,7 @@ export async function runOpen(args: string[], ctx: CliContext): Promise<number> 
 async function writeOut(opened: OpenedStream, out: OutTarget): Promise<void> {
   try {
     if (opened.kind === "file") {
-      const reader = opened.stream.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        await out.handle.write(value);
-      }
+      await writeChunks(opened.stream, (piece) => out.handle.write(piece));
       await opened.done;
     } else {
       await out.handle.writeFile(opened.kind === "text" ? Buffer.from(opened.text, "utf8") : opened.bytes);
@@ -96,13 +92,34 @@ async function writeStdout(opened: OpenedStream, ctx: CliContext): Promise<void>
     return;
   }
   // Straight through: a pipe cannot be taken back, so a failure (exit 1, one line on stderr) says to discard it.
-  const reader = opened.stream.getReader();
+  await writeChunks(opened.stream, (piece) => writeFully(ctx.stdout, piece));
+  await opened.done;
+}
+
+/**
+ * Writes a file's decrypted pieces one after the other, and wipes and releases (releaseBuffer) each plaintext chunk
+ * once all its pieces are written: they come one after the other (see createFileDecryptStream), so a piece of another
+ * chunk says the previous one is done. The plaintext then neither lingers in memory nor waits for the collector.
+ */
+async function writeChunks(stream: ReadableStream<Uint8Array>, write: (piece: Uint8Array) => Promise<unknown>): Promise<void> {
+  const reader = stream.getReader();
+  let held: ArrayBufferLike | null = null;
+  const letGo = () => {
+    if (!(held instanceof ArrayBuffer)) return;
+    const whole = new Uint8Array(held);
+    whole.fill(0);
+    releaseBuffer(whole);
+  };
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    await writeFully(ctx.stdout, value);
+    if (value.buffer !== held) {
+      letGo();
+      held = value.buffer;
+    }
+    await write(value);
   }
-  await opened.done;
+  letGo();
 }
 
 async function createOutTarget(path: string): Promise<OutTarget> {

@@ -1,10 +1,12 @@
 import { isSecretShape } from "../core/ids.js";
+import { releaseBuffer } from "../core/release-buffer.js";
 import { generateLinkKey } from "../crypto/client-layer.js";
 import { createFileEncryptStream } from "../crypto/file-stream.js";
 import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
 import { createdLink, linkOptionsBody, passphraseFallback, type CreatedLink, type LinkPolicyOptions } from "./create-link.js";
 import { OncelinkError } from "./errors.js";
 import { normalizeServerUrl } from "./link-urls.js";
+import { pump } from "./pump.js";
 import { derivePassphrase, newPassphraseSalt } from "./passphrase.js";
 
 /**
@@ -14,7 +16,10 @@ import { derivePassphrase, newPassphraseSalt } from "./passphrase.js";
 export interface CreateFileLinkOptions extends RequestOptions, LinkPolicyOptions {
   /** Base URL of the server, e.g. `https://s.example`. */
   server: string;
-  /** The file's bytes, read as they are needed (`file.stream()` in a browser, `Readable.toWeb(createReadStream(p))` in Node). */
+  /**
+   * The file's bytes, read as they are needed (`file.stream()` in a browser, `Readable.toWeb(createReadStream(p))` in
+   * Node). A piece is read only once the previous one has been encrypted, so a source may fill one array each time.
+   */
   source: ReadableStream<Uint8Array>;
   /** File name, sealed inside the encrypted stream (the server never sees it). */
   name?: string;
@@ -24,6 +29,12 @@ export interface CreateFileLinkOptions extends RequestOptions, LinkPolicyOptions
   size?: number;
   /** Called after each part is stored, with the bytes of encrypted stream sent so far. */
   onProgress?: (sentBytes: number) => void;
+  /**
+   * Send each part as a request stream (with its length) instead of as bytes: fetch then sends the part straight from
+   * the one buffer this function fills for every part, where it would otherwise copy each part first. Node's fetch
+   * takes request streams (the CLI sets this); browsers take them only over HTTP/2, so a page leaves it off.
+   */
+  streamParts?: boolean;
 }
 
 /** The file is over the server's limit (MAX_FILE_BYTES); nothing of it was kept. */
@@ -82,9 +93,9 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     const keyExtra = passphraseFallback(opts, secrets !== null) ? undefined : secrets?.keyExtra;
     const enc = createFileEncryptStream(key, meta, keyExtra ? { extra: keyExtra } : {});
     secrets?.keyExtra.fill(0);
-    const feeding = opts.source.pipeTo(enc.writable);
+    const feeding = pump(opts.source, enc.writable);
     feeding.catch(() => undefined);
-    await uploadParts(fetchFn, base, enc.readable, ticket, opts.onProgress);
+    await uploadParts(fetchFn, base, enc.readable, ticket, opts);
     await feeding;
     const summary = await enc.done;
 
@@ -114,13 +125,17 @@ async function startUpload(fetchFn: FetchFunction, server: string): Promise<Uplo
   return { upload, partBytes: partBytes as number, maxFileBytes: maxFileBytes as number, maxStreamBytes: maxStreamBytes as number };
 }
 
-/** Reads the encrypted stream into parts of `partBytes` and sends them one after the other. */
+/**
+ * Reads the encrypted stream into parts of `partBytes` and sends them one after the other, all from one buffer: each
+ * chunk of the stream is copied in and released at once (releaseBuffer), so a file of any size leaves nothing behind
+ * for the garbage collector but what fetch itself allocates.
+ */
 async function uploadParts(
   fetchFn: FetchFunction,
   base: string,
   stream: ReadableStream<Uint8Array>,
   ticket: UploadTicket,
-  onProgress: ((sentBytes: number) => void) | undefined,
+  opts: Pick<CreateFileLinkOptions, "onProgress" | "streamParts">,
 ): Promise<void> {
   const reader = stream.getReader();
   let part = 0;
@@ -129,15 +144,28 @@ async function uploadParts(
   let filled = 0;
   const send = async (bytes: Uint8Array<ArrayBuffer>) => {
     if (sent + bytes.length > ticket.maxStreamBytes) throw new FileTooLargeError(ticket.maxFileBytes);
-    const response = await sendApiRequest(fetchFn, `${base}/parts/${part}`, {
-      method: "PUT",
-      headers: { "content-type": "application/octet-stream", accept: "application/json" },
-      body: bytes,
-    });
+    const headers = { "content-type": "application/octet-stream", accept: "application/json" };
+    const init: RequestInit =
+      opts.streamParts === true
+        ? ({
+            method: "PUT",
+            headers: { ...headers, "content-length": String(bytes.length) },
+            body: new ReadableStream<Uint8Array>({
+              start(controller) {
+                controller.enqueue(bytes);
+                controller.close();
+              },
+            }),
+            // What fetch asks of a request stream (sent as it is read, the response read after).
+            duplex: "half",
+          } as RequestInit)
+        : { method: "PUT", headers, body: bytes };
+    const response = await sendApiRequest(fetchFn, `${base}/parts/${part}`, init);
+    // Answered: the server has read the whole part, so the buffer is free for the next one.
     await response.arrayBuffer();
     part++;
     sent += bytes.length;
-    onProgress?.(sent);
+    opts.onProgress?.(sent);
   };
   for (;;) {
     const { done, value } = await reader.read();
@@ -149,11 +177,11 @@ async function uploadParts(
       filled += take;
       at += take;
       if (filled === buffer.length) {
-        // Sent and answered: the same buffer takes the next part (a new 4 MiB array per part is only garbage).
         await send(buffer);
         filled = 0;
       }
     }
+    releaseBuffer(value);
   }
   if (filled > 0) await send(buffer.subarray(0, filled));
 }

@@ -20,6 +20,7 @@ import {
 } from "./errors.js";
 import { derivePassphrase, type PassphraseSecrets } from "./passphrase.js";
 import { parseLinkUrl } from "./link-urls.js";
+import { pump } from "./pump.js";
 
 /** The steps of an open, in order, for a progress display. Nothing is spent before "opening". */
 export type OpenStage = "checking" | "passkey" | "solving" | "opening" | "decrypting";
@@ -146,7 +147,10 @@ export interface OpenedFile {
   kind: "file";
   name?: string;
   type?: string;
-  /** The file's bytes, decrypted and authenticated chunk by chunk as they arrive. */
+  /**
+   * The file's bytes, decrypted and authenticated chunk by chunk as they arrive: views of fresh plaintext chunks, the
+   * reader's alone (see createFileDecryptStream), which it may release once written.
+   */
   stream: ReadableStream<Uint8Array>;
   /**
    * Resolves with the exact size and SHA-256 once the whole file arrived intact; rejects (FileIntegrityError) if it was
@@ -220,7 +224,8 @@ export async function openLinkStream(url: string, opts: OpenLinkOptions = {}): P
   if (released.kind === "stream") {
     const dec = createFileDecryptStream(link.key, keyExtra ? { extra: keyExtra } : {});
     secrets?.keyExtra.fill(0);
-    released.body.pipeTo(dec.writable).catch(() => undefined);
+    // The body's pieces are fetch's fresh copies, ours alone: each goes back (releaseBuffer) once decrypted.
+    pump(released.body, dec.writable, { release: true }).catch(() => undefined);
     let meta;
     try {
       meta = await dec.meta;

@@ -1,6 +1,7 @@
 import { createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { fromBase64Url } from "../core/base64url.js";
+import { releaseBuffer } from "../core/release-buffer.js";
 import { generateLinkKey } from "./client-layer.js";
 import {
   createFileDecryptStream,
@@ -134,6 +135,81 @@ describe("file stream v1: round trips", () => {
     const opened = await decryptFileBytes(new Uint8Array(await collected), key);
     expect(Buffer.from(opened.bytes).equals(Buffer.from(bytes))).toBe(true);
     expect(opened.summary.sha256).toBe(sha256(bytes));
+  });
+
+  it("lets the writer of a stream to decrypt reuse or release its arrays once a write resolved", async () => {
+    const bytes = new Uint8Array(randomBytes(200 * 1024 + 9));
+    const stream = await encryptFileBytes(bytes, key, {}, { chunkSize: 4096 });
+    const dec = createFileDecryptStream(key);
+    const collected = new Response(dec.readable).arrayBuffer();
+    const writer = dec.writable.getWriter();
+    const reused = new Uint8Array(10_000);
+    for (let at = 0, n = 1, i = 0; at < stream.length; at += n, n = (n * 5 + 17) % 10_000 || 1, i++) {
+      const piece = stream.subarray(at, at + n);
+      if (i % 2 === 0) {
+        reused.set(piece);
+        await writer.write(reused.subarray(0, piece.length));
+        reused.fill(0xee);
+      } else {
+        const own = piece.slice();
+        await writer.write(own);
+        expect(releaseBuffer(own)).toBe(true);
+      }
+    }
+    await writer.close();
+    expect(Buffer.from(await collected).equals(Buffer.from(bytes))).toBe(true);
+    expect((await dec.done).sha256).toBe(sha256(bytes));
+  });
+
+  it("hands out chunks that are the reader's alone: releasing each once read changes nothing that follows", async () => {
+    const bytes = new Uint8Array(randomBytes(150 * 1024 + 3));
+    const enc = createFileEncryptStream(key, { name: "x" }, { chunkSize: 4096 });
+    const writing = (async () => {
+      const writer = enc.writable.getWriter();
+      await writer.write(bytes);
+      await writer.close();
+    })();
+    const sealed: Buffer[] = [];
+    const encReader = enc.readable.getReader();
+    for (;;) {
+      const { done, value } = await encReader.read();
+      if (done) break;
+      sealed.push(Buffer.from(value));
+      releaseBuffer(value);
+    }
+    await writing;
+    const dec = createFileDecryptStream(key);
+    void (async () => {
+      const writer = dec.writable.getWriter();
+      await writer.write(Buffer.concat(sealed));
+      await writer.close();
+    })();
+    // Views of one plaintext chunk come one after the other: a chunk is released once a view of the next one arrives.
+    const out: Buffer[] = [];
+    let held: ArrayBufferLike | null = null;
+    const decReader = dec.readable.getReader();
+    for (;;) {
+      const { done, value } = await decReader.read();
+      if (done) break;
+      out.push(Buffer.from(value));
+      if (held !== null && held !== value.buffer) expect(releaseBuffer(new Uint8Array(held))).toBe(true);
+      held = value.buffer;
+    }
+    expect(Buffer.concat(out).equals(Buffer.from(bytes))).toBe(true);
+    expect((await dec.done).size).toBe(bytes.length);
+  });
+
+  it("relies on WebCrypto copying what it encrypts or decrypts when called (the streams reuse their buffers)", async () => {
+    const aes = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    const iv = new Uint8Array(12);
+    const data = new Uint8Array(randomBytes(4096));
+    const original = data.slice();
+    const sealing = crypto.subtle.encrypt({ name: "AES-GCM", iv }, aes, data);
+    data.fill(0);
+    const sealed = new Uint8Array(await sealing);
+    const opening = crypto.subtle.decrypt({ name: "AES-GCM", iv }, aes, sealed);
+    sealed.fill(0);
+    expect(new Uint8Array(await opening)).toEqual(original);
   });
 
   it("mixes the passphrase secret into the key: without it the stream does not open", async () => {

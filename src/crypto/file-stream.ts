@@ -167,7 +167,9 @@ export function fileStreamMaxLength(size: number, chunk = DEFAULT_CHUNK_BYTES): 
 
 /**
  * Encrypts a file as a stream. Write the file's bytes to `writable` (any piece sizes) and close it; read the
- * ciphertext from `readable`. `meta.name` and `meta.type` are sealed inside, never visible beside it.
+ * ciphertext from `readable`. `meta.name` and `meta.type` are sealed inside, never visible beside it. A piece written
+ * is copied before its write resolves (the writer may then reuse its array), and each chunk read is a fresh array that
+ * is the reader's alone (it may release it: see releaseBuffer).
  * @example
  * const enc = createFileEncryptStream(linkKey, { name: file.name, type: file.type });
  * const upload = file.stream().pipeThrough(enc);
@@ -193,8 +195,13 @@ export function createFileEncryptStream(
   let counter = 0;
   let size = 0;
   let recordBytes = 0;
-  const plain = new ByteQueue();
-  const data = new ByteQueue();
+  // Two buffers, reused for the whole stream: the data of the record being gathered, and the plaintext of the chunk
+  // being filled. WebCrypto copies what it encrypts when called, so the chunk buffer is free again at once: a chunk
+  // costs no allocation but the ciphertext it becomes.
+  const pending = new Uint8Array(chunk);
+  let pendingBytes = 0;
+  const plain = new Uint8Array(chunk);
+  let plainBytes = 0;
   let resolveDone!: (summary: FileStreamSummary) => void;
   let rejectDone!: (error: unknown) => void;
   const done = new Promise<FileStreamSummary>((resolve, reject) => {
@@ -205,7 +212,6 @@ export function createFileEncryptStream(
 
   const seal = async (bytes: Uint8Array<ArrayBuffer>, last: boolean): Promise<Uint8Array> => {
     if (counter >= MAX_CHUNKS) throw new RangeError("file too large for one stream");
-    // `bytes` is always a fresh array of its own (ByteQueue.take): no defensive copy.
     const sealed = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv: nonce(header, counter, last), additionalData: header, tagLength: 128 },
       key,
@@ -214,17 +220,24 @@ export function createFileEncryptStream(
     counter++;
     return new Uint8Array(sealed);
   };
-  const pushRecord = (bytes: Uint8Array) => {
-    plain.push(bytes);
+  // Appends record bytes to the chunk being filled. A full chunk goes out as soon as one more byte exists after it:
+  // only then is it known not to be the last.
+  const put = async (bytes: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
     recordBytes += bytes.length;
+    for (let at = 0; at < bytes.length; ) {
+      if (plainBytes === chunk) {
+        controller.enqueue(await seal(plain, false));
+        plainBytes = 0;
+      }
+      const take = Math.min(bytes.length - at, chunk - plainBytes);
+      plain.set(bytes.subarray(at, at + take), plainBytes);
+      plainBytes += take;
+      at += take;
+    }
   };
-  const pushData = (bytes: Uint8Array) => {
-    pushRecord(recordHeader(RECORD_DATA, bytes.length));
-    pushRecord(bytes);
-  };
-  // Every full chunk goes out as soon as one more byte exists after it: only then is it known not to be the last.
-  const flushFull = async (controller: TransformStreamDefaultController<Uint8Array>) => {
-    while (plain.length > chunk) controller.enqueue(await seal(plain.take(chunk), false));
+  const putData = async (length: number, controller: TransformStreamDefaultController<Uint8Array>) => {
+    await put(recordHeader(RECORD_DATA, length), controller);
+    await put(pending.subarray(0, length), controller);
   };
 
   const transform = new TransformStream<Uint8Array, Uint8Array>({
@@ -239,7 +252,7 @@ export function createFileEncryptStream(
         metaRecord[1] = metaBytes.length >>> 8;
         metaRecord[2] = metaBytes.length & 0xff;
         metaRecord.set(metaBytes, META_HEADER_BYTES);
-        pushRecord(metaRecord);
+        await put(metaRecord, controller);
       } catch (error) {
         rejectDone(error);
         throw error;
@@ -248,16 +261,20 @@ export function createFileEncryptStream(
     async transform(piece, controller) {
       try {
         if (!(piece instanceof Uint8Array)) throw new TypeError("write Uint8Array pieces");
-        if (piece.length === 0) return;
         hasher.update(piece);
         size += piece.length;
-        data.push(piece);
         // Data records of exactly one chunk's worth: their count, and so the padding, depends only on the size.
-        while (data.length >= chunk) pushData(data.take(chunk));
-        await flushFull(controller);
-        // The writer may reuse its array once this returns: keep a copy of only what is still queued (less than a
-        // chunk), rather than copying every piece on arrival.
-        data.own(piece);
+        // Every byte of `piece` is copied before this returns, so the writer may reuse its array afterwards.
+        for (let at = 0; at < piece.length; ) {
+          const take = Math.min(piece.length - at, chunk - pendingBytes);
+          pending.set(piece.subarray(at, at + take), pendingBytes);
+          pendingBytes += take;
+          at += take;
+          if (pendingBytes === chunk) {
+            await putData(chunk, controller);
+            pendingBytes = 0;
+          }
+        }
       } catch (error) {
         rejectDone(error);
         throw error;
@@ -265,23 +282,20 @@ export function createFileEncryptStream(
     },
     async flush(controller) {
       try {
-        if (data.length > 0) pushData(data.take(data.length));
+        if (pendingBytes > 0) await putData(pendingBytes, controller);
         const unpadded = recordBytes + RECORD_HEADER_BYTES + END_RECORD_BYTES;
         const padding = paddedRecordBytes(unpadded) - unpadded;
-        pushRecord(recordHeader(RECORD_PAD, padding));
+        await put(recordHeader(RECORD_PAD, padding), controller);
         // Up to ~12% of the file: sealed as it is made, never held whole.
-        for (let left = padding; left > 0; left -= Math.min(left, chunk)) {
-          pushRecord(new Uint8Array(Math.min(left, chunk)));
-          await flushFull(controller);
-        }
+        const zeros = new Uint8Array(Math.min(padding, chunk));
+        for (let left = padding; left > 0; left -= Math.min(left, chunk)) await put(zeros.subarray(0, Math.min(left, chunk)), controller);
         const sha = hasher.digest("binary");
         const end = new Uint8Array(END_RECORD_BYTES);
         end[0] = RECORD_END;
         new DataView(end.buffer).setBigUint64(1, BigInt(size));
         end.set(sha, 9);
-        pushRecord(end);
-        await flushFull(controller);
-        controller.enqueue(await seal(plain.take(plain.length), true));
+        await put(end, controller);
+        controller.enqueue(await seal(plain.subarray(0, plainBytes), true));
         const summary: FileStreamSummary = { ...meta, size, sha256: toHex(sha) };
         resolveDone(pickSummary(summary));
       } catch (error) {
@@ -296,7 +310,9 @@ export function createFileEncryptStream(
 /**
  * Decrypts a file stream. Write the stream's bytes to `writable`; read the file's bytes from `readable`. Each chunk
  * is authenticated before any of its bytes come out, but only `done` says the file is whole: on a rejection, discard
- * what was written (a temp file, a partial download).
+ * what was written (a temp file, a partial download). A piece written is copied before its write resolves (the writer
+ * may then reuse or release its array). What is read are views of fresh plaintext chunks, the reader's alone: the
+ * views of one chunk come one after the other, so a chunk may be released once a view of another one is read.
  * @example
  * const dec = createFileDecryptStream(linkKey);
  * void response.body.pipeTo(dec.writable).catch(() => undefined);
@@ -311,7 +327,12 @@ export function createFileDecryptStream(linkKey: string, opts: FileStreamOptions
   let header: Uint8Array<ArrayBuffer> | null = null;
   let chunk = 0;
   let counter = 0;
-  const input = new ByteQueue();
+  // The header, then each sealed chunk, gather in buffers reused for the whole stream (WebCrypto copies what it
+  // decrypts when called): nothing is allocated per chunk but its plaintext.
+  const headerBytes = new Uint8Array(FILE_STREAM_HEADER_BYTES);
+  let headerFill = 0;
+  let sealed = new Uint8Array(0);
+  let sealedFill = 0;
   const records = new RecordParser();
 
   let resolveMeta!: (meta: FileMeta) => void;
@@ -335,14 +356,10 @@ export function createFileDecryptStream(linkKey: string, opts: FileStreamOptions
     throw failure;
   };
 
-  const open = async (sealed: Uint8Array, last: boolean): Promise<Uint8Array | null> => {
+  const open = async (bytes: Uint8Array<ArrayBuffer>, last: boolean): Promise<Uint8Array | null> => {
     try {
       return new Uint8Array(
-        await crypto.subtle.decrypt(
-          { name: "AES-GCM", iv: nonce(header!, counter, last), additionalData: header!, tagLength: 128 },
-          key,
-          new Uint8Array(sealed),
-        ),
+        await crypto.subtle.decrypt({ name: "AES-GCM", iv: nonce(header!, counter, last), additionalData: header!, tagLength: 128 }, key, bytes),
       );
     } catch {
       return null;
@@ -373,26 +390,38 @@ export function createFileDecryptStream(linkKey: string, opts: FileStreamOptions
     },
     async transform(piece, controller) {
       try {
-        input.push(piece.slice());
+        // Every byte of `piece` is copied before this returns: the writer may reuse (or release) its array afterwards.
+        let at = 0;
         if (header === null) {
-          if (input.length < FILE_STREAM_HEADER_BYTES) return;
-          header = input.take(FILE_STREAM_HEADER_BYTES);
-          chunk = new DataView(header.buffer, header.byteOffset).getUint32(2);
+          const take = Math.min(piece.length, FILE_STREAM_HEADER_BYTES - headerFill);
+          headerBytes.set(piece.subarray(0, take), headerFill);
+          headerFill += take;
+          at = take;
+          if (headerFill < FILE_STREAM_HEADER_BYTES) return;
+          header = headerBytes;
+          chunk = new DataView(header.buffer).getUint32(2);
           if (header[0] !== FILE_STREAM_FORMAT || header[1] !== FILE_STREAM_VERSION || chunk < MIN_CHUNK_BYTES || chunk > MAX_CHUNK_BYTES) {
             throw new FileStreamError("header");
           }
+          sealed = new Uint8Array(chunk + TAG_BYTES);
         }
-        // A full chunk is opened as "not last" only once a byte after it has arrived.
-        while (input.length > chunk + TAG_BYTES) {
-          if (records.ended) throw new FileStreamError("trailing-data");
-          if (counter >= MAX_CHUNKS) throw new FileStreamError("format");
-          const sealed = input.take(chunk + TAG_BYTES);
-          const opened = await open(sealed, false);
-          if (opened === null) {
-            // A final chunk followed by more bytes opens as "last": say so rather than "authentication".
-            throw new FileStreamError((await open(sealed, true)) !== null ? "trailing-data" : "authentication");
+        while (at < piece.length) {
+          // A full chunk is opened as "not last" only once a byte after it has arrived.
+          if (sealedFill === sealed.length) {
+            if (records.ended) throw new FileStreamError("trailing-data");
+            if (counter >= MAX_CHUNKS) throw new FileStreamError("format");
+            const opened = await open(sealed, false);
+            if (opened === null) {
+              // A final chunk followed by more bytes opens as "last": say so rather than "authentication".
+              throw new FileStreamError((await open(sealed, true)) !== null ? "trailing-data" : "authentication");
+            }
+            sealedFill = 0;
+            emit(opened, controller, false);
           }
-          emit(opened, controller, false);
+          const take = Math.min(piece.length - at, sealed.length - sealedFill);
+          sealed.set(piece.subarray(at, at + take), sealedFill);
+          sealedFill += take;
+          at += take;
         }
       } catch (error) {
         fail(error);
@@ -400,14 +429,14 @@ export function createFileDecryptStream(linkKey: string, opts: FileStreamOptions
     },
     async flush(controller) {
       try {
-        if (header === null) throw new FileStreamError(input.length === 0 ? "truncated" : "header");
-        if (input.length === 0) throw new FileStreamError("truncated");
+        if (header === null) throw new FileStreamError(headerFill === 0 ? "truncated" : "header");
+        if (sealedFill === 0) throw new FileStreamError("truncated");
         if (records.ended) throw new FileStreamError("trailing-data");
-        const sealed = input.take(input.length);
-        const opened = await open(sealed, true);
+        const last = sealed.subarray(0, sealedFill);
+        const opened = await open(last, true);
         if (opened === null) {
           // A whole chunk that opens as "not last": the stream was cut right after it.
-          throw new FileStreamError(sealed.length === chunk + TAG_BYTES && (await open(sealed, false)) !== null ? "truncated" : "authentication");
+          throw new FileStreamError(sealedFill === sealed.length && (await open(last, false)) !== null ? "truncated" : "authentication");
         }
         emit(opened, controller, true);
         const end = records.end!;
@@ -547,7 +576,7 @@ function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** A FIFO of byte pieces: push pieces, take exactly n bytes (copied into one array). */
+/** A FIFO of byte pieces (the record parser's headers): push pieces, take exactly n bytes (copied into one array). */
 class ByteQueue {
   #pieces: Uint8Array[] = [];
   #head = 0;
@@ -557,17 +586,6 @@ class ByteQueue {
     if (bytes.length === 0) return;
     this.#pieces.push(bytes);
     this.length += bytes.length;
-  }
-
-  /**
-   * If what is left of `piece` (the last array pushed) is still queued, holds a copy of that rest instead: the queue
-   * then no longer refers to an array its writer may reuse. Bytes already taken were never copied twice.
-   */
-  own(piece: Uint8Array): void {
-    const last = this.#pieces.length - 1;
-    if (last < 0 || this.#pieces[last] !== piece) return;
-    this.#pieces[last] = piece.slice(last === 0 ? this.#head : 0);
-    if (last === 0) this.#head = 0;
   }
 
   take(n: number): Uint8Array<ArrayBuffer> {

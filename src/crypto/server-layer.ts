@@ -7,6 +7,7 @@
  * (~100 µs measured) per call.
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
+import { releaseBuffer } from "../core/release-buffer.js";
 import { hmacSha256 } from "./hash.js";
 import { secureRandomBytes } from "./random.js";
 import type { Keyring } from "./keyring.js";
@@ -138,8 +139,9 @@ export const SEAL_OVERHEAD_BYTES = IV_BYTES + TAG_BYTES;
 
 /**
  * `sealWithKey` into a buffer the caller provides and reuses (at least `plaintext.length + SEAL_OVERHEAD_BYTES`
- * long); returns the sealed length. A file's chunks are sealed this way so each costs one new buffer (the cipher's
- * output) instead of two. The bytes are those of `sealWithKey`, and `openWithKey` opens them.
+ * long); returns the sealed length. A file's chunks are sealed this way: the cipher's output is copied into `out` and
+ * released at once, so a chunk leaves no buffer behind for the collector. The bytes are those of `sealWithKey`, and
+ * `openWithKey` opens them.
  * @example const n = sealWithKeyInto(dataKey, chunk, aad, out); await store.appendChunk(fileId, seq, out.subarray(0, n), quota);
  */
 export function sealWithKeyInto(dataKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Uint8Array): number {
@@ -150,9 +152,12 @@ export function sealWithKeyInto(dataKey: Uint8Array, plaintext: Uint8Array, aad:
   cipher.setAAD(aad);
   out.set(iv, 0);
   const head = cipher.update(plaintext);
+  const headLength = head.length;
   out.set(head, IV_BYTES);
+  // Copied into `out`: the cipher's own output goes back now, not at the next collection (see releaseBuffer).
+  releaseBuffer(head);
   const tail = cipher.final();
-  out.set(tail, IV_BYTES + head.length);
+  out.set(tail, IV_BYTES + headLength);
   out.set(cipher.getAuthTag(), length - TAG_BYTES);
   return length;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -31,5 +31,21 @@ describe("country lookup (bundled ip-location-db database, mmdb-lib)", () => {
     expect(() => createCountryLookup(junk)).toThrow(/ONCELINK_COUNTRY_DB .*not a MaxMind DB/);
     // The operator's own copy of a country database works the same.
     expect(createCountryLookup(BUNDLED_COUNTRY_DB)("194.25.0.1")).toBe("DE");
+  });
+
+  it("checks the database at start but reads it to keep only at the first lookup that needs it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oncelink-country-"));
+    const file = join(dir, "country.mmdb");
+    copyFileSync(BUNDLED_COUNTRY_DB, file);
+    const countryOf = createCountryLookup(file);
+    // Replaced after the start check: nothing of it was kept, so the next lookups see what is there now.
+    writeFileSync(file, "not a database");
+    expect(countryOf("10.1.2.3")).toBeNull(); // special-purpose: answered without the database
+    expect(() => countryOf("194.25.0.1")).toThrow(/ONCELINK_COUNTRY_DB .*not a MaxMind DB/);
+    copyFileSync(BUNDLED_COUNTRY_DB, file);
+    expect(countryOf("194.25.0.1")).toBe("DE");
+    // From then on it is held: a later change of the file changes nothing until the next start.
+    writeFileSync(file, "not a database");
+    expect(countryOf("212.27.48.10")).toBe("FR");
   });
 });

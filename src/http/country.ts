@@ -35,17 +35,19 @@ function countryCode(record: unknown): string | null {
   return typeof code === "string" && /^[A-Z]{2}$/.test(code) ? code : null;
 }
 
+/** Databases a lookup needed, kept from then on (one per file, shared by every app of the process). */
 const readers = new Map<string, Reader<Record<string, unknown>>>();
+/** Databases that passed the check at start in this process (and so need not be read again for it). */
+const checked = new Set<string>();
 
-function openReader(file: string, what: string): Reader<Record<string, unknown>> {
-  let reader = readers.get(file);
-  if (reader !== undefined) return reader;
+function readDatabase(file: string, what: string): Reader<Record<string, unknown>> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (err) {
     throw new ConfigError(`${what} (${file}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
   }
+  let reader: Reader<Record<string, unknown>>;
   try {
     reader = new Reader<Record<string, unknown>>(bytes);
   } catch {
@@ -56,23 +58,39 @@ function openReader(file: string, what: string): Reader<Record<string, unknown>>
   if (countryCode(reader.get("8.8.8.8")) === null && countryCode(reader.get("193.0.6.139")) === null) {
     throw new ConfigError(`${what} (${file}) has no country for well-known public addresses; use a country database such as GeoLite2-Country`);
   }
-  readers.set(file, reader);
   return reader;
 }
 
 /**
- * Opens the country database (the operator's ONCELINK_COUNTRY_DB, else the bundled one) once per process and
- * returns the lookup the session step uses. Special-purpose addresses (private, loopback, documentation, ...) and
- * addresses the database does not know resolve to null, which a country rule refuses.
+ * Checks the country database (the operator's ONCELINK_COUNTRY_DB, else the bundled one) at once, so a bad one
+ * stops the start with a ConfigError naming it, and returns the lookup the session step uses. Special-purpose
+ * addresses (private, loopback, documentation, ...) and addresses the database does not know resolve to null, which
+ * a country rule refuses.
+ *
+ * The database is held in memory (~8 MB for the bundled one) only from the first lookup on: most links carry no
+ * country rule, and a server that never sees one keeps those megabytes for file transfers instead. The check reads
+ * it once and lets it go; the first lookup reads it again (a few milliseconds, once per process) and keeps it. Should
+ * the file have become unreadable meanwhile, that lookup throws (an infrastructure fault, logged by the error handler)
+ * and the next one tries again.
  * @example createCountryLookup(null)("193.0.6.139") // "NL"
  */
 export function createCountryLookup(file: string | null): CountryLookup {
-  const reader = openReader(file ?? BUNDLED_COUNTRY_DB, file === null ? "the bundled country database" : "ONCELINK_COUNTRY_DB");
+  const path = file ?? BUNDLED_COUNTRY_DB;
+  const what = file === null ? "the bundled country database" : "ONCELINK_COUNTRY_DB";
+  if (!readers.has(path) && !checked.has(path)) {
+    readDatabase(path, what);
+    checked.add(path);
+  }
   return (ip) => {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
     const address = mapped ? mapped[1]! : ip;
     const version = isIP(address);
     if (version === 0 || SPECIAL_PURPOSE.check(address, version === 4 ? "ipv4" : "ipv6")) return null;
+    let reader = readers.get(path);
+    if (reader === undefined) {
+      reader = readDatabase(path, what);
+      readers.set(path, reader);
+    }
     return countryCode(reader.get(address));
   };
 }

@@ -1,4 +1,5 @@
-import { Type } from "@fastify/type-provider-typebox";
+// From typebox itself, not the type provider's entry point (see schemas.ts).
+import { Type } from "typebox";
 
 // Schemas of the passkey parts of the API (recipient-bound links, enrolment). The ceremony responses are
 // @simplewebauthn/browser's JSON (RegistrationResponseJSON / AuthenticationResponseJSON), bounded here in size;

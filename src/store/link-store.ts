@@ -172,7 +172,10 @@ export interface LinkStore extends PasskeyStore {
    * chunk count is no longer `chunkCount`.
    */
   finishUpload(uploadHash: Uint8Array, fileId: Uint8Array, chunkCount: number, link: NewLink, now: number): Promise<boolean>;
-  /** One stored chunk, or null. Reads one row: a file is streamed chunk by chunk, never loaded whole. */
+  /**
+   * One stored chunk, or null. Reads one row: a file is streamed chunk by chunk, never loaded whole. The bytes are a
+   * fresh copy that is the caller's alone: it may release them (releaseBuffer) once used.
+   */
   readChunk(fileId: Uint8Array, seq: number): Promise<Uint8Array | null>;
   /** Removes chunks below `belowSeq` (a download deletes what it has sent). */
   dropChunks(fileId: Uint8Array, belowSeq: number): Promise<void>;

@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { isSecretShape, newSecret } from "../../core/ids.js";
+import { releaseBuffer } from "../../core/release-buffer.js";
 import { fileStreamMaxLength, isFileStreamHeader } from "../../crypto/file-stream.js";
 import { logTag, safeEqual, sha256 } from "../../crypto/hash.js";
 import { secureRandomBytes } from "../../crypto/random.js";
@@ -165,8 +166,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
         let partBytes = 0;
         let refused: Awaited<ReturnType<typeof refuse>> | "UPLOAD_UNAVAILABLE" | null = null;
         let headerChecked = part !== 0;
-        // The bytes of the next chunk gather in one reused buffer and are sealed into another: per stored chunk the
-        // only new memory is the cipher's output (see chunkBuffers).
+        // The bytes of the next chunk gather in one reused buffer and are sealed into another (see chunkBuffers); the
+        // request's pieces and the cipher's output are released as soon as they are copied (see releaseBuffer).
         const stage = chunkBuffers.take();
         const sealed = chunkBuffers.take();
         let staged = 0;
@@ -182,8 +183,11 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
           // lost to the client, which is still writing.
           const body = request.body instanceof Readable ? request.body : Readable.from([]);
           for await (const piece of body) {
-            if (refused !== null) continue;
             const bytes = piece as Buffer;
+            if (refused !== null) {
+              releaseBuffer(bytes);
+              continue;
+            }
             partBytes += bytes.length;
             if (partBytes > PART_BYTES) refused = await refuse("PAYLOAD_TOO_LARGE");
             else if (upload.storedBytes + partBytes > maxStreamBytes) refused = await refuse("FILE_TOO_LARGE");
@@ -202,6 +206,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
                 staged = 0;
               }
             }
+            // The HTTP parser's copy of these bytes, read by this loop alone and now staged: freed at once rather than
+            // left for the collector with the rest of the part (see releaseBuffer).
+            releaseBuffer(bytes);
           }
           if (refused === null && staged > 0) await store1(stage.subarray(0, staged));
           if (refused === null && part === 0 && partBytes < 2) refused = await refuse("CIPHERTEXT_INVALID");
@@ -312,6 +319,10 @@ function drainThen(
  * unwraps the data key (held in memory for this stream only), and streams the chunks out once, in order, deleting
  * them as it goes. When the stream ends, completely or not (the recipient's connection dropped), every chunk left is
  * deleted: nothing more can be served. A lease keeps the sweep away while the stream runs.
+ *
+ * The chunks are written to the response here rather than piped from a stream: a write's callback is what says that
+ * the socket is done with a chunk, and only then can its memory be handed back (releaseBuffer) instead of waiting,
+ * with every other chunk sent meanwhile, for the garbage collector.
  */
 export async function sendFileContent(
   deps: RouteDeps,
@@ -320,7 +331,7 @@ export async function sendFileContent(
   released: ReleasedContent,
   idHash: Uint8Array,
 ): Promise<FastifyReply> {
-  const { store, keyring } = deps;
+  const { store, keyring, metrics } = deps;
   const dataKey = unwrapDataKey(keyring, released.keyVersion, released.wrappedKey, idHash);
   let manifest;
   try {
@@ -332,39 +343,65 @@ export async function sendFileContent(
   }
   const { fileId, chunks, streamBytes } = manifest;
   await store.leaseFile(fileId, deps.now() + 3 * FILE_STREAM_LEASE_MS);
-  const log = request.log;
+  const renew = setInterval(() => {
+    store.leaseFile(fileId, deps.now() + 3 * FILE_STREAM_LEASE_MS).catch(() => undefined);
+  }, FILE_STREAM_LEASE_MS);
+  renew.unref();
 
-  async function* chunksOut(): AsyncGenerator<Buffer> {
-    const renew = setInterval(() => {
-      store.leaseFile(fileId, deps.now() + 3 * FILE_STREAM_LEASE_MS).catch(() => undefined);
-    }, FILE_STREAM_LEASE_MS);
-    renew.unref();
-    let sent = 0;
-    let dropped = 0;
-    try {
-      for (let seq = 0; seq < chunks; seq++) {
-        const sealed = await store.readChunk(fileId, seq);
-        if (sealed === null) throw new Error("file link: a stored chunk is missing");
-        yield openWithKey(dataKey, sealed, chunkAad(fileId, seq));
-        sent = seq + 1;
-        if (sent - dropped >= DROP_EVERY_CHUNKS) {
-          await store.dropChunks(fileId, sent);
-          dropped = sent;
-        }
+  // From here Fastify sends nothing: the headers its hooks and the consume route set go out with the first chunk, and
+  // its onResponse hook still runs when the response finishes.
+  reply.hijack();
+  const res = reply.raw;
+  let gone = false;
+  res.once("close", () => {
+    gone = true;
+  });
+  const writable = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        res.off("drain", done);
+        res.off("close", done);
+        resolve();
+      };
+      res.on("drain", done);
+      res.on("close", done);
+    });
+  let sent = 0;
+  let dropped = 0;
+  try {
+    reply.header("content-type", "application/octet-stream").header("content-length", String(streamBytes));
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
+    res.writeHead(200);
+    for (let seq = 0; seq < chunks && !gone; seq++) {
+      const sealed = await store.readChunk(fileId, seq);
+      if (sealed === null) throw new Error("file link: a stored chunk is missing");
+      const plain = openWithKey(dataKey, sealed, chunkAad(fileId, seq));
+      // The store's copy is opened and nothing else holds it; the opened chunk is the socket's until its write is done.
+      releaseBuffer(sealed);
+      if (gone) break;
+      const flowing = res.write(plain, (error) => {
+        if (error === null || error === undefined) releaseBuffer(plain);
+      });
+      // Listening from now: the socket may drain during the drop below.
+      const drained = flowing ? null : writable();
+      sent = seq + 1;
+      if (sent - dropped >= DROP_EVERY_CHUNKS) {
+        await store.dropChunks(fileId, sent);
+        dropped = sent;
       }
-      deps.metrics.fileDownloads.inc({ outcome: "complete" });
-    } finally {
-      clearInterval(renew);
-      dataKey.fill(0);
-      if (sent < chunks) deps.metrics.fileDownloads.inc({ outcome: "interrupted" });
-      // Complete or interrupted, the file is gone now: one-time means one time.
-      await store.deleteFile(fileId).catch((err: Error) => log.error({ err: { message: err.message } }, "file delete failed"));
+      if (drained !== null) await drained;
     }
+  } catch (error) {
+    request.log.error({ err: { message: (error as Error).message } }, "file download failed");
+    res.destroy();
+  } finally {
+    clearInterval(renew);
+    dataKey.fill(0);
+    metrics.fileDownloads.inc({ outcome: sent === chunks && !gone ? "complete" : "interrupted" });
+    // Complete or interrupted, the file is gone now: one-time means one time. (Before the response ends: a recipient
+    // who has the whole file can count on it.)
+    await store.deleteFile(fileId).catch((err: Error) => request.log.error({ err: { message: err.message } }, "file delete failed"));
   }
-
-  return reply
-    .code(200)
-    .header("content-type", "application/octet-stream")
-    .header("content-length", String(streamBytes))
-    .send(Readable.from(chunksOut(), { objectMode: false, highWaterMark: 1 }));
+  if (sent === chunks && !gone && !res.destroyed) res.end();
+  return reply;
 }
