@@ -9,18 +9,16 @@
 // The file case (BENCH_FILE_MB, default 1024; 0 skips it) sends a file of that size up and down through the CLI
 // (`create --file`, `open --out`) against a fresh server, and reports MB/s and the peak RSS (VmHWM, read from /proc)
 // of the server and of each CLI run. BENCH_HTTP=0 skips the request-rate cases (and the hello-world).
-import { execFileSync, fork, spawn } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import { createHash, generateKeyPairSync, randomFillSync, sign } from "node:crypto";
 import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync, writeSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { clearInterval, setInterval } from "node:timers";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import autocannon from "autocannon";
 import { solveChallenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { startPostgres } from "./pg-cluster.mjs";
+import { freePort, measure, waitReady } from "./bench-util.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
@@ -33,49 +31,6 @@ if (STORES.length === 0 || STORES.some((s) => s !== "sqlite" && s !== "postgres"
   process.exit(2);
 }
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-async function waitReady(url) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`not ready: ${url}`);
-}
-
-let clockTicks = 100;
-try {
-  clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-} catch {
-  /* the usual Linux value */
-}
-
-/**
- * CPU time (user + system, all threads) the process `pid` has used so far, in microseconds, from /proc/PID/stat;
- * null where there is no /proc. Unlike req/s, CPU time per request hardly moves when other work shares the cores.
- */
-function cpuMicros(pid, mainThreadOnly = false) {
-  try {
-    // The main thread's task has the process's id; /proc/PID/stat sums all threads.
-    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, "utf8");
-    // Fields after "(comm) ": state is field 3, utime field 14, stime field 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks;
-  } catch {
-    return null;
-  }
-}
-
 // BENCH_PROFILE=DIR: the server loads bench-profiler.mjs, and each measured case of it is profiled on its own.
 const PROFILE_DIR = process.env.BENCH_PROFILE ?? null;
 let profiles = 0;
@@ -84,34 +39,15 @@ let profiles = 0;
  * One autocannon run; with `pid`, also the CPU time that process spent on it (result.cpuMicros). With `profileName`
  * and BENCH_PROFILE set, the process is profiled for the duration of the run.
  */
-function run(opts, pid, profileName) {
-  return new Promise((resolve, reject) => {
-    const profiling = PROFILE_DIR !== null && profileName !== undefined;
-    if (profiling) process.kill(pid, "SIGUSR2");
-    const before = pid === undefined ? null : cpuMicros(pid);
-    const mainBefore = pid === undefined ? null : cpuMicros(pid, true);
-    // A run of a fixed `amount` ends at autocannon's next one-second tick, not at its last answer: its duration would
-    // count up to a second of idling (a third of a three-second consume run). Time it to the last answer instead.
-    let lastAnswer = 0;
-    const started = performance.now();
-    const instance = autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) => {
-      if (err) return reject(err);
-      if (opts.amount !== undefined && lastAnswer > started) result.duration = (lastAnswer - started) / 1000;
-      const after = pid === undefined ? null : cpuMicros(pid);
-      const mainAfter = pid === undefined ? null : cpuMicros(pid, true);
-      result.mainCpuMicros = mainBefore === null || mainAfter === null ? null : mainAfter - mainBefore;
-      if (profiling) {
-        process.kill(pid, "SIGUSR2");
-        console.log(`profile ${join(PROFILE_DIR, `${++profiles}.cpuprofile`)}: ${profileName}`);
-      }
-      result.cpuMicros = before === null || after === null ? null : after - before;
-      resolve(result);
-    });
-    instance.on("response", () => {
-      lastAnswer = performance.now();
-    });
-    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
-  });
+async function run(opts, pid, profileName) {
+  const profiling = PROFILE_DIR !== null && profileName !== undefined;
+  if (profiling) process.kill(pid, "SIGUSR2");
+  const result = await measure({ connections: CONNECTIONS, ...opts }, pid);
+  if (profiling) {
+    process.kill(pid, "SIGUSR2");
+    console.log(`profile ${join(PROFILE_DIR, `${++profiles}.cpuprofile`)}: ${profileName}`);
+  }
+  return result;
 }
 
 /** A device key as a client makes one (node:crypto here): the raw public point, and a signer of session tokens. */
