@@ -181,6 +181,8 @@ describe("file links through HTTP", () => {
     const garbage = await startUpload(t);
     const res = await putPart(t, garbage.upload, 0, Buffer.from("just some text, not a stream"));
     expect(res.json()).toMatchObject({ error: "CIPHERTEXT_INVALID" });
+    // A refused part 0 ends the whole upload, as a 413 does: sent again, even well formed, it finds no upload.
+    expect((await putPart(t, garbage.upload, 0, stream)).json()).toMatchObject({ error: "UPLOAD_UNAVAILABLE" });
     expect((await putPart(t, "AAAAAAAAAAAAAAAAAAAAAA", 0, stream)).json()).toMatchObject({ error: "UPLOAD_UNAVAILABLE" });
     expect((await putPart(t, "nope", 0, stream)).statusCode).toBe(404);
   });

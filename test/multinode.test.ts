@@ -2,6 +2,7 @@
 // nginx configuration of deploy/nginx/oncelink.conf. The atomic consume must hold across nodes, and a node killed
 // with SIGKILL under load must lose no acknowledged create and resurrect no consumed link.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import { freePort, startServer, type RunningServer } from "./helpers/server.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const NGINX = "/usr/sbin/nginx";
+const CLI = join(ROOT, "bin/oncelink.js");
 const UNAVAILABLE = JSON.stringify({ error: "UNAVAILABLE", message: "This link is no longer available." });
 
 const databaseUrl = usePostgres();
@@ -27,6 +29,7 @@ const nodes: RunningServer[] = [];
 let nginx: { child: ChildProcess; exited: Promise<void>; port: number; accessLog: string };
 let agent: Agent;
 let ca: Buffer;
+let caFile: string;
 
 /** The deploy configuration with only addresses, ports and certificate paths swapped for this machine's. */
 function renderNginxConfig(upstreams: number[], httpsPort: number, httpPort: number, tlsDir: string, accessLog: string): string {
@@ -92,7 +95,8 @@ http {
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  ca = readFileSync(join(tls, "fullchain.pem"));
+  caFile = join(tls, "fullchain.pem");
+  ca = readFileSync(caFile);
   agent = new Agent({ ca, keepAlive: true, maxSockets: Infinity });
   const started = { child, exited, port, accessLog };
   nginx = started;
@@ -163,6 +167,22 @@ async function mintSession(id: string, record = true): Promise<string | null> {
   const { session } = JSON.parse(res.body) as { session: string };
   if (record) recordSecrets(session);
   return session;
+}
+
+/** Runs the built `oncelink` CLI against the proxy, trusting the test certificate; resolves with its exit and output. */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ONCELINK_SERVER: `https://127.0.0.1:${nginx.port}`, NODE_EXTRA_CA_CERTS: caFile },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 async function stateOf(link: Created): Promise<string | null> {
@@ -275,6 +295,30 @@ describe("three nodes behind nginx on one PostgreSQL", () => {
       schema.url, "SELECT state, sealed, wrapped_key FROM links WHERE id_hash = $1", [sha256(link.id)],
     );
     expect(row).toEqual({ state: "consumed", sealed: null, wrapped_key: null });
+  }, 120_000);
+
+  it("carries a file of full 4 MiB parts through the proxy, both ways, byte for byte", async () => {
+    // Every part but the last is exactly part_bytes: the proxy must pass the largest body a node accepts.
+    const bytes = randomBytes(9 * 1024 * 1024 + 12_345);
+    const source = join(work, "large.bin");
+    writeFileSync(source, bytes);
+    const putsFrom = readFileSync(nginx.accessLog).length;
+    const created = await runCli(["create", "--json", "--file", source]);
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    const link = JSON.parse(created.stdout) as { id: string; url: string; manage_url: string };
+    recordSecrets(link.url, link.manage_url, link.id, link.url.split("#")[1], link.manage_url.split("#")[1]);
+    expect(link.url.startsWith(`https://127.0.0.1:${nginx.port}/l/`)).toBe(true);
+    // Three parts (two of exactly part_bytes) went through nginx, and every one was stored.
+    expect(await loggedUpstreams(putsFrom, "PUT", 3)).toHaveLength(3);
+    expect(readFileSync(nginx.accessLog, "utf8").slice(putsFrom)).not.toMatch(/ PUT (?!200 )\d+ /);
+
+    const target = join(work, "large-received.bin");
+    const opened = await runCli(["open", link.url, "--out", target]);
+    expect(opened.stderr).toBe("");
+    expect(opened.code).toBe(0);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
+    expect((await runCli(["open", link.url, "--out", join(work, "again.bin")])).code).toBe(2);
   }, 120_000);
 
   it("loses no acknowledged create and resurrects no consumed link when a node is killed with SIGKILL under load", async () => {

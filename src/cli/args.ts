@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { normalizeServerUrl } from "../client/link-urls.js";
 import { CliError } from "./cli-context.js";
 
-/** The server used when neither `--server` nor `ONCELINK_SERVER` names one (CONTRACT.md). */
+/** The server used when neither `--server` nor `ONCELINK_SERVER` names one (README, "CLI"). */
 export const DEFAULT_SERVER = "http://localhost:8080";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;

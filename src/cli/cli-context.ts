@@ -1,6 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 
-/** Exit statuses, pinned by CONTRACT.md for `open` and used the same way by every verb. */
+/** Exit statuses, as the README's "CLI" section states them for `open`, used the same way by every verb. */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** The link (or manage link) is unknown, used, expired or revoked. */

@@ -5,7 +5,7 @@ import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js
 /** Usage of `oncelink templates`. */
 export const TEMPLATES_USAGE = `oncelink templates [--server URL] [--json]
   Lists the server's policy templates (for create --template NAME) with what each does, and what the server
-  requires of every link. --json prints the API's object.`;
+  requires of every link. --json prints them as one JSON object, with the client library's field names.`;
 
 /** `oncelink templates`: what a sender can choose, in plain words. */
 export async function runTemplates(args: string[], ctx: CliContext): Promise<number> {

@@ -32,7 +32,6 @@ export const ERRORS = {
   HANDLE_UNKNOWN: { status: 400, message: "No passkey is enrolled under that handle yet. Send the recipient an enrolment link first." },
   HANDLE_TAKEN: { status: 409, message: "That handle already has a passkey or a pending enrolment link." },
   ENROLMENT_INVALID: { status: 400, message: "The passkey could not be verified. Nothing was saved; try again." },
-  METHOD_NOT_ALLOWED: { status: 405, message: "This method is not allowed here." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send JSON." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request is larger than this server accepts." },
   FILE_TOO_LARGE: { status: 413, message: "The file is larger than this server accepts. Nothing of it was kept." },

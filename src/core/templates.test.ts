@@ -16,7 +16,7 @@ function setup(file?: unknown, limits = LIMITS): PolicySetup {
 
 const resolve = (choices: CreateChoices, s: PolicySetup = setup()) => resolveCreate(choices, s, LIMITS, cidrWithin);
 
-describe("built-in templates (blueprint section 27)", () => {
+describe("built-in templates (README: Templates and minimums)", () => {
   it("are Lightweight (7 days, no passphrase), Standard (72 h, passphrase, generic card) and Ultra Secure (24 h, passkey, countries)", () => {
     const byId = Object.fromEntries(setup().templates.map((t) => [t.id, t]));
     expect(Object.keys(byId)).toEqual(["lightweight", "standard", "ultra-secure"]);

@@ -1,4 +1,4 @@
-// Policy templates (blueprint section 27) and the operator's instance-wide minimums. A template is a named set of
+// Policy templates (README, "Templates and minimums") and the operator's instance-wide minimums. A template is a named set of
 // defaults for a new link; the sender may make any part of it stricter, never weaker. Minimums apply to every link,
 // with or without a template. Pure: the operator's file is read by the caller and handed in as parsed JSON.
 import { parseCountryCodes } from "./countries.js";
@@ -52,7 +52,7 @@ export interface PolicySetup {
 
 const HOUR = 3600;
 
-/** Most links one create may issue (the blueprint's "two-device setup", and a little more). */
+/** Most links one create may issue (a link for each of a recipient's devices, with room to spare). */
 export const MAX_RECIPIENTS = 10;
 
 /** Blueprint section 27. Device binding at the gesture and the manage page's record of the open apply to every link. */

@@ -1,4 +1,4 @@
-// The sender's page: the form (text or a file, the policy templates of blueprint section 27 and the options in plain
+// The sender's page: the form (text or a file, the policy templates of README "Templates and minimums" and the options in plain
 // words), then the result (links, QR codes, message for the recipient, manage links, a sent file's SHA-256).
 import { formatBytes, formatDuration, t, type Catalog, type MessageKey } from "../i18n/index.js";
 import type { MessageParams } from "../i18n/format.js";
