@@ -17,7 +17,9 @@ afterAll(async () => {
 const status = async (id: string, manageToken: string) =>
   (await t.app.inject({ url: `/api/v1/links/${id}/status`, headers: { authorization: `Bearer ${manageToken}` } })).json() as {
     state: string;
+    expires_at: string;
     consumed_at: string | null;
+    ended_at: string | null;
   };
 
 const consume = (id: string, token: string) =>
@@ -154,6 +156,36 @@ describe("one-time lifecycle through HTTP", () => {
     const wrong = await t.app.inject({ url: `/api/v1/links/${consumed.id}/status`, headers: { authorization: `Bearer ${UNKNOWN_ID}` } });
     expect(wrong.statusCode).toBe(404);
     expect(wrong.body).toBe([...bodies][0]);
+    t.clock.now = Date.now();
+  });
+
+  it("tells the sender when a link ended: consumed_at only when opened, ended_at whichever way it ended", async () => {
+    const fresh = await createTextLink(t.app, "ended_at fresh");
+    expect(await status(fresh.id, fresh.manageToken)).toMatchObject({ state: "fresh", consumed_at: null, ended_at: null });
+
+    const revoked = await createTextLink(t.app, "ended_at revoked");
+    const revokedAt = (t.clock.now += 5_000);
+    const del = await t.app.inject({ method: "DELETE", url: `/api/v1/links/${revoked.id}`, headers: { authorization: `Bearer ${revoked.manageToken}` } });
+    expect(del.statusCode).toBe(204);
+    t.clock.now += 5_000;
+    expect(await status(revoked.id, revoked.manageToken)).toMatchObject({
+      state: "revoked",
+      consumed_at: null,
+      ended_at: new Date(revokedAt).toISOString(),
+    });
+
+    const opened = await createTextLink(t.app, "ended_at consumed");
+    const token = await mintSession(t.app, opened.id);
+    const openedAt = (t.clock.now += 1_000);
+    expect((await consume(opened.id, token)).statusCode).toBe(200);
+    const at = new Date(openedAt).toISOString();
+    expect(await status(opened.id, opened.manageToken)).toMatchObject({ state: "consumed", consumed_at: at, ended_at: at });
+
+    // Past its expiry but not yet swept by the purge job: it ended at its expiry.
+    const expiring = await createTextLink(t.app, "ended_at expired", { ttl: 60 });
+    t.clock.now += 90_000;
+    const expired = await status(expiring.id, expiring.manageToken);
+    expect(expired).toMatchObject({ state: "expired", consumed_at: null, ended_at: expired.expires_at });
     t.clock.now = Date.now();
   });
 

@@ -267,7 +267,12 @@ export const StatusResponse = Type.Object({
   state: Type.Union([Type.Literal("fresh"), Type.Literal("consumed"), Type.Literal("expired"), Type.Literal("revoked")]),
   created_at: Type.String({ format: "date-time" }),
   expires_at: Type.String({ format: "date-time" }),
-  consumed_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  consumed_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+    description: "When the link was opened; null unless state is consumed.",
+  }),
+  ended_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+    description: "When the link ended, whichever way (opened, revoked or expired); null while fresh.",
+  }),
   events: Type.Array(
     Type.Object(
       {

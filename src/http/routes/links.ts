@@ -6,7 +6,7 @@ import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, PASSKEY_CREDENTIAL_HEADER, 
 import { errorBody } from "../../core/errors.js";
 import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
-import { effectiveState, type LinkMeta } from "../../core/link.js";
+import { effectiveEndedAt, effectiveState, type LinkMeta } from "../../core/link.js";
 import { parseLinkPolicy } from "../../core/link-policy.js";
 import { evaluatePolicy, parsePolicy, policyRequirements } from "../../core/policy.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
@@ -420,7 +420,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const auth = await authorizeSender(request, request.params.id);
       if (!auth) return unavailable(reply);
       const { meta } = auth;
-      const state = effectiveState(meta, deps.now());
+      const now = deps.now();
+      const state = effectiveState(meta, now);
+      const endedAt = effectiveEndedAt(meta, now);
       const events = await store.listEvents(auth.idHash);
       const choices = parseLinkPolicy(meta.policy);
       const policy = parsePolicy(meta.policy);
@@ -428,7 +430,8 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         state,
         created_at: iso(meta.createdAt),
         expires_at: iso(meta.expiresAt),
-        consumed_at: state === "consumed" && meta.endedAt !== null ? iso(meta.endedAt) : null,
+        consumed_at: state === "consumed" && endedAt !== null ? iso(endedAt) : null,
+        ended_at: endedAt === null ? null : iso(endedAt),
         events: events.map((event) => ({ kind: event.kind, at: iso(event.at) })),
         // The sender's own choices, for the manage page's "make a replacement": never the passphrase's salt or proof.
         policy: {
