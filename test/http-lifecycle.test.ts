@@ -376,4 +376,42 @@ describe("operations endpoints", () => {
     expect(bodyOf("/api/v1/links")).toEqual(expect.arrayContaining(bodyOf("/api/v1/files/{upload}/finish")));
     expect(Object.keys(doc.paths)).not.toContain("/l/{id}");
   });
+
+  it("declares how each protected route is authorized, and that a file consume answers raw bytes", async () => {
+    type Operation = { security?: Array<Record<string, string[]>>; responses: Record<string, { content?: Record<string, { schema: object }> }> };
+    const doc = (await t.app.inject({ url: "/api/v1/openapi.json" })).json() as {
+      components: { securitySchemes: Record<string, Record<string, string>> };
+      paths: Record<string, Record<string, Operation>>;
+    };
+    expect(doc.components.securitySchemes).toEqual({
+      manageToken: expect.objectContaining({ type: "http", scheme: "bearer" }),
+      handleToken: expect.objectContaining({ type: "http", scheme: "bearer" }),
+      sessionToken: expect.objectContaining({ type: "http", scheme: "Session" }),
+      sessionCookie: expect.objectContaining({ type: "apiKey", in: "cookie", name: "oncelink_session" }),
+    });
+    const op = (path: string, method: string): Operation => doc.paths[path]![method]!;
+    expect(op("/api/v1/links/{id}/status", "get").security).toEqual([{ manageToken: [] }]);
+    expect(op("/api/v1/links/{id}", "delete").security).toEqual([{ manageToken: [] }]);
+    expect(op("/api/v1/handles/{handle}", "get").security).toEqual([{ handleToken: [] }]);
+    expect(op("/api/v1/handles/{handle}", "delete").security).toEqual([{ handleToken: [] }]);
+    // Either the header or the cookie: two alternatives, not both at once.
+    expect(op("/api/v1/links/{id}/consume", "post").security).toEqual([{ sessionToken: [] }, { sessionCookie: [] }]);
+    // No global requirement, and none on the open steps, the create or the capability-URL routes (uploads, enrolment).
+    expect(doc).not.toHaveProperty("security");
+    for (const [path, method] of [["/api/v1/links", "post"], ["/api/v1/links/{id}", "get"], ["/api/v1/links/{id}/session", "post"],
+      ["/api/v1/files", "post"], ["/api/v1/files/{upload}/finish", "post"], ["/api/v1/enrolments/{token}", "post"]] as const) {
+      expect(op(path, method)).not.toHaveProperty("security");
+    }
+    // Every scheme a route names is declared.
+    for (const operations of Object.values(doc.paths)) {
+      for (const operation of Object.values(operations)) {
+        for (const alternative of operation.security ?? []) {
+          for (const name of Object.keys(alternative)) expect(doc.components.securitySchemes).toHaveProperty(name);
+        }
+      }
+    }
+    const consumed = op("/api/v1/links/{id}/consume", "post").responses["200"]!.content!;
+    expect(Object.keys(consumed).sort()).toEqual(["application/json", "application/octet-stream"]);
+    expect(consumed["application/json"]!.schema).toMatchObject({ properties: { content: { type: "string" }, ciphertext: { type: "string" } } });
+  });
 });

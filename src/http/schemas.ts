@@ -259,9 +259,26 @@ export const ConsumeResponse = Type.Object(
   },
   {
     additionalProperties: false,
-    description: "Exactly one of content or ciphertext. (A file link answers application/octet-stream instead: FileStreamBody.)",
+    description: "Exactly one of content or ciphertext. (A file link answers application/octet-stream instead.)",
   },
 );
+
+/**
+ * A file link's consume answer: raw bytes, never JSON. OpenAPI 3.1 describes binary content by its media type, with
+ * an empty schema (no `format: binary`, which is 3.0's spelling). The route streams it itself, so nothing serializes it.
+ */
+export const FileStreamBody = Type.Unsafe<never>({
+  description: "The file's client file stream (docs/formats.md, \"Client file stream v1\"), sent once; Content-Length is its exact size.",
+});
+
+/** The consume's 200, by media type: JSON for text and envelopes, a byte stream for a file. */
+export const ConsumeOk = {
+  description: "The content, released once. The link is consumed.",
+  content: {
+    "application/json": { schema: ConsumeResponse },
+    "application/octet-stream": { schema: FileStreamBody },
+  },
+};
 
 export const StatusResponse = Type.Object({
   state: Type.Union([Type.Literal("fresh"), Type.Literal("consumed"), Type.Literal("expired"), Type.Literal("revoked")]),

@@ -17,6 +17,7 @@ import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from ".
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
 import { ipIn } from "../ip-rules.js";
+import { MANAGE_SECURITY, SESSION_COOKIE, SESSION_SECURITY } from "../openapi-security.js";
 import { linkOptions } from "../link-options.js";
 import { verifyOpenCeremony } from "../passkey-proof.js";
 import { passkeyBinding, responseCredentialId } from "../webauthn.js";
@@ -26,7 +27,7 @@ import {
   ChallengeQuery,
   ChallengeResponse,
   ConsumeHeaders,
-  ConsumeResponse,
+  ConsumeOk,
   CreateLinkBody,
   CreateLinkResponse,
   LinkInfoResponse,
@@ -36,8 +37,6 @@ import {
   StatusResponse,
   errors,
 } from "../schemas.js";
-
-export const SESSION_COOKIE = "oncelink_session";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -355,7 +354,8 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         tags: ["open"],
         params: LinkParams,
         headers: ConsumeHeaders,
-        response: { 200: ConsumeResponse, ...errors(401, 404) },
+        security: SESSION_SECURITY,
+        response: { 200: ConsumeOk, ...errors(401, 404) },
       },
     },
     async (request, reply) => {
@@ -413,6 +413,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         summary: "The sender's view of a link",
         tags: ["manage"],
         params: LinkParams,
+        security: MANAGE_SECURITY,
         response: { 200: StatusResponse, ...errors(404) },
       },
     },
@@ -457,6 +458,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         summary: "Revoke a link and destroy its content",
         tags: ["manage"],
         params: LinkParams,
+        security: MANAGE_SECURITY,
         response: { 204: { type: "null", description: "Revoked (or already ended)" }, ...errors(404) },
       },
     },
