@@ -45,6 +45,40 @@ describe("configuration", () => {
     expect(c.keysFile).toBe("/tmp/x/keys.json");
   });
 
+  it("accepts a TRUST_PROXY list mixing keywords, addresses and CIDRs, as proxy-addr does", () => {
+    expect(loadConfig({ TRUST_PROXY: "loopback, 10.0.0.5" }).trustProxy).toBe("loopback,10.0.0.5");
+    expect(loadConfig({ TRUST_PROXY: " uniquelocal ,2001:db8::/32,linklocal, 192.0.2.0/24 ,::1" }).trustProxy).toBe(
+      "uniquelocal,2001:db8::/32,linklocal,192.0.2.0/24,::1",
+    );
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.5/32,::ffff:10.0.0.1,fd00::/128,172.16.0.0/1" }).trustProxy).toBe(
+      "10.0.0.5/32,::ffff:10.0.0.1,fd00::/128,172.16.0.0/1",
+    );
+    expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: "false" }).trustProxy).toBe(false);
+  });
+
+  it.each([
+    ["loopback, proxy.internal", "proxy.internal"],
+    ["10.0.0.5, everyone", "everyone"],
+    ["loopback,true", "true"],
+    ["10.0.0.5,,loopback", ""],
+    ["10.0.0.5,", ""],
+    ["LOOPBACK", "LOOPBACK"],
+    ["10.0.0.0/33", "10.0.0.0/33"],
+    ["loopback, fd00::/129", "fd00::/129"],
+    ["10.0.0.0/0", "10.0.0.0/0"],
+    ["10.0.0.0/8/8", "10.0.0.0/8/8"],
+    ["10.0.0.0/-1", "10.0.0.0/-1"],
+    ["10.0.0.0/", "10.0.0.0/"],
+    ["10.0.0.0/255.0.0.0", "10.0.0.0/255.0.0.0"],
+    ["10.0.0.256", "10.0.0.256"],
+    ["010.0.0.1", "010.0.0.1"],
+    ["fe80::1%eth0", "fe80::1%eth0"],
+  ])("refuses TRUST_PROXY=%j, naming the item %j", (raw, item) => {
+    expect(() => loadConfig({ TRUST_PROXY: raw })).toThrow(ConfigError);
+    expect(() => loadConfig({ TRUST_PROXY: raw })).toThrow(`TRUST_PROXY must be true or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal), got "${item}"`);
+  });
+
   it.each([
     [{ PORT: "http" }, "PORT"],
     [{ PORT: "70000" }, "PORT"],

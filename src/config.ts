@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { parseDuration } from "./core/link.js";
 
@@ -10,7 +11,7 @@ export interface Config {
   readonly databaseUrl: string | null;
   /** SQLite only: run the writes (and their fsync) on a worker thread (off by default: on 2 cores it costs more than it saves). */
   readonly sqliteWriterThread: boolean;
-  /** Proxies whose X-Forwarded-For is believed (Fastify trustProxy value), or false. */
+  /** Proxies whose X-Forwarded-For is believed, or false: true, or a checked comma-separated list (Fastify's trustProxy). */
   readonly trustProxy: string | boolean;
   readonly keysFile: string;
   /** ONCELINK_MASTER_KEYS: "VERSION:KEY,..." overriding the keys file's master keys. */
@@ -85,14 +86,40 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false (or 1 or 0), got "${raw}"`);
 }
 
+const TRUST_PROXY_KEYWORDS: ReadonlySet<string> = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/**
+ * One TRUST_PROXY item as proxy-addr (Fastify's trustProxy) takes it: an IPv4/IPv6 address, a CIDR with a prefix of
+ * 1 to 32 (IPv4) or 1 to 128 (IPv6), or a keyword. proxy-addr throws on a /0 (TRUST_PROXY=true says "everyone"), and
+ * a zone id (%eth0) or a dotted netmask is refused here rather than half-understood.
+ */
+function isTrustProxyItem(item: string): boolean {
+  if (TRUST_PROXY_KEYWORDS.has(item)) return true;
+  const [address = "", prefixText, extra] = item.split("/");
+  if (extra !== undefined || address.includes("%")) return false;
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (prefixText === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefixText)) return false;
+  const prefix = Number(prefixText);
+  return prefix >= 1 && prefix <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY: false (unset), true, or a comma-separated list mixing addresses, CIDRs and the keywords loopback,
+ * linklocal and uniquelocal, handed to Fastify normalized ("loopback,10.0.0.5"), which splits it for proxy-addr.
+ */
 function parseTrustProxy(raw: string | undefined): string | boolean {
   if (raw === undefined || raw === "" || raw === "false") return false;
   if (raw === "true") return true;
-  // A comma-separated list of addresses/CIDRs, as Fastify (proxy-addr) understands it.
-  if (!/^[0-9a-fA-F:.,/\s]+$|^(loopback|linklocal|uniquelocal)(,\s*(loopback|linklocal|uniquelocal))*$/.test(raw)) {
-    throw new ConfigError(`TRUST_PROXY must be true or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)`);
+  const items = raw.split(",").map((item) => item.trim());
+  const bad = items.find((item) => !isTrustProxyItem(item));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `TRUST_PROXY must be true or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal), got "${bad}" in "${raw}"`,
+    );
   }
-  return raw;
+  return items.join(",");
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;

@@ -150,16 +150,27 @@ describe("oncelink create | oncelink open", () => {
     const r = await runCli(["status", "--json", link.manageUrl]);
     expect(r.code).toBe(0);
     const status = JSON.parse(r.stdout.toString("utf8")) as Record<string, unknown>;
-    expect(Object.keys(status).sort()).toEqual(["consumed_at", "created_at", "expires_at", "policy", "state"]);
+    expect(Object.keys(status).sort()).toEqual(["consumed_at", "created_at", "ended_at", "expires_at", "policy", "state"]);
     expect(status.state).toBe("fresh");
     expect(status.consumed_at).toBeNull();
+    expect(status.ended_at).toBeNull();
   });
 
-  it("revoke makes a later open exit 2", async () => {
+  it("revoke makes a later open exit 2, and status says when it was revoked", async () => {
     const link = await createViaCli(uniqueText("revoke me"));
+    const before = Date.now();
     const revoked = await runCli(["revoke", link.manageUrl]);
     expect(revoked.code).toBe(0);
+    const after = Date.now();
     expect(await stateOf(link.manageUrl)).toBe("revoked");
+
+    const human = (await runCli(["status", link.manageUrl])).stdout.toString("utf8");
+    const at = /^revoked:\s+(\S+)$/m.exec(human)?.[1];
+    expect(at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(Date.parse(at!)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(at!)).toBeLessThanOrEqual(after);
+    const json = JSON.parse((await runCli(["status", "--json", link.manageUrl])).stdout.toString("utf8")) as Record<string, unknown>;
+    expect(json).toMatchObject({ state: "revoked", consumed_at: null, ended_at: at });
     const r = await runCli(["open", link.url]);
     expect(r.code).toBe(2);
     expect(r.stdout.length).toBe(0);

@@ -17,7 +17,9 @@ afterAll(async () => {
 const status = async (id: string, manageToken: string) =>
   (await t.app.inject({ url: `/api/v1/links/${id}/status`, headers: { authorization: `Bearer ${manageToken}` } })).json() as {
     state: string;
+    expires_at: string;
     consumed_at: string | null;
+    ended_at: string | null;
   };
 
 const consume = (id: string, token: string) =>
@@ -154,6 +156,36 @@ describe("one-time lifecycle through HTTP", () => {
     const wrong = await t.app.inject({ url: `/api/v1/links/${consumed.id}/status`, headers: { authorization: `Bearer ${UNKNOWN_ID}` } });
     expect(wrong.statusCode).toBe(404);
     expect(wrong.body).toBe([...bodies][0]);
+    t.clock.now = Date.now();
+  });
+
+  it("tells the sender when a link ended: consumed_at only when opened, ended_at whichever way it ended", async () => {
+    const fresh = await createTextLink(t.app, "ended_at fresh");
+    expect(await status(fresh.id, fresh.manageToken)).toMatchObject({ state: "fresh", consumed_at: null, ended_at: null });
+
+    const revoked = await createTextLink(t.app, "ended_at revoked");
+    const revokedAt = (t.clock.now += 5_000);
+    const del = await t.app.inject({ method: "DELETE", url: `/api/v1/links/${revoked.id}`, headers: { authorization: `Bearer ${revoked.manageToken}` } });
+    expect(del.statusCode).toBe(204);
+    t.clock.now += 5_000;
+    expect(await status(revoked.id, revoked.manageToken)).toMatchObject({
+      state: "revoked",
+      consumed_at: null,
+      ended_at: new Date(revokedAt).toISOString(),
+    });
+
+    const opened = await createTextLink(t.app, "ended_at consumed");
+    const token = await mintSession(t.app, opened.id);
+    const openedAt = (t.clock.now += 1_000);
+    expect((await consume(opened.id, token)).statusCode).toBe(200);
+    const at = new Date(openedAt).toISOString();
+    expect(await status(opened.id, opened.manageToken)).toMatchObject({ state: "consumed", consumed_at: at, ended_at: at });
+
+    // Past its expiry but not yet swept by the purge job: it ended at its expiry.
+    const expiring = await createTextLink(t.app, "ended_at expired", { ttl: 60 });
+    t.clock.now += 90_000;
+    const expired = await status(expiring.id, expiring.manageToken);
+    expect(expired).toMatchObject({ state: "expired", consumed_at: null, ended_at: expired.expires_at });
     t.clock.now = Date.now();
   });
 
@@ -343,5 +375,43 @@ describe("operations endpoints", () => {
     expect(bodyOf("/api/v1/files/{upload}/finish").sort()).toEqual(["passkey", "passkey_handle", "passphrase_fallback", "policy", "preview", "recipients", "template", "ttl"]);
     expect(bodyOf("/api/v1/links")).toEqual(expect.arrayContaining(bodyOf("/api/v1/files/{upload}/finish")));
     expect(Object.keys(doc.paths)).not.toContain("/l/{id}");
+  });
+
+  it("declares how each protected route is authorized, and that a file consume answers raw bytes", async () => {
+    type Operation = { security?: Array<Record<string, string[]>>; responses: Record<string, { content?: Record<string, { schema: object }> }> };
+    const doc = (await t.app.inject({ url: "/api/v1/openapi.json" })).json() as {
+      components: { securitySchemes: Record<string, Record<string, string>> };
+      paths: Record<string, Record<string, Operation>>;
+    };
+    expect(doc.components.securitySchemes).toEqual({
+      manageToken: expect.objectContaining({ type: "http", scheme: "bearer" }),
+      handleToken: expect.objectContaining({ type: "http", scheme: "bearer" }),
+      sessionToken: expect.objectContaining({ type: "http", scheme: "Session" }),
+      sessionCookie: expect.objectContaining({ type: "apiKey", in: "cookie", name: "oncelink_session" }),
+    });
+    const op = (path: string, method: string): Operation => doc.paths[path]![method]!;
+    expect(op("/api/v1/links/{id}/status", "get").security).toEqual([{ manageToken: [] }]);
+    expect(op("/api/v1/links/{id}", "delete").security).toEqual([{ manageToken: [] }]);
+    expect(op("/api/v1/handles/{handle}", "get").security).toEqual([{ handleToken: [] }]);
+    expect(op("/api/v1/handles/{handle}", "delete").security).toEqual([{ handleToken: [] }]);
+    // Either the header or the cookie: two alternatives, not both at once.
+    expect(op("/api/v1/links/{id}/consume", "post").security).toEqual([{ sessionToken: [] }, { sessionCookie: [] }]);
+    // No global requirement, and none on the open steps, the create or the capability-URL routes (uploads, enrolment).
+    expect(doc).not.toHaveProperty("security");
+    for (const [path, method] of [["/api/v1/links", "post"], ["/api/v1/links/{id}", "get"], ["/api/v1/links/{id}/session", "post"],
+      ["/api/v1/files", "post"], ["/api/v1/files/{upload}/finish", "post"], ["/api/v1/enrolments/{token}", "post"]] as const) {
+      expect(op(path, method)).not.toHaveProperty("security");
+    }
+    // Every scheme a route names is declared.
+    for (const operations of Object.values(doc.paths)) {
+      for (const operation of Object.values(operations)) {
+        for (const alternative of operation.security ?? []) {
+          for (const name of Object.keys(alternative)) expect(doc.components.securitySchemes).toHaveProperty(name);
+        }
+      }
+    }
+    const consumed = op("/api/v1/links/{id}/consume", "post").responses["200"]!.content!;
+    expect(Object.keys(consumed).sort()).toEqual(["application/json", "application/octet-stream"]);
+    expect(consumed["application/json"]!.schema).toMatchObject({ properties: { content: { type: "string" }, ciphertext: { type: "string" } } });
   });
 });

@@ -108,6 +108,26 @@ describe("IP rules through HTTP", () => {
     expect(ok.statusCode).toBe(201);
     expect((await consume(proxied, viaProxy.id, (ok.json() as { session: string }).session)).json()).toEqual({ content: "proxied secret" });
   });
+
+  it("trusts every entry of a TRUST_PROXY list that mixes a keyword with an address", async () => {
+    const mixed = await buildTestApp({ TRUST_PROXY: "loopback, 10.0.0.5" });
+    try {
+      const forwarded = { "x-forwarded-for": "10.1.2.3" };
+      for (const proxy of ["127.0.0.1", "10.0.0.5"]) {
+        const link = await createTextLink(mixed.app, `mixed proxy list via ${proxy}`, { policy: { allow_ip: ["10.1.0.0/16"] } });
+        const ok = await trySession(mixed, link.id, {}, { remoteAddress: proxy, headers: forwarded });
+        expect(ok.statusCode).toBe(201);
+        expect((await consume(mixed, link.id, (ok.json() as { session: string }).session)).json()).toEqual({ content: `mixed proxy list via ${proxy}` });
+      }
+      // A peer the list does not name is the client itself, whatever header it sends.
+      const link = await createTextLink(mixed.app, "mixed proxy list, untrusted peer", { policy: { allow_ip: ["10.1.0.0/16"] } });
+      const refused = await trySession(mixed, link.id, {}, { remoteAddress: "10.0.0.6", headers: forwarded });
+      expect(refused.statusCode).toBe(403);
+      expect((await mixed.storedRow(sha256(link.id)))?.state).toBe("fresh");
+    } finally {
+      await mixed.close();
+    }
+  });
 });
 
 describe("passphrase through HTTP", () => {

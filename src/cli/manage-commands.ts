@@ -45,6 +45,7 @@ function statusJson(status: LinkStatus): Record<string, unknown> {
     created_at: status.createdAt,
     expires_at: status.expiresAt,
     consumed_at: status.consumedAt,
+    ended_at: status.endedAt,
     policy: {
       template: p.template,
       passphrase: p.passphrase,
@@ -60,13 +61,13 @@ function statusJson(status: LinkStatus): Record<string, unknown> {
 }
 
 function formatStatus(status: LinkStatus): string {
-  // consumed_at is when the link ended, whichever way; name the line after how it ended.
+  // ended_at is when the link ended, whichever way; name the line after how it ended.
   const ended = status.state === "consumed" || status.state === "fresh" ? "opened" : status.state;
   return [
     `state:    ${status.state}`,
     `created:  ${status.createdAt}`,
     `expires:  ${status.expiresAt}`,
-    `${`${ended}:`.padEnd(10)}${status.consumedAt ?? "-"}`,
+    `${`${ended}:`.padEnd(10)}${status.endedAt ?? "-"}`,
     `template: ${status.policy.template ?? "-"}`,
     "",
   ].join("\n");

@@ -17,8 +17,10 @@ export interface LinkStatus {
   state: LinkState;
   createdAt: string;
   expiresAt: string;
-  /** When the link was opened, revoked or expired; null while fresh. */
+  /** When the link was opened; null unless the state is "consumed". */
   consumedAt: string | null;
+  /** When the link ended, whichever way (opened, revoked or expired); null while fresh. */
+  endedAt: string | null;
   /** Automated visits (previews, scanners, prefetches), oldest first; none of them opened the link. */
   events: LinkVisit[];
   /** The link's policy as its sender chose it (never the passphrase), for a replacement with the same settings. */
@@ -72,17 +74,31 @@ export async function getStatus(manageUrl: string, opts?: RequestOptions): Promi
     headers: { authorization: `Bearer ${link.token}`, accept: "application/json" },
   });
   const answer = await readJsonObject(response, "status");
-  const { state, created_at: createdAt, expires_at: expiresAt, consumed_at: consumedAt, events, policy } = answer;
+  const { state, created_at: createdAt, expires_at: expiresAt, consumed_at: consumedAt, ended_at: endedAt, events, policy } = answer;
   if (
     typeof state !== "string" ||
     !STATES.has(state) ||
     typeof createdAt !== "string" ||
     typeof expiresAt !== "string" ||
-    (consumedAt !== null && consumedAt !== undefined && typeof consumedAt !== "string")
+    !isOptionalTime(consumedAt) ||
+    !isOptionalTime(endedAt)
   ) {
     throw unexpectedAnswer("status");
   }
-  return { state: state as LinkState, createdAt, expiresAt, consumedAt: consumedAt ?? null, events: parseVisits(events), policy: parsePolicySummary(policy) };
+  return {
+    state: state as LinkState,
+    createdAt,
+    expiresAt,
+    consumedAt: consumedAt ?? null,
+    // An older server sends no ended_at; then only an opened link's end time is known.
+    endedAt: endedAt === undefined ? (consumedAt ?? null) : endedAt,
+    events: parseVisits(events),
+    policy: parsePolicySummary(policy),
+  };
+}
+
+function isOptionalTime(value: unknown): value is string | null | undefined {
+  return value === null || value === undefined || typeof value === "string";
 }
 
 /** The `events` of a status answer; an older server sends none, and malformed entries are skipped. */

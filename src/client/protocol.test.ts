@@ -336,6 +336,8 @@ describe("getStatus and revokeLink", () => {
       createdAt: "2030-01-01T00:00:00.000Z",
       expiresAt: "2030-01-02T00:00:00.000Z",
       consumedAt: "2030-01-01T01:00:00.000Z",
+      // This answer is shaped like an older server's (no ended_at): an opened link ended when it was opened.
+      endedAt: "2030-01-01T01:00:00.000Z",
       events: [
         { kind: "chat-preview", at: "2030-01-01T00:10:00.000Z" },
         { kind: "mail-scanner", at: "2030-01-01T00:20:00.000Z" },
@@ -357,6 +359,21 @@ describe("getStatus and revokeLink", () => {
       { method: "GET", path: `/api/v1/links/${ID}/status`, auth: `Bearer ${MANAGE_TOKEN}` },
       { method: "DELETE", path: `/api/v1/links/${ID}`, auth: `Bearer ${MANAGE_TOKEN}` },
     ]);
+  });
+
+  it("reads when a revoked link ended, and refuses an ended_at that is not a time", async () => {
+    const answer = (endedAt: unknown): Response =>
+      json(200, {
+        state: "revoked",
+        created_at: "2030-01-01T00:00:00.000Z",
+        expires_at: "2030-01-02T00:00:00.000Z",
+        consumed_at: null,
+        ended_at: endedAt,
+      });
+    const manageUrl = `${SERVER}/m/${ID}#${MANAGE_TOKEN}`;
+    const status = await getStatus(manageUrl, { fetch: async () => answer("2030-01-01T02:00:00.000Z") });
+    expect(status).toMatchObject({ state: "revoked", consumedAt: null, endedAt: "2030-01-01T02:00:00.000Z" });
+    await expect(getStatus(manageUrl, { fetch: async () => answer(12) })).rejects.toThrow();
   });
 
   it("maps a wrong token (404 UNAVAILABLE) to UnavailableError", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fromBase64Url, toBase64Url } from "./base64url.js";
 import { ERRORS, errorBody } from "./errors.js";
 import { isSecretShape, newSecret, SECRET_CHARS } from "./ids.js";
-import { effectiveState, parseDuration, resolveTtl } from "./link.js";
+import { effectiveEndedAt, effectiveState, parseDuration, resolveTtl } from "./link.js";
 
 describe("base64url", () => {
   it("round-trips random bytes of every small length and matches Node's encoder", () => {
@@ -76,6 +76,14 @@ describe("lifetimes", () => {
     expect(effectiveState({ state: "fresh", expiresAt: 1000 }, 999)).toBe("fresh");
     expect(effectiveState({ state: "fresh", expiresAt: 1000 }, 1000)).toBe("expired");
     expect(effectiveState({ state: "consumed", expiresAt: 1000 }, 5000)).toBe("consumed");
+  });
+
+  it("says when a link ended: its stamp, or its expiry once a fresh link has run past it", () => {
+    expect(effectiveEndedAt({ state: "fresh", expiresAt: 1000, endedAt: null }, 999)).toBeNull();
+    expect(effectiveEndedAt({ state: "fresh", expiresAt: 1000, endedAt: null }, 1500)).toBe(1000);
+    expect(effectiveEndedAt({ state: "revoked", expiresAt: 1000, endedAt: 400 }, 5000)).toBe(400);
+    expect(effectiveEndedAt({ state: "expired", expiresAt: 1000, endedAt: 700 }, 5000)).toBe(700);
+    expect(effectiveEndedAt({ state: "consumed", expiresAt: 1000, endedAt: 300 }, 5000)).toBe(300);
   });
 });
 

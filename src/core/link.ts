@@ -28,6 +28,15 @@ export function effectiveState(meta: Pick<LinkMeta, "state" | "expiresAt">, now:
   return meta.state;
 }
 
+/**
+ * When the link ended at `now`, whichever way (consumed, revoked, expired), or null while fresh. A fresh link past its
+ * expiry ended at its expiry, even before the purge job has stamped it.
+ */
+export function effectiveEndedAt(meta: Pick<LinkMeta, "state" | "expiresAt" | "endedAt">, now: number): number | null {
+  if (meta.state === "fresh") return meta.expiresAt <= now ? meta.expiresAt : null;
+  return meta.endedAt;
+}
+
 /** Lifetime limits, in seconds. */
 export interface TtlLimits {
   defaultSeconds: number;

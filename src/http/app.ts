@@ -8,6 +8,7 @@ import { deriveSubkey } from "../crypto/server-layer.js";
 import type { AppDeps, RouteDeps } from "./deps.js";
 import { handleError, sendError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
+import { SECURITY_SCHEMES } from "./openapi-security.js";
 import { createPowService } from "./pow.js";
 import { loadPreviewerRegistry } from "./previewers.js";
 import { createCountryLookup } from "./country.js";
@@ -97,6 +98,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
         { name: "passkeys", description: "Passkey handles: enrolment links for recipient-bound links" },
         { name: "ops", description: "Operations" },
       ],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
   });
   const headers = baseHeaders({ https: deps.config.publicUrl.startsWith("https:") });

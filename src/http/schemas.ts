@@ -259,15 +259,37 @@ export const ConsumeResponse = Type.Object(
   },
   {
     additionalProperties: false,
-    description: "Exactly one of content or ciphertext. (A file link answers application/octet-stream instead: FileStreamBody.)",
+    description: "Exactly one of content or ciphertext. (A file link answers application/octet-stream instead.)",
   },
 );
+
+/**
+ * A file link's consume answer: raw bytes, never JSON. OpenAPI 3.1 describes binary content by its media type, with
+ * an empty schema (no `format: binary`, which is 3.0's spelling). The route streams it itself, so nothing serializes it.
+ */
+export const FileStreamBody = Type.Unsafe<never>({
+  description: "The file's client file stream (docs/formats.md, \"Client file stream v1\"), sent once; Content-Length is its exact size.",
+});
+
+/** The consume's 200, by media type: JSON for text and envelopes, a byte stream for a file. */
+export const ConsumeOk = {
+  description: "The content, released once. The link is consumed.",
+  content: {
+    "application/json": { schema: ConsumeResponse },
+    "application/octet-stream": { schema: FileStreamBody },
+  },
+};
 
 export const StatusResponse = Type.Object({
   state: Type.Union([Type.Literal("fresh"), Type.Literal("consumed"), Type.Literal("expired"), Type.Literal("revoked")]),
   created_at: Type.String({ format: "date-time" }),
   expires_at: Type.String({ format: "date-time" }),
-  consumed_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  consumed_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+    description: "When the link was opened; null unless state is consumed.",
+  }),
+  ended_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+    description: "When the link ended, whichever way (opened, revoked or expired); null while fresh.",
+  }),
   events: Type.Array(
     Type.Object(
       {

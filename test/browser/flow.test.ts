@@ -294,6 +294,10 @@ describe("browser flow", () => {
     await manage.getByRole("button", { name: "Yes, revoke it" }).click();
     await expect.poll(() => statusText(manage)).toBe("The link has been revoked and its content deleted.");
     expect(await manage.locator("dt", { hasText: "Status" }).locator("xpath=following-sibling::dd").textContent()).toBe("Revoked");
+    // When it was revoked, under its own label; there is no "opened on" line for a link nobody opened.
+    expect(await manage.locator("dt", { hasText: "Revoked on" }).isVisible()).toBe(true);
+    expect(await manage.locator("dt", { hasText: "Revoked on" }).locator("xpath=following-sibling::dd").textContent()).toMatch(/\d/);
+    expect(await manage.getByText("Opened on").isVisible()).toBe(false);
 
     const late = await newPage(recipient, "open-revoked");
     await late.goto(created.url);

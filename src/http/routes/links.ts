@@ -6,7 +6,7 @@ import { DEVICE_KEY_HEADER, DEVICE_SIGNATURE_HEADER, PASSKEY_CREDENTIAL_HEADER, 
 import { errorBody } from "../../core/errors.js";
 import { decideFriction } from "../../core/friction.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
-import { effectiveState, type LinkMeta } from "../../core/link.js";
+import { effectiveEndedAt, effectiveState, type LinkMeta } from "../../core/link.js";
 import { parseLinkPolicy } from "../../core/link-policy.js";
 import { evaluatePolicy, parsePolicy, policyRequirements } from "../../core/policy.js";
 import { isEnvelopeShape } from "../../crypto/client-layer.js";
@@ -17,6 +17,7 @@ import { MAX_SESSION_TOKEN_CHARS, mintSessionToken, verifySessionToken } from ".
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
 import { ipIn } from "../ip-rules.js";
+import { MANAGE_SECURITY, SESSION_COOKIE, SESSION_SECURITY } from "../openapi-security.js";
 import { linkOptions } from "../link-options.js";
 import { verifyOpenCeremony } from "../passkey-proof.js";
 import { passkeyBinding, responseCredentialId } from "../webauthn.js";
@@ -26,7 +27,7 @@ import {
   ChallengeQuery,
   ChallengeResponse,
   ConsumeHeaders,
-  ConsumeResponse,
+  ConsumeOk,
   CreateLinkBody,
   CreateLinkResponse,
   LinkInfoResponse,
@@ -36,8 +37,6 @@ import {
   StatusResponse,
   errors,
 } from "../schemas.js";
-
-export const SESSION_COOKIE = "oncelink_session";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -355,7 +354,8 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         tags: ["open"],
         params: LinkParams,
         headers: ConsumeHeaders,
-        response: { 200: ConsumeResponse, ...errors(401, 404) },
+        security: SESSION_SECURITY,
+        response: { 200: ConsumeOk, ...errors(401, 404) },
       },
     },
     async (request, reply) => {
@@ -413,6 +413,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         summary: "The sender's view of a link",
         tags: ["manage"],
         params: LinkParams,
+        security: MANAGE_SECURITY,
         response: { 200: StatusResponse, ...errors(404) },
       },
     },
@@ -420,7 +421,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const auth = await authorizeSender(request, request.params.id);
       if (!auth) return unavailable(reply);
       const { meta } = auth;
-      const state = effectiveState(meta, deps.now());
+      const now = deps.now();
+      const state = effectiveState(meta, now);
+      const endedAt = effectiveEndedAt(meta, now);
       const events = await store.listEvents(auth.idHash);
       const choices = parseLinkPolicy(meta.policy);
       const policy = parsePolicy(meta.policy);
@@ -428,7 +431,8 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         state,
         created_at: iso(meta.createdAt),
         expires_at: iso(meta.expiresAt),
-        consumed_at: state === "consumed" && meta.endedAt !== null ? iso(meta.endedAt) : null,
+        consumed_at: state === "consumed" && endedAt !== null ? iso(endedAt) : null,
+        ended_at: endedAt === null ? null : iso(endedAt),
         events: events.map((event) => ({ kind: event.kind, at: iso(event.at) })),
         // The sender's own choices, for the manage page's "make a replacement": never the passphrase's salt or proof.
         policy: {
@@ -454,6 +458,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         summary: "Revoke a link and destroy its content",
         tags: ["manage"],
         params: LinkParams,
+        security: MANAGE_SECURITY,
         response: { 204: { type: "null", description: "Revoked (or already ended)" }, ...errors(404) },
       },
     },

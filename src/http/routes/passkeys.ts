@@ -20,6 +20,7 @@ import {
   PasskeyChallengeBody,
 } from "../passkey-schemas.js";
 import { rateLimitFor } from "../rate-limit.js";
+import { HANDLE_SECURITY } from "../openapi-security.js";
 import { LinkParams, errors } from "../schemas.js";
 
 /** How long an enrolment link works unless the issuer says otherwise, and the bounds of what it may say. */
@@ -167,6 +168,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: RouteDeps): vo
         summary: "The issuer's view of a handle",
         tags: ["passkeys"],
         params: HandleParams,
+        security: HANDLE_SECURITY,
         response: { 200: HandleStatusResponse, ...errors(404) },
       },
     },
@@ -191,6 +193,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: RouteDeps): vo
         summary: "Remove a handle and its passkey (links naming it stop opening until it is enrolled again)",
         tags: ["passkeys"],
         params: HandleParams,
+        security: HANDLE_SECURITY,
         response: { 204: { type: "null", description: "Removed" }, ...errors(404) },
       },
     },

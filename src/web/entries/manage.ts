@@ -22,8 +22,12 @@ const views = [checkingView, statusView, unavailableView];
 const stateField = byId(IDS.state, HTMLElement);
 const createdField = byId(IDS.created, HTMLElement);
 const expiresField = byId(IDS.expires, HTMLElement);
-const consumedRow = byId(IDS.consumedRow, HTMLElement);
-const consumedField = byId(IDS.consumed, HTMLElement);
+// One "when it ended" row per way of ending, each with its own label; at most one shows.
+const endedRows: Record<Exclude<LinkStatus["state"], "fresh">, { row: HTMLElement; field: HTMLElement }> = {
+  consumed: { row: byId(IDS.consumedRow, HTMLElement), field: byId(IDS.consumed, HTMLElement) },
+  revoked: { row: byId(IDS.revokedRow, HTMLElement), field: byId(IDS.revoked, HTMLElement) },
+  expired: { row: byId(IDS.expiredRow, HTMLElement), field: byId(IDS.expired, HTMLElement) },
+};
 const refresh = byId(IDS.refresh, HTMLButtonElement);
 const revoke = byId(IDS.revoke, HTMLButtonElement);
 const confirm = byId(IDS.confirm, HTMLElement);
@@ -54,10 +58,11 @@ function render(status: LinkStatus): void {
     status.state === "fresh"
       ? t("manage.expiresIn", { time: expiresAt, relative: formatRelativeTime(status.expiresAt, Date.now(), locale) })
       : expiresAt;
-  // consumed_at also marks the end of a revoked or expired link; only an opened link has an "opened on" time.
-  const opened = status.state === "consumed" && status.consumedAt !== null;
-  consumedField.textContent = opened ? formatDateTime(status.consumedAt ?? "", locale) : "";
-  consumedRow.hidden = !opened;
+  for (const [state, { row, field }] of Object.entries(endedRows)) {
+    const shown = status.state === state && status.endedAt !== null;
+    field.textContent = shown ? formatDateTime(status.endedAt ?? "", locale) : "";
+    row.hidden = !shown;
+  }
   revoke.hidden = status.state !== "fresh";
   // "Looked at by a chat preview twice; still unopened": previews and scanners seen, none of which opened it.
   showVisits(statusView, status, t);

@@ -246,6 +246,8 @@ export const de: Catalog = {
   "manage.expires": "Läuft ab",
   "manage.expiresIn": "{time} ({relative})",
   "manage.consumed": "Geöffnet am",
+  "manage.revokedOn": "Widerrufen am",
+  "manage.expiredOn": "Abgelaufen am",
   "manage.refresh": "Erneut prüfen",
   "manage.revoke": "Link widerrufen",
   "manage.confirm.heading": "Diesen Link widerrufen?",

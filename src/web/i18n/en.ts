@@ -254,6 +254,8 @@ export const en = {
   "manage.expires": "Expires",
   "manage.expiresIn": "{time} ({relative})",
   "manage.consumed": "Opened on",
+  "manage.revokedOn": "Revoked on",
+  "manage.expiredOn": "Expired on",
   "manage.refresh": "Check again",
   "manage.revoke": "Revoke link",
   "manage.confirm.heading": "Revoke this link?",

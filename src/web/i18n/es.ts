@@ -246,6 +246,8 @@ export const es: Catalog = {
   "manage.expires": "Caduca",
   "manage.expiresIn": "{time} ({relative})",
   "manage.consumed": "Abierto el",
+  "manage.revokedOn": "Revocado el",
+  "manage.expiredOn": "Caducado el",
   "manage.refresh": "Volver a comprobar",
   "manage.revoke": "Revocar enlace",
   "manage.confirm.heading": "¿Revocar este enlace?",

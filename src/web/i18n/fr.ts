@@ -246,6 +246,8 @@ export const fr: Catalog = {
   "manage.expires": "Expire le",
   "manage.expiresIn": "{time} ({relative})",
   "manage.consumed": "Ouvert le",
+  "manage.revokedOn": "Révoqué le",
+  "manage.expiredOn": "Expiré le",
   "manage.refresh": "Vérifier à nouveau",
   "manage.revoke": "Révoquer le lien",
   "manage.confirm.heading": "Révoquer ce lien ?",

@@ -246,6 +246,8 @@ export const ja: Catalog = {
   "manage.expires": "有効期限",
   "manage.expiresIn": "{time}（{relative}）",
   "manage.consumed": "開封日時",
+  "manage.revokedOn": "取り消し日時",
+  "manage.expiredOn": "期限切れ日時",
   "manage.refresh": "再確認",
   "manage.revoke": "リンクを取り消す",
   "manage.confirm.heading": "このリンクを取り消しますか？",

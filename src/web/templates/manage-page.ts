@@ -21,6 +21,8 @@ export function manageMain(c: Catalog): string {
     fact("manage.created", IDS.created),
     fact("manage.expires", IDS.expires),
     fact("manage.consumed", IDS.consumed, IDS.consumedRow),
+    fact("manage.revokedOn", IDS.revoked, IDS.revokedRow),
+    fact("manage.expiredOn", IDS.expired, IDS.expiredRow),
     `</dl>`,
     `<div class="actions">`,
     `<button type="button" id="${IDS.refresh}">${m("manage.refresh")}</button>`,
