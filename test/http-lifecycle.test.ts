@@ -319,6 +319,36 @@ describe("bad input", () => {
   });
 });
 
+describe("a proof of work nested past any real one", () => {
+  /** JSON text of `{"a":{"a":...1...}}`, `depth` levels deep. */
+  const nested = (depth: number) => '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  const session = (id: string, payload: string) =>
+    t.app.inject({ method: "POST", url: `/api/v1/links/${id}/session`, payload, headers: { "content-type": "application/json" } });
+
+  it("gets a 4xx with a code on the session step, never a 500, and the link stays fresh", async () => {
+    const link = await createTextLink(t.app, "deep pow target");
+    const solution = '"solution":{"counter":0,"derivedKey":"00"}';
+    // 1.2 MB, 200k levels: over the session step's body limit.
+    const huge = await session(link.id, `{"pow":{"challenge":{"parameters":${nested(200_000)},"signature":"00"},${solution}}}`);
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json()).toMatchObject({ error: "PAYLOAD_TOO_LARGE" });
+    // Within the body limit, yet deep enough to overflow a recursive walk.
+    for (const parameters of [nested(5_000), `{"data":${nested(5_000)}}`, `{"data":{"l":${"[".repeat(20_000)}${"]".repeat(20_000)}}}`]) {
+      const res = await session(link.id, `{"pow":{"challenge":{"parameters":${parameters},"signature":"00"},${solution}}}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: "POW_INVALID" });
+    }
+    const asText = Buffer.from(`{"challenge":{"parameters":{"data":{"l":${"[".repeat(2900)}${"]".repeat(2900)}}},"signature":"00"},${solution}}`).toString("base64");
+    expect(asText.length).toBeLessThanOrEqual(8192);
+    const text = await session(link.id, JSON.stringify({ pow: asText }));
+    expect(text.statusCode).toBe(400);
+    expect(text.json()).toMatchObject({ error: "POW_INVALID" });
+    expect((await status(link.id, link.manageToken)).state).toBe("fresh");
+    // The real thing still opens it.
+    expect((await consume(link.id, await mintSession(t.app, link.id))).statusCode).toBe(200);
+  });
+});
+
 describe("operations endpoints", () => {
   it("serves health, readiness, metrics without ids, and an OpenAPI 3.1 document of every route", async () => {
     const link = await createTextLink(t.app, "metrics");
