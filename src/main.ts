@@ -64,25 +64,19 @@ async function refuseOtherNodesKeys(store: PostgresLinkStore, keyring: Keyring):
   }
 }
 
+/** A start stopped by a bad setting (a variable, the keyring, a file the configuration names), not by a fault. */
+export function isConfigurationError(err: unknown): err is ConfigError | KeyringError {
+  return err instanceof ConfigError || err instanceof KeyringError;
+}
+
 /**
  * Builds the real dependencies from the environment and serves until SIGTERM/SIGINT.
  * The only place that touches the environment, the disk layout and the real clock.
+ * A start that fails throws (see isConfigurationError), after closing what it opened, so the caller exits non-zero.
  */
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  let config: Config;
-  let deps: Awaited<ReturnType<typeof openDependencies>>;
-  try {
-    config = loadConfig(env);
-    deps = await openDependencies(config);
-  } catch (err) {
-    if (err instanceof ConfigError || err instanceof KeyringError) {
-      console.error(`oncelink: configuration error: ${err.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
-  }
-  const { keyring, generated, store, rateLimits } = deps;
+  const config = loadConfig(env);
+  const { keyring, generated, store, rateLimits } = await openDependencies(config);
   const logger = pino({
     level: config.logLevel,
     base: { service: "oncelink" },
@@ -90,11 +84,18 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     redact: { paths: ["req.headers.authorization", "req.headers.cookie", "req.url", "headers.authorization"], remove: true },
   });
   if (generated) logger.warn({ file: config.keysFile }, "generated a new master keyring (mode 0600); back it up separately from the database");
-  await store.purgeExpired(Date.now());
-  const app = await createApp(
-    { config, store, keyring, now: () => Date.now(), random: secureRandomBytes, ...(rateLimits ? { rateLimits } : {}) },
-    { logger, defaultMetrics: true },
-  );
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    await store.purgeExpired(Date.now());
+    app = await createApp(
+      { config, store, keyring, now: () => Date.now(), random: secureRandomBytes, ...(rateLimits ? { rateLimits } : {}) },
+      { logger, defaultMetrics: true },
+    );
+  } catch (err) {
+    // An open PostgreSQL pool would keep the process alive after the failed start.
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -106,8 +107,17 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
       .catch((err: Error) => logger.error({ err: { message: err.message } }, "shutdown failed"))
       .finally(() => process.exit());
   };
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // EADDRINUSE, EACCES, a bad HOST: nothing is served, so nothing is left running.
+    await app
+      .close()
+      .then(() => store.close())
+      .catch(() => undefined);
+    throw err;
+  }
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
-  await app.listen({ port: config.port, host: config.host });
   logger.info({ port: config.port, host: config.host, publicUrl: config.publicUrl }, "oncelink is listening");
 }

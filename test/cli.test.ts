@@ -7,7 +7,7 @@ import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openLink } from "../src/client/open-link.js";
 import { recordSecrets } from "./helpers/secrets.js";
-import { startServer, type RunningServer } from "./helpers/server.js";
+import { freePort, startServer, type RunningServer } from "./helpers/server.js";
 
 // The `oncelink` command end to end: the built CLI as a child process against the real built server.
 // Needs `npm run build` first (npm test does it).
@@ -388,5 +388,62 @@ describe("oncelink create --file / open --out", () => {
     const r = await runCli(["open", link.url, "--out", target]);
     expect(r.code).toBe(2);
     expect(existsSync(target)).toBe(false);
+  });
+});
+
+describe("oncelink serve with a bad configuration", () => {
+  /**
+   * `oncelink serve` with `env` on top of a fresh DATA_DIR and a free port. A start that wrongly succeeds is
+   * stopped by PID after a few seconds, so the assertion fails instead of the suite hanging.
+   */
+  async function serveWith(env: Record<string, string>): Promise<CliResult> {
+    const baseEnv: NodeJS.ProcessEnv = { ...process.env };
+    delete baseEnv.DATABASE_URL;
+    const port = await freePort();
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, "serve"], {
+        env: { ...baseEnv, HOST: "127.0.0.1", PORT: String(port), DATA_DIR: mkdtempSync(join(workDir, "serve-")), ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const err: Buffer[] = [];
+      const out: Buffer[] = [];
+      child.stdout.on("data", (c: Buffer) => out.push(c));
+      child.stderr.on("data", (c: Buffer) => err.push(c));
+      const guard = setTimeout(() => process.kill(child.pid!, "SIGKILL"), 15_000);
+      child.once("error", reject);
+      child.once("close", (code) => {
+        clearTimeout(guard);
+        resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") });
+      });
+    });
+  }
+
+  function expectConfigFailure(r: CliResult, names: string): void {
+    expect(r.code).toBe(1);
+    expectOneLine(r.stderr);
+    expect(r.stderr).toMatch(/^oncelink serve: configuration error: /);
+    expect(r.stderr).toContain(names);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }
+
+  it("exits 1 with one clear line for a bad variable", async () => {
+    expectConfigFailure(await serveWith({ PORT: "http" }), "PORT");
+  });
+
+  it("exits 1 with one clear line for a bad keyring setting", async () => {
+    expectConfigFailure(await serveWith({ ONCELINK_SIGNING_KEY: "x" }), "ONCELINK_SIGNING_KEY");
+  });
+
+  it("exits 1 with one clear line for a policy file that is not JSON, or missing", async () => {
+    const file = join(workDir, "bad-policy.json");
+    writeFileSync(file, "{ not json");
+    expectConfigFailure(await serveWith({ ONCELINK_POLICY_FILE: file }), "ONCELINK_POLICY_FILE");
+    expectConfigFailure(await serveWith({ ONCELINK_POLICY_FILE: join(workDir, "missing.json") }), "ONCELINK_POLICY_FILE");
+  });
+
+  it("exits 1 with one line when the port is taken", async () => {
+    const r = await serveWith({ PORT: String(server.port) });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split("\n").at(-1)).toMatch(/^oncelink serve: .*EADDRINUSE/);
   });
 });

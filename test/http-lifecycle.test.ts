@@ -142,7 +142,7 @@ describe("one-time lifecycle through HTTP", () => {
     const expiring = await createTextLink(t.app, "will expire", { ttl: 60 });
     t.clock.now += 61_000;
     const bodies = new Set<string>();
-    for (const id of [UNKNOWN_ID, consumed.id, revoked.id, expiring.id, "short", "x".repeat(60)]) {
+    for (const id of [UNKNOWN_ID, consumed.id, revoked.id, expiring.id, "short", "x".repeat(60), "x".repeat(65), "x".repeat(1000)]) {
       for (const path of [`/api/v1/links/${id}`, `/api/v1/links/${id}/challenge`]) {
         const res = await t.app.inject({ url: path });
         expect(res.statusCode).toBe(404);
@@ -187,6 +187,45 @@ describe("one-time lifecycle through HTTP", () => {
     const expired = await status(expiring.id, expiring.manageToken);
     expect(expired).toMatchObject({ state: "expired", consumed_at: null, ended_at: expired.expires_at });
     t.clock.now = Date.now();
+  });
+
+  it("answers an id of any length exactly like an unknown one, on every link route and page", async () => {
+    const json = { "content-type": "application/json" };
+    const requests = (id: string) =>
+      [
+        { method: "GET", url: `/api/v1/links/${id}` },
+        { method: "HEAD", url: `/api/v1/links/${id}` },
+        { method: "GET", url: `/api/v1/links/${id}/challenge` },
+        { method: "POST", url: `/api/v1/links/${id}/session`, payload: JSON.stringify({ pow: "AAAA" }), headers: json },
+        { method: "POST", url: `/api/v1/links/${id}/passkey`, payload: JSON.stringify({ challenge: { parameters: {}, signature: "00" }, device_key: "AAAA" }), headers: json },
+        { method: "POST", url: `/api/v1/links/${id}/consume`, headers: { authorization: `Session ${UNKNOWN_ID}` } },
+        { method: "GET", url: `/api/v1/links/${id}/status`, headers: { authorization: `Bearer ${UNKNOWN_ID}` } },
+        { method: "DELETE", url: `/api/v1/links/${id}`, headers: { authorization: `Bearer ${UNKNOWN_ID}` } },
+        { method: "GET", url: `/l/${id}` },
+        { method: "OPTIONS", url: `/l/${id}` },
+        { method: "GET", url: `/m/${id}` },
+      ] as const;
+    const answer = async (r: ReturnType<typeof requests>[number]) => {
+      const res = await t.app.inject(r);
+      return { status: res.statusCode, body: res.body };
+    };
+    // A malformed id is turned away before anything else is checked: every API route answers the one 404. (A
+    // well-shaped unknown one may first meet a check of the proof of work or session, which it fails the same way.)
+    const unknown = await Promise.all(requests("short").map(answer));
+    const gone = JSON.stringify({ error: "UNAVAILABLE", message: "This link is no longer available." });
+    expect(unknown.slice(0, 8)).toEqual([404, 404, 404, 404, 404, 404, 404, 404].map((status, i) => ({ status, body: i === 1 ? "" : gone })));
+    // The pages never look anything up: the same page for every id.
+    expect(unknown.slice(8)).toEqual(await Promise.all(requests(UNKNOWN_ID).slice(8).map(answer)));
+    expect(unknown[8]!.status).toBe(200);
+    for (const id of [UNKNOWN_ID.slice(1), "x".repeat(64), "x".repeat(65), "A".repeat(100), "A".repeat(101), "x".repeat(1000), "A".repeat(8000)]) {
+      const answers = await Promise.all(requests(id).map(answer));
+      answers.forEach((a, i) => expect(a, `${requests(id)[i]!.method} ${requests(id)[i]!.url.slice(0, 40)}`).toEqual(unknown[i]));
+    }
+    // An id the router cannot even decode: the same 404, with the secret-path headers and without the path echoed.
+    const undecodable = await t.app.inject({ url: `/api/v1/links/${UNKNOWN_ID}%zz` });
+    expect({ status: undecodable.statusCode, body: undecodable.body }).toEqual({ status: 404, body: gone });
+    expect(undecodable.headers["cache-control"]).toContain("no-store");
+    expect(undecodable.headers["referrer-policy"]).toBe("no-referrer");
   });
 
   it("destroys stored bytes and the wrapped key on consume, revoke and expiry", async () => {
@@ -348,6 +387,36 @@ describe("bad input", () => {
       }
     }
     expect((await status(link.id, link.manageToken)).state).toBe("fresh");
+  });
+});
+
+describe("a proof of work nested past any real one", () => {
+  /** JSON text of `{"a":{"a":...1...}}`, `depth` levels deep. */
+  const nested = (depth: number) => '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  const session = (id: string, payload: string) =>
+    t.app.inject({ method: "POST", url: `/api/v1/links/${id}/session`, payload, headers: { "content-type": "application/json" } });
+
+  it("gets a 4xx with a code on the session step, never a 500, and the link stays fresh", async () => {
+    const link = await createTextLink(t.app, "deep pow target");
+    const solution = '"solution":{"counter":0,"derivedKey":"00"}';
+    // 1.2 MB, 200k levels: over the session step's body limit.
+    const huge = await session(link.id, `{"pow":{"challenge":{"parameters":${nested(200_000)},"signature":"00"},${solution}}}`);
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json()).toMatchObject({ error: "PAYLOAD_TOO_LARGE" });
+    // Within the body limit, yet deep enough to overflow a recursive walk.
+    for (const parameters of [nested(5_000), `{"data":${nested(5_000)}}`, `{"data":{"l":${"[".repeat(20_000)}${"]".repeat(20_000)}}}`]) {
+      const res = await session(link.id, `{"pow":{"challenge":{"parameters":${parameters},"signature":"00"},${solution}}}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: "POW_INVALID" });
+    }
+    const asText = Buffer.from(`{"challenge":{"parameters":{"data":{"l":${"[".repeat(2900)}${"]".repeat(2900)}}},"signature":"00"},${solution}}`).toString("base64");
+    expect(asText.length).toBeLessThanOrEqual(8192);
+    const text = await session(link.id, JSON.stringify({ pow: asText }));
+    expect(text.statusCode).toBe(400);
+    expect(text.json()).toMatchObject({ error: "POW_INVALID" });
+    expect((await status(link.id, link.manageToken)).state).toBe("fresh");
+    // The real thing still opens it.
+    expect((await consume(link.id, await mintSession(t.app, link.id))).statusCode).toBe(200);
   });
 });
 

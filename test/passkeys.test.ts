@@ -261,6 +261,11 @@ describe("passkey required, through HTTP", () => {
     // A challenge issued for another link is no good either.
     const foreign = await t.app.inject({ method: "POST", url: `/api/v1/links/${link.id}/passkey`, payload: { challenge: ch, device_key: device.publicKey } });
     expect(foreign.json()).toMatchObject({ error: "POW_INVALID" });
+    // Nested past any real challenge, within the body limit: refused, not a stack overflow (a 500).
+    const deep = `{"challenge":{"parameters":{"data":${'{"a":'.repeat(5_000)}1${"}".repeat(5_000)}},"signature":"00"},"device_key":"${device.publicKey}"}`;
+    const deepChallenge = await t.app.inject({ method: "POST", url: `/api/v1/links/${link.id}/passkey`, payload: deep, headers: { "content-type": "application/json" } });
+    expect(deepChallenge.statusCode).toBe(400);
+    expect(deepChallenge.json()).toMatchObject({ error: "POW_INVALID" });
     const own = (await t.app.inject({ url: `/api/v1/links/${link.id}/challenge` })).json() as Challenge;
     const badKey = await t.app.inject({ method: "POST", url: `/api/v1/links/${link.id}/passkey`, payload: { challenge: own, device_key: "AAAA" } });
     expect(badKey.json()).toMatchObject({ error: "DEVICE_KEY_INVALID" });

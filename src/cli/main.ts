@@ -77,8 +77,15 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
 async function runServe(args: string[], ctx: CliContext): Promise<number> {
   if (args.length > 0) throw new CliError("serve takes no arguments; it is configured by environment variables.");
   // Imported on demand so the client verbs never load Fastify, SQLite and the keyring.
-  const { serve } = await import("../main.js");
-  await serve(ctx.env);
+  const { serve, isConfigurationError } = await import("../main.js");
+  try {
+    await serve(ctx.env);
+  } catch (err) {
+    // A bad setting gets one plain line; any other failure of the start is reported by runCommand. Either way the
+    // exit status is non-zero, so scripts and supervisors see that nothing is served.
+    if (isConfigurationError(err)) throw new CliError(`configuration error: ${err.message}`);
+    throw err;
+  }
   return EXIT_OK;
 }
 

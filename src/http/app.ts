@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import Fastify, { LogController, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
 import { Gauge, type Counter, type Histogram } from "prom-client";
 import type { FastifyBaseLogger } from "fastify";
@@ -20,6 +20,7 @@ import { registerOpsRoutes } from "./routes/ops.js";
 import { registerPasskeyRoutes } from "./routes/passkeys.js";
 import { registerPageRoutes, sendUnavailablePage } from "./routes/pages.js";
 import { registerTemplateRoutes } from "./routes/templates.js";
+import { MAX_PATH_PARAM_CHARS } from "./path-params.js";
 import { MAX_RECIPIENTS } from "./schemas.js";
 import { policySettingsFrom } from "../web/page-settings.js";
 import { NO_STORE_HEADERS, baseHeaders } from "./security-headers.js";
@@ -47,6 +48,16 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     trustProxy: deps.config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
+    // A URL the router cannot take apart: a malformed percent-escape, or a parameter past the bound above (only with
+    // a raised --max-http-header-size). Fastify's own answer would echo the path, which may carry an id.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(secretPathHeaders);
+      if (error.code !== "FST_ERR_BAD_URL" && error.code !== "FST_ERR_MAX_PARAM_LENGTH") return handleError(error, request, reply);
+      // A link id the router could not read is still an id nobody can open: the one 404 of an unknown link.
+      if (request.url.startsWith("/api/v1/links/")) return sendError(reply, "UNAVAILABLE");
+      return answerUnrouted(request, reply);
+    },
   });
   const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
   const { store } = deps;
@@ -129,10 +140,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
   });
 
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler(async (request, reply) => {
-    if (request.url.startsWith("/api/")) return sendError(reply, "NOT_FOUND");
-    return sendUnavailablePage(request, reply);
-  });
+  app.setNotFoundHandler(async (request, reply) => answerUnrouted(request, reply));
 
   await registerRateLimit(app, {
     subkey: rateLimitSubkey,
@@ -169,4 +177,10 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
   app.addHook("onClose", async () => clearInterval(purge));
 
   return app;
+}
+
+/** The answer to a request no route took: NOT_FOUND under /api/, the unavailable page elsewhere. */
+function answerUnrouted(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (request.url.startsWith("/api/")) return sendError(reply, "NOT_FOUND");
+  return sendUnavailablePage(request, reply);
 }

@@ -1,5 +1,6 @@
 // From typebox itself, not the type provider's entry point (see schemas.ts).
 import { Type } from "typebox";
+import { MAX_PATH_PARAM_CHARS } from "./path-params.js";
 
 // Schemas of the passkey parts of the API (recipient-bound links, enrolment). The ceremony responses are
 // @simplewebauthn/browser's JSON (RegistrationResponseJSON / AuthenticationResponseJSON), bounded here in size;
@@ -81,7 +82,8 @@ export const EnrolmentCreateResponse = Type.Object(
   { additionalProperties: false },
 );
 
-export const EnrolTokenParams = Type.Object({ token: Type.String({ maxLength: 64 }) });
+// A malformed enrolment token, of any length, is answered like an unknown one (404 UNAVAILABLE).
+export const EnrolTokenParams = Type.Object({ token: Type.String({ maxLength: MAX_PATH_PARAM_CHARS }) });
 export const HandleParams = Type.Object({ handle: Type.String({ maxLength: 128 }) });
 
 export const EnrolmentOptionsResponse = Type.Object(

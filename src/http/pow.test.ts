@@ -52,6 +52,26 @@ describe("proof of work", () => {
     }
   });
 
+  it("refuses parameters nested deeper or wider than a real challenge's, without walking them", async () => {
+    const now = Date.now();
+    const { challenge, solution } = await solved(await pow.issue(linkA, now));
+    const deep = JSON.parse('{"a":'.repeat(100_000) + "1" + "}".repeat(100_000)) as unknown;
+    const deepArray = JSON.parse("[".repeat(100_000) + "]".repeat(100_000)) as unknown;
+    const wide = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]));
+    for (const parameters of [deep, { ...challenge.parameters, data: deep }, { ...challenge.parameters, x: deepArray },
+      { ...challenge.parameters, data: { ...challenge.parameters.data, l: deep } }, wide, { ...challenge.parameters, data: wide }]) {
+      const forged = { parameters, signature: challenge.signature };
+      expect(await pow.verify({ challenge: forged, solution }, linkA, now)).toBeNull();
+      expect(pow.inspect(forged, linkA, now)).toBeNull();
+    }
+    // The base64 form within its size limit: as deep as 8 KiB allows.
+    const nested = encode({ challenge: { parameters: { data: { l: JSON.parse("[".repeat(2900) + "]".repeat(2900)) as unknown } }, signature: "00" }, solution: { counter: 0, derivedKey: "00" } });
+    expect(nested.length).toBeLessThanOrEqual(8192);
+    expect(await pow.verify(nested, linkA, now)).toBeNull();
+    // The real payload still checks out.
+    expect(await pow.verify({ challenge, solution }, linkA, now)).not.toBeNull();
+  });
+
   it("gives different challenges and single-use hashes each time", async () => {
     const a = await solved(await pow.issue(linkA, Date.now()));
     const b = await solved(await pow.issue(linkA, Date.now()));

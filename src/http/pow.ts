@@ -42,7 +42,42 @@ interface Payload {
 const HEX = /^(?:[0-9a-f]{2})+$/;
 const MAX_COUNTER = 0xffffffff;
 
-/** ALTCHA's canonical form of the signed parameters: keys sorted at every level, undefined values dropped. */
+/**
+ * Bounds of the parameters of a real challenge (ours carry 8 fields, `data` 2): scalars, and scalars one level down
+ * in `data` only. Short strings: ours are hex nonces and salts, a base64url tag and a friction level.
+ */
+const MAX_PARAMETER_FIELDS = 16;
+const MAX_PARAMETER_TEXT = 512;
+
+type Scalar = string | number | boolean | null;
+
+function isScalar(value: unknown): value is Scalar {
+  return value === null || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)) ||
+    (typeof value === "string" && value.length <= MAX_PARAMETER_TEXT);
+}
+
+/** The fields of a plain object with at most MAX_PARAMETER_FIELDS of them, else null. */
+function fieldsOf(value: unknown): [string, unknown][] | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const fields = Object.entries(value);
+  return fields.length <= MAX_PARAMETER_FIELDS ? fields : null;
+}
+
+/**
+ * Whether client-sent parameters have the shape of a real challenge's, checked two levels down and no further: the
+ * signature check walks them recursively (canonicalJson, JSON.stringify), and a body of deeply nested objects or
+ * arrays would overflow the stack there (a RangeError, a 500) before the signature could refuse them.
+ */
+function isParametersShape(value: unknown): value is ChallengeParameters {
+  const fields = fieldsOf(value);
+  if (fields === null) return false;
+  return fields.every(([name, field]) => isScalar(field) || (name === "data" && (fieldsOf(field)?.every(([, v]) => isScalar(v)) ?? false)));
+}
+
+/**
+ * ALTCHA's canonical form of the signed parameters: keys sorted at every level, undefined values dropped. Recursive:
+ * only for our own parameters, or client-sent ones that passed isParametersShape (two levels at most).
+ */
 function canonicalJson(value: unknown): string {
   const sort = (v: unknown): unknown =>
     typeof v === "object" && v !== null && !Array.isArray(v)
@@ -106,6 +141,10 @@ export function createPowService(opts: { hmacKey: Uint8Array; maxNumber: number;
   // Keyed, so a challenge says nothing about the link to anyone without the server key.
   const bindTag = (linkIdHash: Uint8Array) => toBase64Url(hmacSha256(bindKey, linkIdHash).subarray(0, 16));
   const sign = (parameters: ChallengeParameters) => hmacSha256(signKey, canonicalJson(parameters)).toString("hex");
+  /** Whether client-sent parameters are ours, unchanged; anything out of shape is refused before it is walked. */
+  const signedByUs = (parameters: unknown, signature: string): parameters is ChallengeParameters =>
+    HEX.test(signature) && isParametersShape(parameters) &&
+    safeEqual(Buffer.from(sign(parameters), "hex"), Buffer.from(signature, "hex"));
 
   return {
     async issue(linkIdHash, now, friction = "none") {
@@ -123,10 +162,8 @@ export function createPowService(opts: { hmacKey: Uint8Array; maxNumber: number;
 
     inspect(challenge, linkIdHash, now) {
       if (typeof challenge !== "object" || challenge === null) return null;
-      const { parameters, signature } = challenge as Record<string, unknown>;
-      if (typeof parameters !== "object" || parameters === null || typeof signature !== "string" || !HEX.test(signature)) return null;
-      const params = parameters as ChallengeParameters;
-      if (!safeEqual(Buffer.from(sign(params), "hex"), Buffer.from(signature, "hex"))) return null;
+      const { parameters: params, signature } = challenge as Record<string, unknown>;
+      if (typeof signature !== "string" || !signedByUs(params, signature)) return null;
       if (params.algorithm !== "SHA-256" || params.cost !== 1 || params.data?.l !== bindTag(linkIdHash)) return null;
       const expiresAt = typeof params.expiresAt === "number" ? params.expiresAt * 1000 : 0;
       if (expiresAt <= now) return null;
@@ -137,8 +174,7 @@ export function createPowService(opts: { hmacKey: Uint8Array; maxNumber: number;
       const parsed = parsePayload(payload);
       if (!parsed) return null;
       const { parameters, signature } = parsed.challenge;
-      if (typeof signature !== "string" || !HEX.test(signature)) return null;
-      if (!safeEqual(Buffer.from(sign(parameters), "hex"), Buffer.from(signature, "hex"))) return null;
+      if (typeof signature !== "string" || !signedByUs(parameters, signature)) return null;
       // The parameters are ours (signed): only now are their fields worth reading.
       if (parameters.algorithm !== "SHA-256" || parameters.cost !== 1 || parameters.data?.l !== bindTag(linkIdHash)) return null;
       const expiresAt = typeof parameters.expiresAt === "number" ? parameters.expiresAt * 1000 : 0;

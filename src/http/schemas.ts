@@ -3,10 +3,11 @@
 import { Type } from "typebox";
 import { PasskeyResponse } from "./passkey-schemas.js";
 import { MAX_RECIPIENTS } from "../core/templates.js";
+import { MAX_PATH_PARAM_CHARS } from "./path-params.js";
 
-/** Path parameter of every link route. The exact shape is checked in the handler so that a malformed id gets
- * the same 404 as an unknown one. */
-export const LinkParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+/** Path parameter of every link route. The exact shape is checked in the handler (isSecretShape) so that a malformed
+ * id, of any length, gets the same 404 as an unknown one. */
+export const LinkParams = Type.Object({ id: Type.String({ maxLength: MAX_PATH_PARAM_CHARS }) });
 
 export const ErrorResponse = Type.Object(
   {
@@ -351,10 +352,11 @@ export const TemplatesResponse = Type.Object({
   max_recipients: Type.Integer(),
 });
 
-export const UploadParams = Type.Object({ upload: Type.String({ maxLength: 64 }) });
+// Like a link id, an upload token of the wrong shape is answered like an unknown one (UPLOAD_UNAVAILABLE).
+export const UploadParams = Type.Object({ upload: Type.String({ maxLength: MAX_PATH_PARAM_CHARS }) });
 
 export const PartParams = Type.Object({
-  upload: Type.String({ maxLength: 64 }),
+  upload: Type.String({ maxLength: MAX_PATH_PARAM_CHARS }),
   part: Type.String({ pattern: "^(0|[1-9][0-9]{0,5})$", description: "The part's number: 0, 1, 2, ... in order." }),
 });
 

@@ -40,6 +40,12 @@ import {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * Largest session-step body: a proof of work (8 KiB as text, less as an object) and a passkey ceremony response
+ * (under 43 KiB at its schema's maxima, a few KiB in practice), with room to spare; far below the create limit.
+ */
+const SESSION_BODY = 64 * 1024;
+
 /** The token of `Authorization: <scheme> <token>`, or null. */
 function authorization(request: FastifyRequest, scheme: "Bearer" | "Session"): string | null {
   const header = request.headers.authorization;
@@ -228,8 +234,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         tags: ["open"],
         params: LinkParams,
         body: SessionBody,
-        response: { 201: SessionResponse, ...errors(400, 403, 404, 409, 428, 429) },
+        response: { 201: SessionResponse, ...errors(400, 403, 404, 409, 413, 428, 429) },
       },
+      bodyLimit: SESSION_BODY,
       config: rateLimitFor(config.rateLimitOpen),
     },
     async (request, reply) => {
