@@ -81,7 +81,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     level: config.logLevel,
     base: { service: "oncelink" },
     // Belt and braces: our log lines never carry these, but a future one must not either.
-    redact: { paths: ["req.headers.authorization", "req.headers.cookie", "req.url", "headers.authorization"], remove: true },
+    redact: { paths: ["req.headers.authorization", "req.headers.cookie", "req.url", "headers.authorization", "err.rawPacket"], remove: true },
   });
   if (generated) logger.warn({ file: config.keysFile }, "generated a new master keyring (mode 0600); back it up separately from the database");
   let app: Awaited<ReturnType<typeof createApp>>;

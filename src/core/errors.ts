@@ -43,6 +43,10 @@ export const ERRORS = {
   UPLOAD_INTERRUPTED: { status: 400, message: "The part did not arrive whole. Send it again." },
   RATE_LIMITED: { status: 429, message: "Too many requests. Wait a moment and try again." },
   NOT_READY: { status: 503, message: "The service is not ready." },
+  SHUTTING_DOWN: { status: 503, message: "This server is shutting down. Try again in a moment." },
+  HEADERS_TOO_LARGE: { status: 431, message: "The request headers are larger than this server accepts." },
+  REQUEST_TIMEOUT: { status: 408, message: "The request took too long to arrive." },
+  EXPECTATION_FAILED: { status: 417, message: "This server does not support that Expect header." },
   INTERNAL: { status: 500, message: "Something went wrong on our side." },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
@@ -8,6 +9,7 @@ import { deriveSubkey } from "../crypto/server-layer.js";
 import type { AppDeps, RouteDeps } from "./deps.js";
 import { handleError, sendError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
+import { answerClientError, answerExpectation } from "./raw-answers.js";
 import { SECURITY_SCHEMES } from "./openapi-security.js";
 import { createPowService } from "./pow.js";
 import { loadPreviewerRegistry } from "./previewers.js";
@@ -40,6 +42,8 @@ export interface AppOptions {
  * results to responses; nothing here reads the environment or the clock directly.
  */
 export async function createApp(deps: AppDeps, opts: AppOptions): Promise<FastifyInstance> {
+  const headers = baseHeaders({ https: deps.config.publicUrl.startsWith("https:") });
+  const secretPathHeaders = Object.freeze({ ...headers, ...NO_STORE_HEADERS });
   const app = Fastify({
     loggerInstance: opts.logger,
     // Fastify's request logging prints URLs, which carry link ids: we log route patterns ourselves.
@@ -47,7 +51,13 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
     bodyLimit: Math.ceil((deps.config.maxSecretBytes * 4) / 3) + 16 * 1024,
     trustProxy: deps.config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    return503OnClosing: true,
+    // Fastify's own 503 while closing is written before any hook, without our headers: ours is sent by the onRequest
+    // hook below instead.
+    return503OnClosing: false,
+    // Answers Node writes to the socket itself (a malformed request, headers too large, a timeout): see raw-answers.ts.
+    clientErrorHandler: (error, socket) => {
+      answerClientError(error, socket, secretPathHeaders, opts.logger);
+    },
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     // A URL the router cannot take apart: a malformed percent-escape, or a parameter past the bound above (only with
     // a raised --max-http-header-size). Fastify's own answer would echo the path, which may carry an id.
@@ -112,12 +122,19 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
       components: { securitySchemes: SECURITY_SCHEMES },
     },
   });
-  const headers = baseHeaders({ https: deps.config.publicUrl.startsWith("https:") });
-  const secretPathHeaders = Object.freeze({ ...headers, ...NO_STORE_HEADERS });
+  // Node answers an Expect header other than 100-continue with a bare 417 unless someone listens.
+  app.server.on("checkExpectation", (_request: IncomingMessage, response: ServerResponse) => answerExpectation(response, secretPathHeaders));
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
   // Callback-style hooks: an async hook costs a promise and a microtask on every request.
   app.addHook("onRequest", (request, reply, done) => {
     reply.headers(request.url.startsWith("/assets/") ? headers : secretPathHeaders);
-    done();
+    if (!closing) return done();
+    // Shutting down: a request on a connection still open gets a 503 and the connection ends with it.
+    void sendError(reply.header("connection", "close"), "SHUTTING_DOWN");
   });
   // Each (route, method, status) bound once: prom-client then skips hashing the labels on every request.
   const requestCounters = new Map<string, { count: Counter.Internal; time: Histogram.Internal<"route" | "method"> }>();
