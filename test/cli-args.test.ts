@@ -68,6 +68,12 @@ describe("oncelink create refusals", () => {
     [["--recipients", "11"], "--recipients must be a whole number from 1 to 10"],
     [["--recipients", "two"], "--recipients must be a whole number"],
     [["--allow-country", "XX"], "--allow-country takes ISO 3166-1 alpha-2 country codes"],
+    [["--allow-country", ""], "--allow-country takes ISO 3166-1 alpha-2 country codes"],
+    // An unset variable or a stray comma must not make a link that opens from anywhere.
+    [["--allow-ip", ""], "--allow-ip was given without a network"],
+    [["--allow-ip", ","], "--allow-ip was given without a network"],
+    [["--allow-ip", " , ", "--allow-ip", ""], "--allow-ip was given without a network"],
+    [["--deny-ip", ""], "--deny-ip was given without a network"],
     [["--passphrase-file", "/nonexistent/oncelink-pass"], "cannot read --passphrase-file"],
     [["--ttl", "soon"], "--ttl must be a duration"],
     [["--ttl", "0"], "--ttl must be a duration"],

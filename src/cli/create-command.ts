@@ -94,8 +94,8 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     passkey,
     passphraseFallback: values["passphrase-fallback"] === true,
     template: values.template,
-    allowIp: splitList(values["allow-ip"]),
-    denyIp: splitList(values["deny-ip"]),
+    allowIp: parseNetworks(values["allow-ip"], "--allow-ip"),
+    denyIp: parseNetworks(values["deny-ip"], "--deny-ip"),
     allowCountry,
   };
   let links: CreatedLink[];
@@ -126,6 +126,16 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
 function splitList(values: string[] | undefined): string[] | undefined {
   if (values === undefined) return undefined;
   return values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+}
+
+/**
+ * --allow-ip / --deny-ip: refused when given with no entry at all (`--allow-ip "$UNSET"` or `--allow-ip ,`). Dropping
+ * it would make a link open to every network while the sender asked for a restriction.
+ */
+function parseNetworks(values: string[] | undefined, flag: string): string[] | undefined {
+  const list = splitList(values);
+  if (list !== undefined && list.length === 0) throw new CliError(`${flag} was given without a network; name at least one CIDR such as 192.0.2.0/24.`);
+  return list;
 }
 
 function parseCountries(values: string[]): string[] {
