@@ -105,7 +105,7 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     return { ...createdLink(answer, key, "finish"), file: { size: summary.size, sha256: summary.sha256 } };
   } catch (error) {
     // Best effort: an upload left behind is swept by the server when it expires anyway.
-    await fetchFn(base, { method: "DELETE" }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    await fetchFn(base, { method: "DELETE", redirect: "manual" }).then((r) => r.arrayBuffer()).catch(() => undefined);
     throw error;
   }
 }
