@@ -21,7 +21,7 @@ export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--templ
   15m, 24h, 7d, 2w or seconds. --template NAME applies a policy template (lightweight, standard, ultra-secure or
   the server's own; see 'oncelink templates'); other options may only make it stricter. --no-preview: chat apps
   and mail scanners get no "private one-time link" preview card. --passphrase-file F: the recipient must also type
-  the passphrase in F (its first line ending is dropped); it is mixed into the encryption key, and five wrong
+  the passphrase in F (its last line ending is dropped); it is mixed into the encryption key, and five wrong
   tries destroy the link. --allow-ip / --deny-ip CIDR: only from (or never from) these networks. --allow-country
   CC: only from these countries (ISO codes such as DE; repeat or separate with commas). --passkey: the recipient
   must confirm with a passkey (fingerprint, face, PIN) in a browser; --passkey-handle HANDLE: only the passkey
