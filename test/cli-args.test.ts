@@ -58,11 +58,20 @@ describe("oncelink usage", () => {
   });
 
   it("per-verb --help exits 0", async () => {
-    for (const verb of ["create", "open", "status", "revoke", "templates", "enrol"]) {
-      const r = await run([verb, "--help"]);
-      expect(r.code, verb).toBe(0);
-      expect(r.stdout, verb).toContain(`oncelink ${verb}`);
+    for (const verb of ["serve", "create", "open", "status", "revoke", "templates", "keys", "enrol"]) {
+      for (const flag of ["--help", "-h"]) {
+        const r = await run([verb, flag]);
+        expect(r.code, `${verb} ${flag}`).toBe(0);
+        expect(r.stdout, `${verb} ${flag}`).toContain(`oncelink ${verb}`);
+        expect(r.stderr, `${verb} ${flag}`).toBe("");
+      }
     }
+  });
+
+  it("serve with any other argument still refuses to start", async () => {
+    const r = await run(["serve", "--port", "1"]);
+    expect(r.code).toBe(1);
+    expectOneLine(r.stderr, "serve takes no arguments");
   });
 });
 
