@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { resolve } from "node:path";
-import { parseDuration } from "./core/link.js";
+import { MAX_SECRET_BYTES_CEILING, parseDuration } from "./core/link.js";
 
 /** Everything the server reads from its environment, parsed and checked once at start. */
 export interface Config {
@@ -164,7 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultTtlSeconds,
     maxTtlSeconds,
     minTtlSeconds: 60,
-    maxSecretBytes: int(env, "MAX_SECRET_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxSecretBytes: int(env, "MAX_SECRET_BYTES", 1024 * 1024, 1024, MAX_SECRET_BYTES_CEILING),
     maxFileBytes: int(env, "MAX_FILE_BYTES", 1024 ** 3, 1024, 2 ** 40),
     fileStorageQuota: int(env, "FILE_STORAGE_QUOTA", 10 * 1024 ** 3, 0, 2 ** 50),
     uploadTtlSeconds: duration(env, "UPLOAD_TTL", 3600, 60, 86400),

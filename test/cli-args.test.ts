@@ -1,9 +1,12 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { CliContext } from "../src/cli/cli-context.js";
+import { MAX_STDIN_BYTES } from "../src/cli/create-command.js";
 import { runCommand } from "../src/cli/main.js";
 
 // The CLI's argument handling, in process and without a server: every refusal here must happen before any
@@ -55,11 +58,20 @@ describe("oncelink usage", () => {
   });
 
   it("per-verb --help exits 0", async () => {
-    for (const verb of ["create", "open", "status", "revoke", "templates", "enrol"]) {
-      const r = await run([verb, "--help"]);
-      expect(r.code, verb).toBe(0);
-      expect(r.stdout, verb).toContain(`oncelink ${verb}`);
+    for (const verb of ["serve", "create", "open", "status", "revoke", "templates", "keys", "enrol"]) {
+      for (const flag of ["--help", "-h"]) {
+        const r = await run([verb, flag]);
+        expect(r.code, `${verb} ${flag}`).toBe(0);
+        expect(r.stdout, `${verb} ${flag}`).toContain(`oncelink ${verb}`);
+        expect(r.stderr, `${verb} ${flag}`).toBe("");
+      }
     }
+  });
+
+  it("serve with any other argument still refuses to start", async () => {
+    const r = await run(["serve", "--port", "1"]);
+    expect(r.code).toBe(1);
+    expectOneLine(r.stderr, "serve takes no arguments");
   });
 });
 
@@ -68,6 +80,12 @@ describe("oncelink create refusals", () => {
     [["--recipients", "11"], "--recipients must be a whole number from 1 to 10"],
     [["--recipients", "two"], "--recipients must be a whole number"],
     [["--allow-country", "XX"], "--allow-country takes ISO 3166-1 alpha-2 country codes"],
+    [["--allow-country", ""], "--allow-country takes ISO 3166-1 alpha-2 country codes"],
+    // An unset variable or a stray comma must not make a link that opens from anywhere.
+    [["--allow-ip", ""], "--allow-ip was given without a network"],
+    [["--allow-ip", ","], "--allow-ip was given without a network"],
+    [["--allow-ip", " , ", "--allow-ip", ""], "--allow-ip was given without a network"],
+    [["--deny-ip", ""], "--deny-ip was given without a network"],
     [["--passphrase-file", "/nonexistent/oncelink-pass"], "cannot read --passphrase-file"],
     [["--ttl", "soon"], "--ttl must be a duration"],
     [["--ttl", "0"], "--ttl must be a duration"],
@@ -89,6 +107,48 @@ describe("oncelink create refusals", () => {
     const r = await run(["create"], { data: "" });
     expect(r.code).toBe(1);
     expectOneLine(r.stderr, "empty");
+  });
+
+  it("stops reading stdin past the largest secret any server accepts and points to --file", async () => {
+    const piece = Buffer.alloc(4 * 1024 * 1024, 0x61);
+    let pulled = 0;
+    // An endless producer: without a limit the CLI would buffer it until memory runs out.
+    async function* endless() {
+      for (;;) {
+        pulled += piece.length;
+        yield piece;
+      }
+    }
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const err: Buffer[] = [];
+    stderr.on("data", (c: Buffer) => err.push(c));
+    const ctx: CliContext = { env: { ONCELINK_SERVER: UNREACHABLE }, stdin: Readable.from(endless(), { objectMode: false }), stdout, stderr };
+    const code = await runCommand(["create"], ctx);
+    expect(code).toBe(1);
+    expectOneLine(Buffer.concat(err).toString("utf8"), "larger than any server accepts for a text link");
+    expect(Buffer.concat(err).toString("utf8")).toContain("--file PATH");
+    expect(pulled).toBeLessThanOrEqual(MAX_STDIN_BYTES + 2 * piece.length);
+  });
+
+  it("says to use --file when the server answers PAYLOAD_TOO_LARGE", async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(413, { "content-type": "application/json" }).end(JSON.stringify({ error: "PAYLOAD_TOO_LARGE", message: "The request is larger than this server accepts." }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const r = await run(["create", "--server", `http://127.0.0.1:${port}`], { data: "x".repeat(2048) });
+      expect(r.code).toBe(1);
+      expectOneLine(r.stderr, "larger than this server accepts for a text link");
+      expect(r.stderr).toContain("--file PATH");
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("refuses a terminal as stdin instead of waiting for typing", async () => {

@@ -1,10 +1,11 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
 import { createFileLink } from "../client/create-file-link.js";
+import { OncelinkApiError } from "../client/errors.js";
 import { createLinks, type CreatedLink, type LinkPolicyOptions } from "../client/create-link.js";
 import { parseCountryCodes } from "../core/countries.js";
 import { MAX_RECIPIENTS } from "../core/templates.js";
-import { parseDuration } from "../core/link.js";
+import { MAX_SECRET_BYTES_CEILING, parseDuration } from "../core/link.js";
 import { normalizePasskeyHandle } from "../core/policy.js";
 import { parseCommandArgs, resolveServer } from "./args.js";
 import { CliError, EXIT_OK, writeFully, type CliContext } from "./cli-context.js";
@@ -16,12 +17,13 @@ export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--templ
                [--allow-ip CIDR]... [--deny-ip CIDR]... [--allow-country CC]... [--recipients N] [--no-preview]
                [--passkey | --passkey-handle HANDLE] [--passphrase-fallback] [--json]
   Reads a secret from stdin (or --file), encrypts it on this machine and prints the recipient link on stdout
-  and the manage link on stderr. --file PATH streams the file (any size up to the server's limit; its name and
+  and the manage link on stderr. Stdin takes up to the server's MAX_SECRET_BYTES (1 MiB unless set otherwise);
+  larger input goes in a file, with --file. --file PATH streams the file (any size up to the server's limit; its name and
   type are sealed inside the encryption) in parts, with memory that does not grow with the file. --ttl takes 90s,
   15m, 24h, 7d, 2w or seconds. --template NAME applies a policy template (lightweight, standard, ultra-secure or
   the server's own; see 'oncelink templates'); other options may only make it stricter. --no-preview: chat apps
   and mail scanners get no "private one-time link" preview card. --passphrase-file F: the recipient must also type
-  the passphrase in F (its first line ending is dropped); it is mixed into the encryption key, and five wrong
+  the passphrase in F (its last line ending is dropped); it is mixed into the encryption key, and five wrong
   tries destroy the link. --allow-ip / --deny-ip CIDR: only from (or never from) these networks. --allow-country
   CC: only from these countries (ISO codes such as DE; repeat or separate with commas). --passkey: the recipient
   must confirm with a passkey (fingerprint, face, PIN) in a browser; --passkey-handle HANDLE: only the passkey
@@ -31,6 +33,9 @@ export const CREATE_USAGE = `oncelink create [--server URL] [--ttl 24h] [--templ
   secret from stdin, one per line on stdout (their manage links on stderr); a --file link has one recipient.
   --json prints one JSON object
   {url, manage_url, id, expires_at, links: [{url, manage_url, id, expires_at}, ...]} on stdout instead.`;
+
+/** The most `create` reads from stdin: the largest secret any server can be configured to accept. */
+export const MAX_STDIN_BYTES = MAX_SECRET_BYTES_CEILING;
 
 /** A secret ready to seal: exact bytes, plus the name and type of a file. */
 interface SecretInput {
@@ -94,8 +99,8 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     passkey,
     passphraseFallback: values["passphrase-fallback"] === true,
     template: values.template,
-    allowIp: splitList(values["allow-ip"]),
-    denyIp: splitList(values["deny-ip"]),
+    allowIp: parseNetworks(values["allow-ip"], "--allow-ip"),
+    denyIp: parseNetworks(values["deny-ip"], "--deny-ip"),
     allowCountry,
   };
   let links: CreatedLink[];
@@ -105,7 +110,14 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
     links = [await createFileLinkFromDisk(values.file, server, options)];
   } else {
     const input = await readSecretFromStdin(ctx);
-    links = await createLinks({ server, bytes: input.bytes, name: input.name, type: input.type, ...options, recipients });
+    try {
+      links = await createLinks({ server, bytes: input.bytes, name: input.name, type: input.type, ...options, recipients });
+    } catch (err) {
+      if (err instanceof OncelinkApiError && err.code === "PAYLOAD_TOO_LARGE") {
+        throw new CliError("the secret is larger than this server accepts for a text link (MAX_SECRET_BYTES); save it to a file and send it with --file PATH.");
+      }
+      throw err;
+    }
   }
 
   if (values.json) {
@@ -126,6 +138,16 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
 function splitList(values: string[] | undefined): string[] | undefined {
   if (values === undefined) return undefined;
   return values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+}
+
+/**
+ * --allow-ip / --deny-ip: refused when given with no entry at all (`--allow-ip "$UNSET"` or `--allow-ip ,`). Dropping
+ * it would make a link open to every network while the sender asked for a restriction.
+ */
+function parseNetworks(values: string[] | undefined, flag: string): string[] | undefined {
+  const list = splitList(values);
+  if (list !== undefined && list.length === 0) throw new CliError(`${flag} was given without a network; name at least one CIDR such as 192.0.2.0/24.`);
+  return list;
 }
 
 function parseCountries(values: string[]): string[] {
@@ -190,8 +212,20 @@ async function readSecretFromStdin(ctx: CliContext): Promise<SecretInput> {
     // Reading a terminal would silently wait for typing; tell the user how to pass the secret instead.
     throw new CliError("no secret on stdin; pipe it in (e.g. `oncelink create < secret.txt`) or use --file PATH.");
   }
+  // Bounded: past the largest text secret any server accepts, reading stops (leaving the loop destroys the stream)
+  // instead of buffering whatever is piped in. The server's own, usually lower, limit answers PAYLOAD_TOO_LARGE.
   const chunks: Uint8Array[] = [];
-  for await (const chunk of ctx.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array));
+  let total = 0;
+  for await (const chunk of ctx.stdin) {
+    const piece = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
+    total += piece.length;
+    if (total > MAX_STDIN_BYTES) {
+      throw new CliError(
+        `the input on stdin is larger than any server accepts for a text link (${MAX_STDIN_BYTES / 1024 / 1024} MiB); save it to a file and send it with --file PATH.`,
+      );
+    }
+    chunks.push(piece);
+  }
   const bytes = Buffer.concat(chunks);
   if (bytes.length === 0) throw new CliError("the secret on stdin is empty; there is nothing to send.");
   return { bytes };

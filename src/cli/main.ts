@@ -8,11 +8,14 @@ import { MANAGE_USAGE, runRevoke, runStatus } from "./manage-commands.js";
 import { OPEN_USAGE, runOpen } from "./open-command.js";
 import { runTemplates, TEMPLATES_USAGE } from "./templates-command.js";
 
+/** Usage of `oncelink serve`. */
+export const SERVE_USAGE = `oncelink serve
+  Serves the web app and API (configuration by environment variables, see the README).`;
+
 /** The usage text of the whole command. */
 export const USAGE = `Usage: oncelink <command> [options]
 
-oncelink serve
-  Serves the web app and API (configuration by environment variables, see the README).
+${SERVE_USAGE}
 ${CREATE_USAGE}
 ${OPEN_USAGE}
 ${MANAGE_USAGE}
@@ -75,6 +78,10 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
 }
 
 async function runServe(args: string[], ctx: CliContext): Promise<number> {
+  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+    await writeFully(ctx.stdout, `${SERVE_USAGE}\n`);
+    return EXIT_OK;
+  }
   if (args.length > 0) throw new CliError("serve takes no arguments; it is configured by environment variables.");
   // Imported on demand so the client verbs never load Fastify, SQLite and the keyring.
   const { serve, isConfigurationError } = await import("../main.js");

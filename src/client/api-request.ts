@@ -18,16 +18,47 @@ export function resolveFetch(opts: RequestOptions | undefined): FetchFunction {
  * Sends one API request and returns the response when its status is 2xx; otherwise throws the mapped error:
  * `404 UNAVAILABLE` becomes `UnavailableError`, everything else `OncelinkApiError`. A network failure becomes
  * an `OncelinkError` naming the server's origin only (the path holds the link id).
+ *
+ * Redirects are never followed: a hop would carry the manage token over plain http, or (307/308) re-send a
+ * passphrase proof or session body to another origin, and a cross-origin hop drops the token, which would then
+ * read as "no such link". A 3xx is an `OncelinkError` naming where it pointed (origin only).
  */
 export async function sendApiRequest(fetchFn: FetchFunction, url: string, init: RequestInit): Promise<Response> {
   let response: Response;
   try {
-    response = await fetchFn(url, init);
+    response = await fetchFn(url, { ...init, redirect: "manual" });
   } catch (err) {
     throw new OncelinkError(`Could not reach the oncelink server at ${new URL(url).origin}${describeCause(err)}.`);
   }
   if (response.ok) return response;
+  if (isRedirect(response)) throw redirectError(url, response);
   throw await errorFromResponse(response);
+}
+
+/** A redirect answer: a 3xx (Node), or the status-0 "opaqueredirect" a browser returns under `redirect: "manual"`. */
+export function isRedirect(response: Response): boolean {
+  return response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400);
+}
+
+/** The error for a redirect: names both origins, never a path (it can hold the link id) or a query. */
+function redirectError(url: string, response: Response): OncelinkError {
+  // The body is not needed; release the connection.
+  void response.body?.cancel().catch(() => undefined);
+  const from = new URL(url).origin;
+  let to: string | null = null;
+  const location = response.headers.get("location");
+  if (location !== null) {
+    try {
+      const target = new URL(location, url);
+      if (target.protocol === "http:" || target.protocol === "https:") to = target.origin;
+    } catch {
+      // An unparsable Location: say only that there was a redirect.
+    }
+  }
+  const where = to === null ? "elsewhere" : to === from ? "another path on the same server" : to;
+  return new OncelinkError(
+    `The oncelink server at ${from} answered with a redirect to ${where}; redirects are not followed (they could send the request's secrets elsewhere). Use the server's address exactly${to !== null && to !== from ? ` (perhaps ${to})` : ""}.`,
+  );
 }
 
 /** Reads a JSON object from a successful response; anything else is a protocol error naming `what`. */

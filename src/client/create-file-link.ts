@@ -3,7 +3,7 @@ import { releaseBuffer } from "../core/release-buffer.js";
 import { generateLinkKey } from "../crypto/client-layer.js";
 import { createFileEncryptStream } from "../crypto/file-stream.js";
 import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
-import { createdLink, linkOptionsBody, passphraseFallback, type CreatedLink, type LinkPolicyOptions } from "./create-link.js";
+import { checkPolicyLists, createdLink, linkOptionsBody, passphraseFallback, type CreatedLink, type LinkPolicyOptions } from "./create-link.js";
 import { OncelinkError } from "./errors.js";
 import { normalizeServerUrl } from "./link-urls.js";
 import { pump } from "./pump.js";
@@ -76,6 +76,7 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     throw new OncelinkError("The lifetime must be a positive whole number of seconds.");
   }
   if (opts.passphrase === "") throw new OncelinkError("The passphrase is empty.");
+  checkPolicyLists(opts);
   const fetchFn = resolveFetch(opts);
   const key = generateLinkKey();
   if (!isSecretShape(key)) throw new Error("client layer produced a key that does not fit in a link");
@@ -104,7 +105,7 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     return { ...createdLink(answer, key, "finish"), file: { size: summary.size, sha256: summary.sha256 } };
   } catch (error) {
     // Best effort: an upload left behind is swept by the server when it expires anyway.
-    await fetchFn(base, { method: "DELETE" }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    await fetchFn(base, { method: "DELETE", redirect: "manual" }).then((r) => r.arrayBuffer()).catch(() => undefined);
     throw error;
   }
 }

@@ -56,15 +56,34 @@ export interface CreateLinkOptions extends RequestOptions, LinkPolicyOptions {
 }
 
 /**
+ * Refuses rule lists given but empty. The API reads an absent or empty list as "no rule", so an `allowIp: []` (built,
+ * say, from an unset variable) would silently make a link anyone can open: the caller meant to restrict it.
+ */
+export function checkPolicyLists(opts: LinkPolicyOptions): void {
+  const lists: [readonly string[] | undefined, string][] = [
+    [opts.allowIp, "allowIp"],
+    [opts.denyIp, "denyIp"],
+    [opts.allowCountry, "allowCountry"],
+  ];
+  for (const [list, name] of lists) {
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || list.length === 0 || list.some((entry) => typeof entry !== "string" || entry.trim() === "")) {
+      throw new OncelinkError(`${name} was given but has no entries (or an empty one); leave it out for no rule, or list at least one.`);
+    }
+  }
+}
+
+/**
  * The link options of a request body (`POST /api/v1/links`, or a file upload's finish): what the sender chose, and
  * the passphrase's salt and proof when there is one (never the passphrase).
  */
 export function linkOptionsBody(opts: LinkPolicyOptions, passphrase: { salt: string; proof: string } | null): Record<string, unknown> {
   const policy: Record<string, unknown> = {};
   if (passphrase !== null) policy.passphrase = passphrase;
-  if (opts.allowIp !== undefined && opts.allowIp.length > 0) policy.allow_ip = opts.allowIp;
-  if (opts.denyIp !== undefined && opts.denyIp.length > 0) policy.deny_ip = opts.denyIp;
-  if (opts.allowCountry !== undefined && opts.allowCountry.length > 0) policy.allow_country = opts.allowCountry;
+  checkPolicyLists(opts);
+  if (opts.allowIp !== undefined) policy.allow_ip = opts.allowIp;
+  if (opts.denyIp !== undefined) policy.deny_ip = opts.denyIp;
+  if (opts.allowCountry !== undefined) policy.allow_country = opts.allowCountry;
   const body: Record<string, unknown> = {};
   if (Object.keys(policy).length > 0) body.policy = policy;
   if (opts.passkey === "required") body.passkey = "required";
@@ -149,6 +168,7 @@ export async function createLinks(opts: CreateLinksOptions): Promise<CreatedLink
     throw new OncelinkError("The lifetime must be a positive whole number of seconds.");
   }
   if (!Number.isInteger(opts.recipients) || opts.recipients < 1) throw new OncelinkError("The number of recipients must be a whole number from 1.");
+  checkPolicyLists(opts);
 
   const key = generateLinkKey();
   // Links are parsed with isSecretShape; a key of another shape would make a link nobody can open.

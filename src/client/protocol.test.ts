@@ -6,6 +6,7 @@ import { deviceProofMessage } from "../core/device-proof.js";
 import { deviceBinding, parseDevicePublicKey, verifyDeviceProof } from "../crypto/device-key.js";
 import { decryptEnvelope, encryptText, generateLinkKey } from "../crypto/client-layer.js";
 import { encryptFileBytes } from "../crypto/file-stream.js";
+import { createFileLink } from "./create-file-link.js";
 import { createLink } from "./create-link.js";
 import {
   ConfirmationDeclinedError,
@@ -302,6 +303,19 @@ describe("createLink", () => {
     await expect(createLink({ server: SERVER, fetch: fetchFn })).rejects.toThrow("exactly one");
     await expect(createLink({ server: SERVER, text: "a", bytes: new Uint8Array(1), fetch: fetchFn })).rejects.toThrow("exactly one");
     await expect(createLink({ server: "localhost", text: "a", fetch: fetchFn })).rejects.toThrow("http");
+  });
+
+  it("refuses a rule list given but empty (it would restrict nothing) without calling the server", async () => {
+    const fetchFn: typeof fetch = async () => {
+      throw new Error("must not be called");
+    };
+    await expect(createLink({ server: SERVER, text: "a", allowIp: [], fetch: fetchFn })).rejects.toThrow(/allowIp was given but has no entries/);
+    await expect(createLink({ server: SERVER, text: "a", allowIp: [" "], fetch: fetchFn })).rejects.toThrow(/allowIp/);
+    await expect(createLink({ server: SERVER, text: "a", denyIp: [], fetch: fetchFn })).rejects.toThrow(/denyIp/);
+    await expect(createLink({ server: SERVER, text: "a", allowCountry: [], fetch: fetchFn })).rejects.toThrow(/allowCountry/);
+    await expect(
+      createFileLink({ server: SERVER, source: new Blob(["x"]).stream(), size: 1, allowIp: [], fetch: fetchFn }),
+    ).rejects.toThrow(/allowIp/);
   });
 });
 

@@ -20,6 +20,12 @@ export interface LinkMeta {
 }
 
 /**
+ * The highest MAX_SECRET_BYTES a server can be configured with: no server accepts a text secret (or a client's
+ * ciphertext) larger than this, so a client may stop reading its input there without asking the server.
+ */
+export const MAX_SECRET_BYTES_CEILING = 64 * 1024 * 1024;
+
+/**
  * The state a recipient or sender should see at `now`: a fresh link past its expiry is expired
  * even before the purge job has run.
  */

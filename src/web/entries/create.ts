@@ -361,8 +361,9 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
       ...(words !== "" ? { passphrase: words } : {}),
       ...(passkey !== undefined ? { passkey, passphraseFallback: passkeyFallback.checked && words !== "" } : {}),
       ...(template !== null ? { template: template.id } : {}),
-      allowCountry: choices.allowCountry,
-      allowIp: choices.allowIp,
+      // Empty fields mean no rule: the library refuses a list given but empty (it would restrict nothing).
+      ...(choices.allowCountry.length > 0 ? { allowCountry: choices.allowCountry } : {}),
+      ...(choices.allowIp.length > 0 ? { allowIp: choices.allowIp } : {}),
     };
     let created: CreatedLink[];
     if (file !== null) {
