@@ -50,6 +50,8 @@ export interface SqliteLinkStore extends LinkStore {
    * old wrap (a link consumed or re-wrapped since `staleKeys` is left alone). Returns how many rows changed.
    */
   updateWrappedKeys(updates: WrappedKeyUpdate[]): Promise<number>;
+  /** Why no write is acknowledged any more (the WAL sync failed, see WalSyncer); null while writes are accepted. */
+  readonly writeFailure: Error | null;
 }
 
 export interface SqliteStoreOptions {
@@ -507,9 +509,13 @@ class SqliteStore implements SqliteLinkStore {
   getHandle: PasskeyStore["getHandle"] = (...args) => this.#passkeys.getHandle(...args);
   removeHandle: PasskeyStore["removeHandle"] = (...args) => this.#passkeys.removeHandle(...args);
 
+  get writeFailure(): Error | null {
+    return this.#syncer?.failure ?? null;
+  }
+
   async ping(): Promise<void> {
     // Not ready once the disk has lost a write: nothing is acknowledged any more (see WalSyncer).
-    const failure = this.#syncer?.failure ?? null;
+    const failure = this.writeFailure;
     if (failure !== null) throw failure;
     this.#sql.ping.get();
   }
