@@ -194,6 +194,8 @@ const SQL = {
                    VALUES ($1, $2, 'file', 'fresh', $3, $4, $5, $6, $7, $8, $9)`,
   readChunk: "SELECT data FROM file_chunks WHERE file_id = $1 AND seq = $2",
   leaseFile: "UPDATE files SET stream_until = $1 WHERE file_id = $2",
+  // Conflicts with the KEY SHARE of lockOpenUpload: waits for a chunk being appended, and makes a later one wait.
+  lockFile: "SELECT 1 FROM files WHERE file_id = $1 FOR UPDATE",
   deleteFileRow: "DELETE FROM files WHERE file_id = $1",
   storageBytes: "SELECT bytes FROM file_storage WHERE id = 1",
   deadFiles: `SELECT file_id FROM files AS f
@@ -419,7 +421,11 @@ class PostgresStore implements PostgresLinkStore {
     const id = blob(fileId);
     await this.#dropRange(id, 0, ALL_CHUNKS);
     await this.#transaction(async (client) => {
-      // A chunk appended meanwhile (a racing part) goes in the same transaction as the row.
+      // The row is locked first: an append holding its KEY SHARE commits before (its chunk is then seen and deleted
+      // below, its bytes released), and one that comes later waits and then finds no upload. Deleting the chunks
+      // first would miss a chunk that commits while this transaction waits for the row (an orphan whose bytes the
+      // quota never gets back), and would hold the storage counter an append then waits for (a deadlock).
+      await this.#query("lockFile", [id], client);
       await this.#query("deleteChunks", [id, 0, ALL_CHUNKS, null], client);
       await this.#query("deleteFileRow", [id], client);
     });
