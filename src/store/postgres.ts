@@ -197,8 +197,11 @@ const SQL = {
   // Conflicts with the KEY SHARE of lockOpenUpload: waits for a chunk being appended, and makes a later one wait.
   lockFile: "SELECT 1 FROM files WHERE file_id = $1 FOR UPDATE",
   deleteFileRow: "DELETE FROM files WHERE file_id = $1",
+  // Closes an upload (see cancelUpload): expired, it can be neither continued nor finished, and the sweep removes
+  // whatever of it a crash leaves behind. A file that already became a link is left alone.
+  closeUpload: "UPDATE files SET expires_at = 0, part_lease = NULL WHERE file_id = $1 AND link_hash IS NULL",
   storageBytes: "SELECT bytes FROM file_storage WHERE id = 1",
-  deadFiles: `SELECT file_id FROM files AS f
+  deadFiles: `SELECT file_id, f.link_hash IS NULL AS upload FROM files AS f
               WHERE (f.link_hash IS NULL AND f.expires_at <= $1)
                  OR (f.link_hash IS NOT NULL AND (f.stream_until IS NULL OR f.stream_until <= $1)
                      AND NOT EXISTS (SELECT 1 FROM links AS l WHERE l.id_hash = f.link_hash AND (l.state = 'fresh' OR l.ended_at > $2)))
@@ -340,8 +343,10 @@ class PostgresStore implements PostgresLinkStore {
     });
     // Each dead file is removed in short statements of its own (two nodes sweeping the same file is harmless).
     for (;;) {
-      const dead = (await this.#query<{ file_id: Buffer }>("deadFiles", [now, now - FILE_STREAM_LEASE_MS])).rows;
-      for (const row of dead) await this.deleteFile(row.file_id);
+      const dead = (await this.#query<{ file_id: Buffer; upload: boolean }>("deadFiles", [now, now - FILE_STREAM_LEASE_MS])).rows;
+      // An expired upload may have been finished since it was selected (another node's clock): cancelUpload leaves
+      // that alone.
+      for (const row of dead) await (row.upload ? this.cancelUpload(row.file_id) : this.deleteFile(row.file_id));
       result.files += dead.length;
       if (dead.length < 100) return result;
     }
@@ -429,6 +434,12 @@ class PostgresStore implements PostgresLinkStore {
       await this.#query("deleteChunks", [id, 0, ALL_CHUNKS, null], client);
       await this.#query("deleteFileRow", [id], client);
     });
+  }
+
+  async cancelUpload(fileId: Uint8Array): Promise<boolean> {
+    if ((await this.#query("closeUpload", [blob(fileId)])).rowCount !== 1) return false;
+    await this.deleteFile(fileId);
+    return true;
   }
 
   async storageBytes(): Promise<number> {

@@ -20,6 +20,7 @@ export const WRITER_METHODS = [
   "dropChunks",
   "leaseFile",
   "deleteFile",
+  "cancelUpload",
   "issueEnrolment",
   "completeEnrolment",
   "updatePasskeyCounter",

@@ -253,6 +253,10 @@ class ThreadedSqliteStore implements SqliteLinkStore {
     return this.#call("deleteFile", [fileId]);
   }
 
+  cancelUpload(fileId: Uint8Array): Promise<boolean> {
+    return this.#call("cancelUpload", [fileId]);
+  }
+
   storageBytes(): Promise<number> {
     return this.#reader.storageBytes();
   }
