@@ -344,6 +344,36 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
         expect(await store.storageBytes()).toBe(0);
       });
 
+      it("cancels an upload only while it is one: a finished upload's link keeps its file, a cancelled one cannot finish", async () => {
+        // Finished first, cancelled after (a cancel or the sweep that raced the finish): the new link's file stays whole.
+        const done = makeUpload();
+        const chunks = await upload(done, [[randomHash(300), randomHash(200)]]);
+        const link = makeLink({ kind: "file" });
+        expect(await store.finishUpload(done.uploadHash, done.fileId, 2, link, T0 + 2)).toBe(true);
+        expect(await store.cancelUpload(done.fileId)).toBe(false);
+        expect(await readAll(done.fileId, 2)).toEqual(chunks.map(hex));
+        expect(await store.storageBytes()).toBe(500);
+        expect(hex((await consumeOk(link, T0 + 3)).fileId)).toBe(hex(done.fileId));
+
+        // Cancelled first: everything of it goes, bytes included, and a finish after it fails.
+        const cancelled = makeUpload();
+        await upload(cancelled, [[randomHash(100)]]);
+        expect(await store.storageBytes()).toBe(600);
+        expect(await store.cancelUpload(cancelled.fileId)).toBe(true);
+        expect(await store.readChunk(cancelled.fileId, 0)).toBeNull();
+        expect(await store.storageBytes()).toBe(500);
+        expect(await store.getUpload(cancelled.uploadHash, T0 + 2)).toBeNull();
+        const late = makeLink({ kind: "file" });
+        expect(await store.finishUpload(cancelled.uploadHash, cancelled.fileId, 1, late, T0 + 2)).toBe(false);
+        expect(await store.getLinkMeta(late.idHash)).toBeNull();
+        expect(await store.cancelUpload(cancelled.fileId)).toBe(false);
+
+        // The file of the consumed link is still removed by the path meant for it (a download, or the sweep).
+        await store.deleteFile(done.fileId);
+        expect(await readAll(done.fileId, 2)).toEqual([null, null]);
+        expect(await store.storageBytes()).toBe(0);
+      });
+
       it("takes parts one at a time and in order; an unfinished part is undone, and a crashed one expires", async () => {
         const up = makeUpload();
         await store.createUpload(up);

@@ -181,8 +181,18 @@ export interface LinkStore extends PasskeyStore {
   dropChunks(fileId: Uint8Array, belowSeq: number): Promise<void>;
   /** Keeps a file's chunks from the sweep until `until` (a download in progress renews it). */
   leaseFile(fileId: Uint8Array, until: number): Promise<void>;
-  /** Removes a file: all its chunks (in short transactions) and its record. */
+  /**
+   * Removes a file: all its chunks (in short transactions) and its record, whatever it is (upload or link). For an
+   * upload being cancelled, refused or swept use cancelUpload: this one would also wipe a file that has just become
+   * a link.
+   */
   deleteFile(fileId: Uint8Array): Promise<void>;
+  /**
+   * Ends an unfinished upload and removes everything stored of it. One conditional write first closes it, only while
+   * it is still an upload: a finishUpload after it fails, and one that came first makes this change nothing (the
+   * new link's file stays whole). Only then go its chunks and record. False when the file is a link (or gone).
+   */
+  cancelUpload(fileId: Uint8Array): Promise<boolean>;
   /** Sealed bytes of all stored chunks (what the storage quota counts). */
   storageBytes(): Promise<number>;
   /**

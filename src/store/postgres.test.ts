@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { adminQuery, createTestSchema, usePostgres } from "../../test/helpers/postgres.js";
-import { describeLinkStoreContract, makeLink, randomHash, T0 } from "./contract.js";
+import { describeLinkStoreContract, makeLink, makeUpload, randomHash, T0 } from "./contract.js";
 import type { NewLink } from "./link-store.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.js";
 import { METADATA_RETENTION_MS, openPostgresStore, type PostgresLinkStore } from "./postgres.js";
@@ -225,6 +225,41 @@ describe("postgres store", () => {
     expect(await b.checkKeyFingerprints([{ kind: "signing", version: 0, fingerprint: signing }, { kind: "master", version: 2, fingerprint: master2 }])).toEqual([]);
     const other = { kind: "master" as const, version: 2, fingerprint: randomHash() };
     expect(await a.checkKeyFingerprints([{ kind: "signing", version: 0, fingerprint: signing }, other])).toEqual([other]);
+  });
+
+  it("deletes a file whose chunk is being appended meanwhile: no orphan chunk, no bytes kept, no deadlock", async () => {
+    const store = await openTemp();
+    const up = makeUpload();
+    await store.createUpload(up);
+    expect(await store.appendChunk(up.fileId, 0, randomHash(100), Number.MAX_SAFE_INTEGER)).toBe("ok");
+    const id = Buffer.from(up.fileId);
+    // A second connection runs the statements of appendChunk by hand, so the delete can be made to start between
+    // them: the append holds the upload row's KEY SHARE when the delete comes.
+    const append = await store.pool.connect();
+    try {
+      const pid = (await append.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      await append.query("BEGIN");
+      expect((await append.query("SELECT 1 FROM files WHERE file_id = $1 AND link_hash IS NULL FOR KEY SHARE", [id])).rowCount).toBe(1);
+      const deleting = store.deleteFile(up.fileId);
+      // Until the delete waits for this transaction's lock.
+      for (;;) {
+        const waiting = await store.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [pid]);
+        if (waiting.rows[0]!.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // The rest of the append: it must neither deadlock with the delete nor leave its chunk and bytes behind.
+      expect((await append.query("UPDATE file_storage SET bytes = bytes + 200 WHERE id = 1")).rowCount).toBe(1);
+      await append.query("INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, 1, $2)", [id, randomHash(200)]);
+      await append.query("COMMIT");
+      await deleting;
+    } finally {
+      append.release();
+    }
+    expect((await store.pool.query("SELECT 1 FROM file_chunks WHERE file_id = $1", [id])).rowCount).toBe(0);
+    expect((await store.pool.query("SELECT 1 FROM files WHERE file_id = $1", [id])).rowCount).toBe(0);
+    expect(await store.storageBytes()).toBe(0);
+    // An append after the delete finds no upload.
+    expect(await store.appendChunk(up.fileId, 2, randomHash(100), Number.MAX_SAFE_INTEGER)).toBe("unavailable");
   });
 
   it("answers ping while the server is up and rejects once the store is closed", async () => {

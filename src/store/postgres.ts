@@ -194,9 +194,14 @@ const SQL = {
                    VALUES ($1, $2, 'file', 'fresh', $3, $4, $5, $6, $7, $8, $9)`,
   readChunk: "SELECT data FROM file_chunks WHERE file_id = $1 AND seq = $2",
   leaseFile: "UPDATE files SET stream_until = $1 WHERE file_id = $2",
+  // Conflicts with the KEY SHARE of lockOpenUpload: waits for a chunk being appended, and makes a later one wait.
+  lockFile: "SELECT 1 FROM files WHERE file_id = $1 FOR UPDATE",
   deleteFileRow: "DELETE FROM files WHERE file_id = $1",
+  // Closes an upload (see cancelUpload): expired, it can be neither continued nor finished, and the sweep removes
+  // whatever of it a crash leaves behind. A file that already became a link is left alone.
+  closeUpload: "UPDATE files SET expires_at = 0, part_lease = NULL WHERE file_id = $1 AND link_hash IS NULL",
   storageBytes: "SELECT bytes FROM file_storage WHERE id = 1",
-  deadFiles: `SELECT file_id FROM files AS f
+  deadFiles: `SELECT file_id, f.link_hash IS NULL AS upload FROM files AS f
               WHERE (f.link_hash IS NULL AND f.expires_at <= $1)
                  OR (f.link_hash IS NOT NULL AND (f.stream_until IS NULL OR f.stream_until <= $1)
                      AND NOT EXISTS (SELECT 1 FROM links AS l WHERE l.id_hash = f.link_hash AND (l.state = 'fresh' OR l.ended_at > $2)))
@@ -338,8 +343,10 @@ class PostgresStore implements PostgresLinkStore {
     });
     // Each dead file is removed in short statements of its own (two nodes sweeping the same file is harmless).
     for (;;) {
-      const dead = (await this.#query<{ file_id: Buffer }>("deadFiles", [now, now - FILE_STREAM_LEASE_MS])).rows;
-      for (const row of dead) await this.deleteFile(row.file_id);
+      const dead = (await this.#query<{ file_id: Buffer; upload: boolean }>("deadFiles", [now, now - FILE_STREAM_LEASE_MS])).rows;
+      // An expired upload may have been finished since it was selected (another node's clock): cancelUpload leaves
+      // that alone.
+      for (const row of dead) await (row.upload ? this.cancelUpload(row.file_id) : this.deleteFile(row.file_id));
       result.files += dead.length;
       if (dead.length < 100) return result;
     }
@@ -419,10 +426,20 @@ class PostgresStore implements PostgresLinkStore {
     const id = blob(fileId);
     await this.#dropRange(id, 0, ALL_CHUNKS);
     await this.#transaction(async (client) => {
-      // A chunk appended meanwhile (a racing part) goes in the same transaction as the row.
+      // The row is locked first: an append holding its KEY SHARE commits before (its chunk is then seen and deleted
+      // below, its bytes released), and one that comes later waits and then finds no upload. Deleting the chunks
+      // first would miss a chunk that commits while this transaction waits for the row (an orphan whose bytes the
+      // quota never gets back), and would hold the storage counter an append then waits for (a deadlock).
+      await this.#query("lockFile", [id], client);
       await this.#query("deleteChunks", [id, 0, ALL_CHUNKS, null], client);
       await this.#query("deleteFileRow", [id], client);
     });
+  }
+
+  async cancelUpload(fileId: Uint8Array): Promise<boolean> {
+    if ((await this.#query("closeUpload", [blob(fileId)])).rowCount !== 1) return false;
+    await this.deleteFile(fileId);
+    return true;
   }
 
   async storageBytes(): Promise<number> {

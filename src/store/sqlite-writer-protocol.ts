@@ -20,6 +20,7 @@ export const WRITER_METHODS = [
   "dropChunks",
   "leaseFile",
   "deleteFile",
+  "cancelUpload",
   "issueEnrolment",
   "completeEnrolment",
   "updatePasskeyCounter",
@@ -59,7 +60,12 @@ export type ToWriter = { calls: Array<[seq: number, method: WriterMethod, args: 
 
 export type FromWriter =
   | { ready: true }
-  | { results: Array<[seq: number, ok: true, value: unknown] | [seq: number, ok: false, error: ErrorInfo]>; stats: GroupCommitStats }
+  | {
+      results: Array<[seq: number, ok: true, value: unknown] | [seq: number, ok: false, error: ErrorInfo]>;
+      stats: GroupCommitStats;
+      /** Set once the writer's store refuses every write (its WAL sync failed): the caller's side fails too. */
+      failure?: ErrorInfo;
+    }
   | { closed: true };
 
 export function errorInfo(error: unknown): ErrorInfo {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -159,6 +159,20 @@ describe("sqlite store with a writer thread", () => {
     expect(back[0].sealed.buffer).toBe(shared);
     expect(back[0].sealed.equals(big)).toBe(true);
     expect(() => fromShared({ sharedSlot: SHARED_SLOTS, byteLength: 1 }, shared)).toThrow();
+  });
+
+  it("stops reporting ready once the writer thread's WAL sync failed, and refuses every later write", async () => {
+    const file = tempFile();
+    const store = await openTemp(file);
+    await store.createLink(makeLink());
+    await store.ping();
+    // A real failure, no injection: the WAL the writer's syncer holds loses its name, so its next round finds no
+    // file to sync at the path (see WalSyncer) and the sync fails for good. This thread's connection never syncs.
+    unlinkSync(`${file}-wal`);
+    await expect(store.createLink(makeLink())).rejects.toThrow(/write-ahead log/);
+    expect(store.writeFailure).toBeInstanceOf(Error);
+    await expect(store.ping()).rejects.toThrow(/write-ahead log/);
+    await expect(store.createLink(makeLink())).rejects.toThrow(/write-ahead log/);
   });
 
   it("refuses an in-memory database, which a second thread could not share", async () => {

@@ -88,6 +88,9 @@ class ThreadedSqliteStore implements SqliteLinkStore {
           if (ok) pending.resolve(value as never);
           else pending.reject(toError(value));
         }
+        // The writer's WAL sync failed: it refuses every write from now on, so this side does too, and ping() (the
+        // readiness check) reports it instead of only this thread's own connection, which never writes.
+        if (message.failure !== undefined) this.#fail(toError(message.failure));
       } else if ("closed" in message) {
         this.#onClosed?.();
       }
@@ -250,6 +253,10 @@ class ThreadedSqliteStore implements SqliteLinkStore {
     return this.#call("deleteFile", [fileId]);
   }
 
+  cancelUpload(fileId: Uint8Array): Promise<boolean> {
+    return this.#call("cancelUpload", [fileId]);
+  }
+
   storageBytes(): Promise<number> {
     return this.#reader.storageBytes();
   }
@@ -263,6 +270,10 @@ class ThreadedSqliteStore implements SqliteLinkStore {
   getPasskey: PasskeyStore["getPasskey"] = (...args) => this.#reader.getPasskey(...args);
   findPasskey: PasskeyStore["findPasskey"] = (...args) => this.#reader.findPasskey(...args);
   getHandle: PasskeyStore["getHandle"] = (...args) => this.#reader.getHandle(...args);
+
+  get writeFailure(): Error | null {
+    return this.#failure;
+  }
 
   async ping(): Promise<void> {
     if (this.#failure !== null) throw this.#failure;

@@ -17,7 +17,10 @@ let posting = false;
 /** Calls not yet settled: the close waits for them, so no answer is lost behind the "closed" message. */
 const inFlight = new Set<Promise<void>>();
 
-/** Posts every result settled so far in one message (with the committer's counters). */
+/**
+ * Posts every result settled so far in one message (with the committer's counters, and the store's write failure
+ * once there is one: a write it refused is among these results, and the caller's thread must stop reporting ready).
+ */
 function flushOutbox(): void {
   posting = false;
   if (outbox.length === 0) return;
@@ -25,7 +28,9 @@ function flushOutbox(): void {
   const transfer = outboxTransfer;
   outbox = [];
   outboxTransfer = [];
-  port.postMessage({ results, stats: store.stats() } satisfies FromWriter, transfer);
+  const failure = store.writeFailure;
+  const message: FromWriter = failure === null ? { results, stats: store.stats() } : { results, stats: store.stats(), failure: errorInfo(failure) };
+  port.postMessage(message, transfer);
 }
 
 function settle(entry: (typeof outbox)[number]): void {

@@ -50,6 +50,8 @@ export interface SqliteLinkStore extends LinkStore {
    * old wrap (a link consumed or re-wrapped since `staleKeys` is left alone). Returns how many rows changed.
    */
   updateWrappedKeys(updates: WrappedKeyUpdate[]): Promise<number>;
+  /** Why no write is acknowledged any more (the WAL sync failed, see WalSyncer); null while writes are accepted. */
+  readonly writeFailure: Error | null;
 }
 
 export interface SqliteStoreOptions {
@@ -145,16 +147,19 @@ function fileStatements(db: Database.Database) {
     readChunk: db.prepare("SELECT data FROM file_chunks WHERE file_id = ? AND seq = ?").pluck(),
     leaseFile: db.prepare("UPDATE files SET stream_until = ? WHERE file_id = ?"),
     deleteFileRow: db.prepare("DELETE FROM files WHERE file_id = ?"),
+    // Closes an upload (see cancelUpload): expired, it can be neither continued nor finished, and the sweep removes
+    // whatever of it a crash leaves behind. A file that already became a link is left alone.
+    closeUpload: db.prepare("UPDATE files SET expires_at = 0, part_lease = NULL WHERE file_id = ? AND link_hash IS NULL"),
     storageBytes: db.prepare("SELECT bytes FROM file_storage WHERE id = 1").pluck(),
     // Files nobody can use any more: an upload past its time, or the file of a link that is no longer fresh (ended a
     // while ago, so the download that consumed it has had time to take its lease) and that no download holds.
     deadFiles: db.prepare(
-      `SELECT file_id FROM files AS f
+      `SELECT file_id AS fileId, f.link_hash IS NULL AS upload FROM files AS f
        WHERE (f.link_hash IS NULL AND f.expires_at <= ?)
           OR (f.link_hash IS NOT NULL AND (f.stream_until IS NULL OR f.stream_until <= ?)
               AND NOT EXISTS (SELECT 1 FROM links AS l WHERE l.id_hash = f.link_hash AND (l.state = 'fresh' OR l.ended_at > ?)))
        LIMIT 100`,
-    ).pluck(),
+    ),
   };
 }
 
@@ -365,8 +370,9 @@ class SqliteStore implements SqliteLinkStore {
     });
     // Each dead file is removed in short transactions of its own.
     for (;;) {
-      const dead = this.#fsql.deadFiles.all(now, now, now - FILE_STREAM_LEASE_MS) as Buffer[];
-      for (const fileId of dead) await this.deleteFile(fileId);
+      const dead = this.#fsql.deadFiles.all(now, now, now - FILE_STREAM_LEASE_MS) as Array<{ fileId: Buffer; upload: number }>;
+      // An expired upload may have been finished since it was selected (another clock): cancelUpload leaves that alone.
+      for (const { fileId, upload } of dead) await (upload === 1 ? this.cancelUpload(fileId) : this.deleteFile(fileId));
       result.files += dead.length;
       if (dead.length < 100) break;
     }
@@ -480,6 +486,13 @@ class SqliteStore implements SqliteLinkStore {
     });
   }
 
+  async cancelUpload(fileId: Uint8Array): Promise<boolean> {
+    const id = blob(fileId);
+    if (!(await this.#fileWriter.enqueueSingleWrite(() => this.#fsql.closeUpload.run(id).changes === 1))) return false;
+    await this.deleteFile(id);
+    return true;
+  }
+
   async storageBytes(): Promise<number> {
     return this.#fsql.storageBytes.get() as number;
   }
@@ -507,9 +520,13 @@ class SqliteStore implements SqliteLinkStore {
   getHandle: PasskeyStore["getHandle"] = (...args) => this.#passkeys.getHandle(...args);
   removeHandle: PasskeyStore["removeHandle"] = (...args) => this.#passkeys.removeHandle(...args);
 
+  get writeFailure(): Error | null {
+    return this.#syncer?.failure ?? null;
+  }
+
   async ping(): Promise<void> {
     // Not ready once the disk has lost a write: nothing is acknowledged any more (see WalSyncer).
-    const failure = this.#syncer?.failure ?? null;
+    const failure = this.writeFailure;
     if (failure !== null) throw failure;
     this.#sql.ping.get();
   }

@@ -86,6 +86,34 @@ describe("WalSyncer", () => {
     expect(syncer.syncs).toBeGreaterThanOrEqual(2);
   });
 
+  it("close() closes the file only after the last fsync settled, also the one a finishing fsync starts", async () => {
+    const { sync, calls } = manualSync();
+    const syncer = new WalSyncer(wal, sync);
+    const outcomes: Array<Error | null> = [];
+    syncer.whenDurable((error) => outcomes.push(error));
+    // Committed while the first fsync runs: it waits for the next one, which the first one's callback starts.
+    syncer.whenDurable((error) => outcomes.push(error));
+    let closed = false;
+    const closing = syncer.close().then(() => {
+      closed = true;
+    });
+    calls[0]!.finish();
+    expect(calls).toHaveLength(2);
+    const fd = calls[1]!.fd;
+    // Let close() run as far as it will on its own: it must still be waiting, with the file open under the fsync.
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    expect(() => fstatSync(fd)).not.toThrow();
+    calls[1]!.finish();
+    await closing;
+    expect(outcomes).toEqual([null, null]);
+    expect(syncer.syncs).toBe(2);
+    expect(syncer.failure).toBeNull();
+    // Nothing is acknowledged after the file is closed.
+    const late = await new Promise<Error | null>((resolve) => syncer.whenDurable(resolve));
+    expect(late).toBeInstanceOf(Error);
+  });
+
   it("fails to start without a WAL file rather than syncing nothing", () => {
     expect(() => new WalSyncer(join(dir, "missing-wal"))).toThrow(/ENOENT/);
   });

@@ -26,6 +26,7 @@ export class WalSyncer {
   #waiting: Array<(error: Error | null) => void> = [];
   #idle: Array<() => void> = [];
   #failure: Error | null = null;
+  #closed = false;
   #syncs = 0;
 
   /** `walPath`: the database's `-wal` file, which must exist (the database is in WAL mode and has been used). */
@@ -62,6 +63,10 @@ export class WalSyncer {
 
   /** Calls `done` once everything committed before this call is on stable storage, or with the error if it is not. */
   whenDurable(done: (error: Error | null) => void): void {
+    if (this.#closed) {
+      queueMicrotask(() => done(new Error("sqlite: the write-ahead log syncer is closed")));
+      return;
+    }
     const failure = this.#failure;
     if (failure !== null) {
       queueMicrotask(() => done(failure));
@@ -71,9 +76,14 @@ export class WalSyncer {
     if (this.#inFlight === null) this.#start();
   }
 
-  /** Waits for the running fdatasync, syncs whatever still waits (on this thread), and closes the file. */
+  /**
+   * Waits until no fdatasync runs, syncs whatever still waits (on this thread), and closes the file. The callback of
+   * a running fdatasync starts the next one at once for the commits that waited on it, so waiting for one is not
+   * enough: closing the file under a running fdatasync would fail it (EBADF), or, were the descriptor number reused
+   * meanwhile, sync some other file and acknowledge commits that are not durable.
+   */
   async close(): Promise<void> {
-    if (this.#inFlight !== null) await this.#inFlight;
+    while (this.#inFlight !== null) await this.#inFlight;
     const round = this.#waiting.length > 0 ? this.#takeRound() : null;
     if (round !== null) {
       let error: Error | null = this.#failure;
@@ -87,6 +97,7 @@ export class WalSyncer {
       }
       for (const done of round) done(error);
     }
+    this.#closed = true;
     closeSync(this.#fd);
   }
 

@@ -150,7 +150,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
         const upload = begun.upload;
         const refuse = async (code: "FILE_TOO_LARGE" | "STORAGE_FULL" | "PAYLOAD_TOO_LARGE" | "CIPHERTEXT_INVALID") => {
           // Every refusal of a part ends the whole upload: nothing of it stays behind.
-          await store.deleteFile(upload.fileId);
+          await store.cancelUpload(upload.fileId);
           metrics.uploadsRefused.inc({ code });
           return code;
         };
@@ -298,7 +298,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const uploadHash = uploadHashOf(request.params.upload);
       const upload = uploadHash === null ? null : await store.getUpload(uploadHash, deps.now());
       if (upload === null) return sendError(reply, "UPLOAD_UNAVAILABLE");
-      await store.deleteFile(upload.fileId);
+      // Finished meanwhile: the upload is a link now, and its file stays whole.
+      if (!(await store.cancelUpload(upload.fileId))) return sendError(reply, "UPLOAD_UNAVAILABLE");
       return reply.code(204).send(null);
     },
   );
