@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { renameSync, unlinkSync } from "node:fs";
+import { open, unlink, type FileHandle } from "node:fs/promises";
+import { constants as osConstants } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { openLinkStream, type OpenedStream } from "../client/open-link.js";
@@ -24,6 +26,42 @@ interface OutTarget {
   path: string;
   temp: string;
   handle: FileHandle;
+  /** The placeholder and the temp file until they are published or discarded (removed on a signal). */
+  pending: PendingFiles;
+}
+
+/** Signals that end an `open --out` early; each removes our files, then exits 128 + its number (129, 130, 143). */
+const CLEANUP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * The files an `open --out` made and has not published yet. On SIGINT, SIGTERM or SIGHUP they are removed
+ * synchronously before the process exits: neither the empty placeholder nor the partial plaintext may stay behind.
+ */
+class PendingFiles {
+  readonly paths = new Set<string>();
+  private readonly handler = (signal: NodeJS.Signals) => {
+    this.removeAllSync();
+    process.exit(128 + (osConstants.signals[signal] ?? 0));
+  };
+
+  constructor() {
+    for (const signal of CLEANUP_SIGNALS) process.on(signal, this.handler);
+  }
+
+  removeAllSync(): void {
+    for (const path of this.paths) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Already gone.
+      }
+    }
+    this.paths.clear();
+  }
+
+  dispose(): void {
+    for (const signal of CLEANUP_SIGNALS) process.off(signal, this.handler);
+  }
 }
 
 /**
@@ -48,7 +86,17 @@ export async function runOpen(args: string[], ctx: CliContext): Promise<number> 
 
   const passphrase = values["passphrase-file"] === undefined ? undefined : await readPassphraseFile(values["passphrase-file"]);
   // Create the output files before consuming: if they cannot be written, the link must still be unspent.
-  const out = values.out !== undefined ? await createOutTarget(values.out) : null;
+  const pending = values.out !== undefined ? new PendingFiles() : null;
+  try {
+    const out = values.out !== undefined ? await createOutTarget(values.out, pending!) : null;
+    await openInto(url, passphrase, out, ctx);
+  } finally {
+    pending?.dispose();
+  }
+  return EXIT_OK;
+}
+
+async function openInto(url: string, passphrase: string | undefined, out: OutTarget | null, ctx: CliContext): Promise<void> {
   try {
     // The session is bound to a key pair made for this run (openLinkStream makes it). Running the command is the
     // deliberate act, so a second confirmation, if the server asks for one, is given here.
@@ -66,14 +114,13 @@ export async function runOpen(args: string[], ctx: CliContext): Promise<number> 
     }
     throw err;
   }
-  return EXIT_OK;
 }
 
 /** Writes to the temp file, checks a file's size and hash, then renames the temp file over the placeholder. */
 async function writeOut(opened: OpenedStream, out: OutTarget): Promise<void> {
   try {
     if (opened.kind === "file") {
-      await writeChunks(opened.stream, (piece) => out.handle.write(piece));
+      await writeChunks(opened.stream, (piece) => writeAllToHandle(out.handle, piece));
       await opened.done;
     } else {
       await out.handle.writeFile(opened.kind === "text" ? Buffer.from(opened.text, "utf8") : opened.bytes);
@@ -82,8 +129,23 @@ async function writeOut(opened: OpenedStream, out: OutTarget): Promise<void> {
   } finally {
     await out.handle.close();
   }
-  // Atomic: PATH goes from our empty placeholder to the whole, verified content; never to a part of it.
-  await rename(out.temp, out.path);
+  // Atomic: PATH goes from our empty placeholder to the whole, verified content; never to a part of it. Synchronous,
+  // so a signal handler cannot run between the rename and forgetting the files (it would delete the published file).
+  renameSync(out.temp, out.path);
+  out.pending.paths.clear();
+}
+
+/**
+ * Writes all of `piece` at the handle's current position: a write may take only part of it (a full disk, a signal),
+ * so it is repeated for the rest until everything is written. A write that takes nothing is an error.
+ */
+export async function writeAllToHandle(handle: Pick<FileHandle, "write">, piece: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < piece.length) {
+    const { bytesWritten } = await handle.write(piece, at, piece.length - at, null);
+    if (!(bytesWritten > 0)) throw Object.assign(new Error("the output file took no more bytes (ENOSPC?)."), { code: "EIO" });
+    at += bytesWritten;
+  }
 }
 
 async function writeStdout(opened: OpenedStream, ctx: CliContext): Promise<void> {
@@ -109,23 +171,34 @@ async function writeChunks(stream: ReadableStream<Uint8Array>, write: (piece: Ui
     const whole = new Uint8Array(held);
     whole.fill(0);
     releaseBuffer(whole);
+    held = null;
   };
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (value.buffer !== held) {
-      letGo();
-      held = value.buffer;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (value.buffer !== held) {
+        letGo();
+        held = value.buffer;
+      }
+      await write(value);
     }
-    await write(value);
+  } catch (err) {
+    // A failed write (EPIPE, ENOSPC) must stop the download too: cancelling the decrypted stream errors the decrypt
+    // side, which cancels the fetch body and closes the connection. Left paused, it would keep the process alive.
+    await reader.cancel(err).catch(() => undefined);
+    throw err;
+  } finally {
+    letGo();
   }
-  letGo();
 }
 
-async function createOutTarget(path: string): Promise<OutTarget> {
+async function createOutTarget(path: string, pending: PendingFiles): Promise<OutTarget> {
   try {
     // "wx" fails if the path exists (no overwrite, no symlink following); 0600 because it holds a secret.
-    await (await open(path, "wx", 0o600)).close();
+    const placeholder = await open(path, "wx", 0o600);
+    pending.paths.add(path);
+    await placeholder.close();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EEXIST") throw new CliError(`${path} already exists; choose another --out path. The link was not opened.`);
@@ -134,8 +207,12 @@ async function createOutTarget(path: string): Promise<OutTarget> {
   // Beside PATH, so the final rename stays on one file system and is atomic.
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.part`);
   try {
-    return { path, temp, handle: await open(temp, "wx", 0o600) };
+    // Counted as ours before it exists: a signal during the open then removes it too (unlinking a missing file is fine).
+    pending.paths.add(temp);
+    return { path, temp, handle: await open(temp, "wx", 0o600), pending };
   } catch (err) {
+    pending.paths.delete(temp);
+    pending.paths.delete(path);
     await unlink(path).catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(`cannot create a temporary file beside ${path}${code ? ` (${code})` : ""}. The link was not opened.`);
@@ -147,4 +224,5 @@ async function discardOut(out: OutTarget): Promise<void> {
   // Both are ours: the placeholder still empty, the temp file unverified. Leaving them would make a retry fail.
   await unlink(out.temp).catch(() => undefined);
   await unlink(out.path).catch(() => undefined);
+  out.pending.paths.clear();
 }
