@@ -212,6 +212,23 @@ describe("oncelink open when the consume answer is lost", () => {
     expect(await stateOf(link.manageUrl)).toBe("consumed");
   });
 
+  it("says a file link cut off midway is used up and to ask for a new link, to stdout and to --out", async () => {
+    for (const out of [null, join(workDir, "cut-file.bin")]) {
+      const link = await createFile(256 * 1024);
+      consumeMode = "truncate";
+      let r: CliResult;
+      try {
+        r = await runCli(["open", viaProxy(link.url), ...(out === null ? [] : ["--out", out])]);
+      } finally {
+        consumeMode = "pass";
+      }
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^oncelink open: The file was cut off before its end; the link is now used up\. .*ask the sender for a new link\.\n$/);
+      if (out !== null) expect(existsSync(out)).toBe(false);
+      expect(await stateOf(link.manageUrl)).toBe("consumed");
+    }
+  });
+
   it("still says 'no longer available' (exit 2) when the server itself refuses the consume", async () => {
     const link = await create(uniqueText("refused consume"));
     expect((await runCli(["revoke", link.manageUrl])).code).toBe(0);

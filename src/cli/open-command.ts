@@ -4,7 +4,7 @@ import { open, unlink, type FileHandle } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
-import { openLinkStream, type OpenedStream } from "../client/open-link.js";
+import { openLinkStream, type OpenedFile, type OpenedStream } from "../client/open-link.js";
 import { parseLinkUrl } from "../client/link-urls.js";
 import { releaseBuffer } from "../core/release-buffer.js";
 import { PasskeyRequiredError } from "../client/errors.js";
@@ -120,7 +120,7 @@ async function openInto(url: string, passphrase: string | undefined, out: OutTar
 async function writeOut(opened: OpenedStream, out: OutTarget): Promise<void> {
   try {
     if (opened.kind === "file") {
-      await writeChunks(opened.stream, (piece) => writeAllToHandle(out.handle, piece));
+      await writeChunks(opened, (piece) => writeAllToHandle(out.handle, piece));
       await opened.done;
     } else {
       await out.handle.writeFile(opened.kind === "text" ? Buffer.from(opened.text, "utf8") : opened.bytes);
@@ -154,7 +154,7 @@ async function writeStdout(opened: OpenedStream, ctx: CliContext): Promise<void>
     return;
   }
   // Straight through: a pipe cannot be taken back, so a failure (exit 1, one line on stderr) says to discard it.
-  await writeChunks(opened.stream, (piece) => writeFully(ctx.stdout, piece));
+  await writeChunks(opened, (piece) => writeFully(ctx.stdout, piece));
   await opened.done;
 }
 
@@ -163,8 +163,8 @@ async function writeStdout(opened: OpenedStream, ctx: CliContext): Promise<void>
  * once all its pieces are written: they come one after the other (see createFileDecryptStream), so a piece of another
  * chunk says the previous one is done. The plaintext then neither lingers in memory nor waits for the collector.
  */
-async function writeChunks(stream: ReadableStream<Uint8Array>, write: (piece: Uint8Array) => Promise<unknown>): Promise<void> {
-  const reader = stream.getReader();
+async function writeChunks(file: OpenedFile, write: (piece: Uint8Array) => Promise<unknown>): Promise<void> {
+  const reader = file.stream.getReader();
   let held: ArrayBufferLike | null = null;
   const letGo = () => {
     if (!(held instanceof ArrayBuffer)) return;
@@ -175,7 +175,17 @@ async function writeChunks(stream: ReadableStream<Uint8Array>, write: (piece: Ui
   };
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (err) {
+        // The stream broke (cut off, altered): `done` says it as the library's error (FileIntegrityError, ...).
+        throw await file.done.then(
+          () => err,
+          (reported: unknown) => reported,
+        );
+      }
+      const { done, value } = next;
       if (done) break;
       if (value.buffer !== held) {
         letGo();

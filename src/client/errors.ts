@@ -158,8 +158,8 @@ export class FileIntegrityError extends OncelinkError {
   constructor(reason: string) {
     super(
       reason === "truncated"
-        ? "The file was cut off before its end; the link is now used up. Discard what was received."
-        : "The file did not arrive intact; the link is now used up. Discard what was received.",
+        ? "The file was cut off before its end; the link is now used up. Discard what was received and ask the sender for a new link."
+        : "The file did not arrive intact; the link is now used up. Discard what was received and ask the sender for a new link.",
     );
     this.reason = reason;
   }
