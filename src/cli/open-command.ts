@@ -17,9 +17,10 @@ export const OPEN_USAGE = `oncelink open URL [--out PATH] [--passphrase-file F]
   Opens a link (this uses it up), decrypts it here and writes the exact secret to stdout or to PATH
   (which must not exist yet). A file is streamed: with --out it goes to a temporary file beside PATH and is
   renamed to PATH only once its size and SHA-256 check out; a file cut off or altered is deleted and the exit
-  status is 1; Ctrl-C, SIGTERM or SIGHUP remove both files (exit 130, 143, 129). --passphrase-file F: the passphrase the link asks for (a wrong one is counted and leaves the link
-  unopened). A link that asks for a passkey opens only in a web browser, unless it lets its passphrase replace the
-  passkey and --passphrase-file is given. Exit 0 on success, 2 if the link is no longer available, 1 otherwise.`;
+  status is 1; Ctrl-C, SIGTERM or SIGHUP remove both files (exit 130, 143, 129). --passphrase-file F: the
+  passphrase the link asks for (a wrong one is counted and leaves the link unopened). A link that asks for a
+  passkey opens only in a web browser, unless it lets its passphrase replace the passkey and --passphrase-file
+  is given. Exit 0 on success, 2 if the link is no longer available, 1 otherwise.`;
 
 /** Where `--out` writes: an empty placeholder at PATH (claims the name) and a temp file beside it (gets the bytes). */
 interface OutTarget {
