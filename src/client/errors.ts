@@ -158,9 +158,27 @@ export class FileIntegrityError extends OncelinkError {
   constructor(reason: string) {
     super(
       reason === "truncated"
-        ? "The file was cut off before its end; the link is now used up. Discard what was received."
-        : "The file did not arrive intact; the link is now used up. Discard what was received.",
+        ? "The file was cut off before its end; the link is now used up. Discard what was received and ask the sender for a new link."
+        : "The file did not arrive intact; the link is now used up. Discard what was received and ask the sender for a new link.",
     );
     this.reason = reason;
+  }
+}
+
+/**
+ * The consume step failed in a way that does not prove the link is still unspent: the connection dropped, a proxy
+ * answered 502/504, or the answer (JSON or file stream) was cut off or malformed. The server may well have used the
+ * link up, so a retry would most likely say "no longer available": the recipient should ask for a new link. Only the
+ * server's own `404 UNAVAILABLE` and `401 SESSION_INVALID` answers are not reported this way (they mean nothing was
+ * spent by this attempt). `cause` holds what failed underneath, for debugging; it is not shown.
+ */
+export class ContentNotReceivedError extends OncelinkError {
+  override name = "ContentNotReceivedError";
+
+  constructor(cause?: unknown) {
+    super(
+      "This attempt may have used the link up, but the content did not arrive whole (the connection or the answer broke off). Ask the sender for a new link.",
+      { cause },
+    );
   }
 }

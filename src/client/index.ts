@@ -34,6 +34,7 @@ export { parseLinkUrl, parseManageUrl, normalizeServerUrl, type LinkUrl, type Ma
 export type { FetchFunction, RequestOptions } from "./api-request.js";
 export {
   ConfirmationDeclinedError,
+  ContentNotReceivedError,
   DecryptionError,
   FileIntegrityError,
   InvalidLinkError,

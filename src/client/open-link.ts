@@ -8,10 +8,12 @@ import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswe
 import { createDeviceKey, type DeviceKey } from "./device-key.js";
 import {
   ConfirmationDeclinedError,
+  ContentNotReceivedError,
   DecryptionError,
   FileIntegrityError,
   InvalidLinkError,
   LinkKeyMissingError,
+  OncelinkApiError,
   OncelinkError,
   PasskeyCeremonyError,
   PasskeyRequiredError,
@@ -246,7 +248,8 @@ export async function openLinkStream(url: string, opts: OpenLinkOptions = {}): P
 
 /** A file stream failure as the library reports it: the key does not fit, or the file was cut off or altered. */
 function fileError(error: unknown): unknown {
-  if (!(error instanceof FileStreamError)) return error;
+  // Anything else breaking the stream (the connection dropped mid-file) comes after the consume: the link is spent.
+  if (!(error instanceof FileStreamError)) return error instanceof ContentNotReceivedError ? error : new ContentNotReceivedError(error);
   if (error.reason === "authentication" || error.reason === "header") return new DecryptionError();
   return new FileIntegrityError(error.reason);
 }
@@ -407,7 +410,36 @@ type Released =
   | { kind: "envelope"; envelope: Uint8Array }
   | { kind: "stream"; body: ReadableStream<Uint8Array> };
 
+/**
+ * The consume step. Only the server's own refusals, `404 UNAVAILABLE` and `401 SESSION_INVALID`, prove this attempt
+ * spent nothing; any other failure (a dropped connection, a proxy's 502/504, an answer cut off or malformed) may come
+ * after the server used the link up, so it becomes ContentNotReceivedError rather than an invitation to retry.
+ */
 async function consume(
+  fetchFn: FetchFunction,
+  api: string,
+  session: string,
+  signature: string,
+  device: DeviceKey,
+  credentialId: string | undefined,
+): Promise<Released> {
+  try {
+    return await consumeOnce(fetchFn, api, session, signature, device, credentialId);
+  } catch (err) {
+    if (nothingSpent(err)) throw err;
+    throw new ContentNotReceivedError(err);
+  }
+}
+
+/** The server's own answers to a consume that did not happen: the link is as it was before this attempt. */
+function nothingSpent(err: unknown): boolean {
+  return (
+    err instanceof OncelinkApiError &&
+    ((err.status === 404 && err.code === "UNAVAILABLE") || (err.status === 401 && err.code === "SESSION_INVALID"))
+  );
+}
+
+async function consumeOnce(
   fetchFn: FetchFunction,
   api: string,
   session: string,
