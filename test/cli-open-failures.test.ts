@@ -244,14 +244,20 @@ describe("oncelink open of a file when the output fails", () => {
     // The proxy holds back all but the first 256 KiB, as a slow network would: the download is still open when the
     // write fails, so only stopping it lets the process end.
     consumeMode = "stall";
-    stallBytes = 256 * 1024;
+    stallBytes = 1024 * 1024;
     try {
       const child = spawnCli(["open", viaProxy(link.url)]);
       child.stdin.end();
       const result = finished(child, 10_000);
-      // Like `| head -c 1000`: read a little, then close the pipe.
-      await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
-      child.stdout.destroy();
+      // Like `| head -c 1000`: read a little, then close the pipe at once, in the same callback: reading on (a
+      // flowing stream keeps reading) could drain everything the proxy let through, and the CLI would then only be
+      // waiting for the network, with nothing left to write.
+      await new Promise<void>((resolve) =>
+        child.stdout.once("data", () => {
+          child.stdout.destroy();
+          resolve();
+        }),
+      );
       const r = await result;
       expect(r.killedByGuard).toBe(false);
       expect(r.code).toBe(1);
