@@ -415,16 +415,9 @@ type Released =
  * spent nothing; any other failure (a dropped connection, a proxy's 502/504, an answer cut off or malformed) may come
  * after the server used the link up, so it becomes ContentNotReceivedError rather than an invitation to retry.
  */
-async function consume(
-  fetchFn: FetchFunction,
-  api: string,
-  session: string,
-  signature: string,
-  device: DeviceKey,
-  credentialId: string | undefined,
-): Promise<Released> {
+async function consume(...args: Parameters<typeof consumeOnce>): Promise<Released> {
   try {
-    return await consumeOnce(fetchFn, api, session, signature, device, credentialId);
+    return await consumeOnce(...args);
   } catch (err) {
     if (nothingSpent(err)) throw err;
     throw new ContentNotReceivedError(err);
