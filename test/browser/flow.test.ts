@@ -310,6 +310,27 @@ describe("browser flow", () => {
     await manage.close();
   });
 
+  it("says the secret did not arrive, and offers no retry, when the answer to the consume is lost", async () => {
+    await senderPage.getByRole("button", { name: "Create another" }).click();
+    const created = await createSecret(senderPage, `lost-answer-case ${Date.now()}`);
+    const page = await newPage(recipient, "open-lost-answer");
+    // The consume reaches the server, which uses the link up, but its answer never reaches the page.
+    await page.route("**/consume", async (route) => {
+      await route.fetch();
+      await route.abort("failed");
+    });
+    await openInterstitial(page, created.url);
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await page.getByRole("heading", { level: 1, name: "The secret did not arrive" }).waitFor({ timeout: 30_000 });
+    expect(await page.getByText("may have used the link up").isVisible()).toBe(true);
+    expect(await page.locator("#problem-retry").isVisible()).toBe(false);
+    await expectAccessible(page, "open (answer lost)");
+    await page.unrouteAll();
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "This link is no longer available" }).waitFor();
+    await page.close();
+  });
+
   it("asks for the passphrase before the Reveal; a wrong one says how many tries are left and keeps the page usable", async () => {
     await senderPage.getByRole("button", { name: "Create another" }).click();
     const passphrase = `violet ${Date.now()} staple`;

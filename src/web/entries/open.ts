@@ -3,6 +3,7 @@
 // because mail scanners and chat unfurlers load pages (and run scripts) but do not click.
 import {
   ConfirmationDeclinedError,
+  ContentNotReceivedError,
   DecryptionError,
   LinkKeyMissingError,
   OncelinkApiError,
@@ -331,6 +332,10 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
   } else if (err instanceof DecryptionError) {
     linkUrl = "";
     showProblem("open.problem.decryptHeading", t("open.problem.decryptBody"), false, true);
+  } else if (err instanceof ContentNotReceivedError) {
+    // The answer to the consume was lost or cut off: the server may have used the link up, so no retry is offered.
+    linkUrl = "";
+    showProblem("open.problem.lostHeading", t("open.problem.lostBody"), false, true);
   } else {
     // Only claim the link is intact when the failure provably came before the consume could have happened:
     // a lost answer to the consume itself may mean it did go through.

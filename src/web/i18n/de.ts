@@ -216,6 +216,9 @@ export const de: Catalog = {
   "open.problem.decryptHeading": "Das Geheimnis konnte nicht entschlüsselt werden",
   "open.problem.decryptBody":
     "Der Link wurde auf dem Weg zu Ihnen möglicherweise verändert und ist jetzt verbraucht. Bitten Sie die absendende Person um einen neuen Link.",
+  "open.problem.lostHeading": "Das Geheimnis ist nicht angekommen",
+  "open.problem.lostBody":
+    "Die Verbindung ist abgebrochen, während das Geheimnis unterwegs zu Ihnen war. Das Öffnen hat den Link möglicherweise verbraucht, sodass er sich vielleicht nicht noch einmal öffnen lässt. Bitten Sie den Absender um einen neuen Link.",
 
   "enrol.title": "Passkey einrichten",
   "enrol.checking": "Der Einrichtungslink wird geprüft…",

@@ -225,6 +225,9 @@ export const en = {
   "open.problem.decryptHeading": "The secret could not be decrypted",
   "open.problem.decryptBody":
     "The link may have been altered on its way to you, and it has now been used. Ask the sender for a new link.",
+  "open.problem.lostHeading": "The secret did not arrive",
+  "open.problem.lostBody":
+    "The connection broke while the secret was on its way to you. Opening it may have used the link up, so it may not open again. Ask the sender for a new link.",
 
   "enrol.title": "Set up a passkey",
   "enrol.checking": "Checking the setup link…",

@@ -216,6 +216,9 @@ export const es: Catalog = {
   "open.problem.decryptHeading": "No se pudo descifrar el secreto",
   "open.problem.decryptBody":
     "Es posible que el enlace se haya alterado por el camino, y ya se ha utilizado. Pida un enlace nuevo a quien se lo envió.",
+  "open.problem.lostHeading": "El secreto no llegó",
+  "open.problem.lostBody":
+    "La conexión se cortó mientras el secreto llegaba a usted. Es posible que al abrirlo se haya gastado el enlace y que no vuelva a abrirse. Pida un enlace nuevo a quien se lo envió.",
 
   "enrol.title": "Crear una llave de acceso",
   "enrol.checking": "Comprobando el enlace de registro…",

@@ -216,6 +216,9 @@ export const fr: Catalog = {
   "open.problem.decryptHeading": "Le secret n’a pas pu être déchiffré",
   "open.problem.decryptBody":
     "Le lien a peut-être été modifié en chemin, et il a maintenant été utilisé. Demandez un nouveau lien à l’expéditeur.",
+  "open.problem.lostHeading": "Le secret n’est pas arrivé",
+  "open.problem.lostBody":
+    "La connexion s’est interrompue pendant que le secret vous parvenait. L’ouverture a peut-être épuisé le lien : il ne s’ouvrira peut-être plus. Demandez un nouveau lien à l’expéditeur.",
 
   "enrol.title": "Créer une clé d’accès",
   "enrol.checking": "Vérification du lien d’inscription…",

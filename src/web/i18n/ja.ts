@@ -216,6 +216,9 @@ export const ja: Catalog = {
   "open.problem.decryptHeading": "秘密の情報を復号できませんでした",
   "open.problem.decryptBody":
     "リンクが途中で改変された可能性があり、リンクはすでに使用済みになりました。送信者に新しいリンクを依頼してください。",
+  "open.problem.lostHeading": "秘密の情報が届きませんでした",
+  "open.problem.lostBody":
+    "秘密の情報を受け取っている途中で接続が切れました。開こうとしたことでリンクが使用済みになった可能性があり、もう一度開けないかもしれません。送信者に新しいリンクを依頼してください。",
 
   "enrol.title": "パスキーを登録",
   "enrol.checking": "登録用リンクを確認しています…",
