@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeAllToHandle } from "../src/cli/open-command.js";
+import { finished, runCli as runBuiltCli, spawnCli as spawnBuiltCli, type CliResult } from "./helpers/cli.js";
 import { recordSecrets } from "./helpers/secrets.js";
 import { startServer, type RunningServer } from "./helpers/server.js";
 
@@ -15,8 +16,6 @@ import { startServer, type RunningServer } from "./helpers/server.js";
 // answer, an output that closes early, a signal mid-download. The built CLI as a child process against the real
 // built server (needs `npm run build` first; npm test does it), through a tiny local proxy the test controls.
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const BIN = join(ROOT, "bin/oncelink.js");
 
 /** What the proxy does to the answer of a consume (everything else passes through untouched). */
 type ConsumeMode =
@@ -92,43 +91,9 @@ function forward(req: IncomingMessage, res: ServerResponse): void {
   req.pipe(upstreamReq);
 }
 
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-function spawnCli(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ONCELINK_SERVER: server.url }, stdio: ["pipe", "pipe", "pipe"] });
-}
-
-/** Waits for the child to end; one that is still running after `limitMs` is killed (SIGKILL) and reported so. */
-function finished(child: ChildProcessWithoutNullStreams, limitMs = 30_000): Promise<CliResult & { killedByGuard: boolean }> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let killedByGuard = false;
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stdout.on("error", () => undefined);
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    const guard = setTimeout(() => {
-      killedByGuard = true;
-      process.kill(child.pid!, "SIGKILL");
-    }, limitMs);
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      clearTimeout(guard);
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8"), killedByGuard });
-    });
-  });
-}
-
-async function runCli(args: string[], input: Uint8Array | string = ""): Promise<CliResult> {
-  const child = spawnCli(args);
-  child.stdin.end(input);
-  return finished(child);
-}
+const spawnCli = (args: string[]): ChildProcessWithoutNullStreams => spawnBuiltCli(args, { ONCELINK_SERVER: server.url });
+const runCli = (args: string[], input: Uint8Array | string = ""): Promise<CliResult> =>
+  runBuiltCli(args, { input, env: { ONCELINK_SERVER: server.url } });
 
 interface Created {
   url: string;

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,20 +5,13 @@ import { join } from "node:path";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openLink } from "../src/client/open-link.js";
+import { finished, runCli as runBuiltCli, spawnCli, type CliResult } from "./helpers/cli.js";
 import { recordSecrets } from "./helpers/secrets.js";
 import { freePort, startServer, type RunningServer } from "./helpers/server.js";
 
 // The `oncelink` command end to end: the built CLI as a child process against the real built server.
 // Needs `npm run build` first (npm test does it).
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const BIN = join(ROOT, "bin/oncelink.js");
-
-interface CliResult {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
 
 let server: RunningServer;
 let workDir: string;
@@ -33,21 +25,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Runs `node bin/oncelink.js ...args` with `input` piped into stdin (or an empty stdin). */
+/** Runs the built CLI against the suite's server with `input` piped into stdin (or an empty stdin). */
 function runCli(args: string[], input: Uint8Array | string = "", env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ONCELINK_SERVER: server.url, ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
-    child.stdin.end(input);
-  });
+  return runBuiltCli(args, { input, env: { ONCELINK_SERVER: server.url, ...env } });
 }
 
 interface Created {
@@ -397,25 +377,16 @@ describe("oncelink serve with a bad configuration", () => {
    * stopped by PID after a few seconds, so the assertion fails instead of the suite hanging.
    */
   async function serveWith(env: Record<string, string>): Promise<CliResult> {
-    const baseEnv: NodeJS.ProcessEnv = { ...process.env };
-    delete baseEnv.DATABASE_URL;
     const port = await freePort();
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, "serve"], {
-        env: { ...baseEnv, HOST: "127.0.0.1", PORT: String(port), DATA_DIR: mkdtempSync(join(workDir, "serve-")), ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      const err: Buffer[] = [];
-      const out: Buffer[] = [];
-      child.stdout.on("data", (c: Buffer) => out.push(c));
-      child.stderr.on("data", (c: Buffer) => err.push(c));
-      const guard = setTimeout(() => process.kill(child.pid!, "SIGKILL"), 15_000);
-      child.once("error", reject);
-      child.once("close", (code) => {
-        clearTimeout(guard);
-        resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") });
-      });
+    const child = spawnCli(["serve"], {
+      DATABASE_URL: undefined,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      DATA_DIR: mkdtempSync(join(workDir, "serve-")),
+      ...env,
     });
+    child.stdin.end();
+    return finished(child, 15_000);
   }
 
   function expectConfigFailure(r: CliResult, names: string): void {

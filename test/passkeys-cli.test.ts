@@ -1,17 +1,16 @@
 // The CLI and passkey links: `create --passkey / --passkey-handle / --passphrase-fallback`, `open` refusing a passkey
 // link with a clear reason (and opening it with the passphrase where the link allows that), and the operator's
 // `oncelink enrol`. The built CLI as a child process against the real built server (npm test builds both).
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli as runBuiltCli } from "./helpers/cli.js";
 import { recordSecrets } from "./helpers/secrets.js";
 import { startServer, type RunningServer } from "./helpers/server.js";
 import { SoftAuthenticator } from "./helpers/soft-authenticator.js";
 
-const BIN = join(new URL("..", import.meta.url).pathname, "bin/oncelink.js");
 
 let server: RunningServer;
 let workDir: string;
@@ -23,21 +22,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** `node bin/oncelink.js ...args`, with the server's environment (the operator commands read its DATA_DIR). */
-function runCli(args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ONCELINK_SERVER: server.url, DATA_DIR: server.dataDir, PUBLIC_URL: server.url, LOG_LEVEL: "silent" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-    child.stdin.end(input);
-  });
+/** The built CLI, with the server's environment (the operator commands read its DATA_DIR); stdout as text. */
+async function runCli(args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ONCELINK_SERVER: server.url, DATA_DIR: server.dataDir, PUBLIC_URL: server.url, LOG_LEVEL: "silent" };
+  const r = await runBuiltCli(args, { input, env });
+  return { code: r.code, stdout: r.stdout.toString("utf8"), stderr: r.stderr };
 }
 
 async function create(secret: string, args: string[]): Promise<{ url: string; manageUrl: string }> {
