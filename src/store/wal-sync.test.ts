@@ -1,4 +1,4 @@
-import { fstatSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -38,6 +38,25 @@ describe("WalSyncer", () => {
     expect(settled).toEqual(["a", "b", "c"]);
     expect(syncer.syncs).toBe(2);
     await syncer.close();
+  });
+
+  it("closes its file once, however often it is closed", async () => {
+    const { sync, calls } = manualSync();
+    const syncer = new WalSyncer(wal, sync);
+    syncer.whenDurable(() => undefined);
+    const first = syncer.close();
+    const second = syncer.close();
+    calls[0]!.finish();
+    await Promise.all([first, second]);
+    // The descriptor number is free again: the next file opened here most likely gets it. A second close of the
+    // syncer must leave that file alone.
+    const other = openSync(join(dir, "other"), "w");
+    try {
+      await syncer.close();
+      expect(() => fstatSync(other)).not.toThrow();
+    } finally {
+      closeSync(other);
+    }
   });
 
   it("reports a failed fsync to its commits and refuses everything after it, for good", async () => {

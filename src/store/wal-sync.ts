@@ -27,6 +27,7 @@ export class WalSyncer {
   #idle: Array<() => void> = [];
   #failure: Error | null = null;
   #closed = false;
+  #closing: Promise<void> | null = null;
   #syncs = 0;
 
   /** `walPath`: the database's `-wal` file, which must exist (the database is in WAL mode and has been used). */
@@ -80,9 +81,15 @@ export class WalSyncer {
    * Waits until no fdatasync runs, syncs whatever still waits (on this thread), and closes the file. The callback of
    * a running fdatasync starts the next one at once for the commits that waited on it, so waiting for one is not
    * enough: closing the file under a running fdatasync would fail it (EBADF), or, were the descriptor number reused
-   * meanwhile, sync some other file and acknowledge commits that are not durable.
+   * meanwhile, sync some other file and acknowledge commits that are not durable. Closing twice is closing once: a
+   * second closeSync could close whatever file reused the descriptor number.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     while (this.#inFlight !== null) await this.#inFlight;
     const round = this.#waiting.length > 0 ? this.#takeRound() : null;
     if (round !== null) {
