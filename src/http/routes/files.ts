@@ -152,6 +152,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
         if (!begun.ok) {
           if (begun.reason === "unavailable") return drainThen(request, reply, "UPLOAD_UNAVAILABLE");
           // Which part comes next: a client whose answer to part n was lost sees n + 1 here and knows n was stored.
+          // So this answer must reach it: the body (one part at most, from the holder of the upload token) is read
+          // first, because an answer sent while the client is still writing can be lost with the connection.
+          await discardBody(request, declared);
           return drainThen(request, reply, "UPLOAD_PART_OUT_OF_ORDER", { next_part: begun.nextPart });
         }
         const { upload, attempt } = begun;
@@ -316,6 +319,24 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
       return reply.code(204).send(null);
     },
   );
+}
+
+/**
+ * Reads a part's body to its end and drops it, as long as it stays within one part (a longer one is left unread, and
+ * drainThen closes the connection). A body that breaks off ends the reading quietly: there is nobody left to answer.
+ */
+async function discardBody(request: FastifyRequest, declared: number | null): Promise<void> {
+  if (!(request.body instanceof Readable) || (declared !== null && declared > PART_BYTES)) return;
+  let read = 0;
+  try {
+    for await (const piece of request.body) {
+      read += (piece as Buffer).length;
+      releaseBuffer(piece as Buffer);
+      if (read > PART_BYTES) return;
+    }
+  } catch {
+    // The client went away.
+  }
 }
 
 /** Answers an error for a part whose body was not read: the connection is closed rather than read to its end. */
