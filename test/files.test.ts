@@ -282,7 +282,7 @@ describe("a part that fails on the way is sent again", () => {
       const created = await runCli(["create", "--json", "--file", source, "--server", proxy.url]);
       recordSecrets(...proxy.matched);
       expect(created.code, created.stderr).toBe(0);
-      expect(created.stderr).toMatch(/^oncelink create: part 1 of the file did not go through \(Could not reach the oncelink server at http:\/\/127\.0\.0\.1:\d+( \([A-Z]+\))?\); sending it again \(retry 1\)\.\n$/);
+      expect(created.stderr).toMatch(/^oncelink create: part 1 of the file did not go through \(Could not reach the oncelink server at http:\/\/127\.0\.0\.2:\d+( \([A-Z]+\))?\); sending it again \(retry 1\)\.\n$/);
       expect(proxy.cuts).toBe(1);
       const link = JSON.parse(created.stdout.toString("utf8")) as { url: string; manage_url: string };
       recordLink(link.url, link.manage_url);

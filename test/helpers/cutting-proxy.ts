@@ -8,8 +8,10 @@ import { connect, createServer, type Socket } from "node:net";
  */
 export type CutMode = "body" | "answer";
 
+const PROXY_HOST = "127.0.0.2";
+
 export interface CuttingProxy {
-  /** `http://127.0.0.1:PORT`: use it as the server address. */
+  /** `http://127.0.0.2:PORT`: use it as the server address. */
   url: string;
   /** Connections cut so far. */
   readonly cuts: number;
@@ -89,11 +91,13 @@ export async function startCuttingProxy(
       socket.on("close", () => sockets.delete(socket));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // On 127.0.0.2, not 127.0.0.1: test servers pick a free port on 127.0.0.1 (freePort) and bind it a moment later,
+  // and a proxy given that same port meanwhile would answer their readiness check for them.
+  await new Promise<void>((resolve) => server.listen(0, PROXY_HOST, resolve));
   const address = server.address();
   const listening = typeof address === "object" && address !== null ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${listening}`,
+    url: `http://${PROXY_HOST}:${listening}`,
     get cuts() {
       return cuts;
     },
