@@ -339,7 +339,7 @@ async function discardBody(request: FastifyRequest, declared: number | null): Pr
   }
 }
 
-/** Answers an error for a part whose body was not read: the connection is closed rather than read to its end. */
+/** Answers an error for a part before the handler reads its body: a body left unread closes the connection. */
 function drainThen(
   request: FastifyRequest,
   reply: FastifyReply,
