@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { PassThrough } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Challenge } from "altcha-lib";
@@ -97,6 +98,53 @@ describe("file links through HTTP", () => {
     expect(await t.countRows("file_chunks")).toBe(0);
     expect(await t.countRows("files")).toBe(0);
     expect(await t.store.storageBytes()).toBe(0);
+  });
+
+  it("lets a part sent again take over from a request still sending it: the stale one gets 409, the file stays whole", async () => {
+    const key = generateLinkKey();
+    recordSecrets(key);
+    const bytes = new Uint8Array(randomBytes(PART_BYTES + 100_000)); // two parts
+    const stream = await encryptFileBytes(bytes, key);
+    const { upload } = await startUpload(t);
+    const part0 = stream.subarray(0, PART_BYTES);
+    const before = await t.store.storageBytes();
+    // The first request sends part of its body and stalls (a slow network, a paused process, a client that gave up).
+    const body = new PassThrough();
+    const stale = t.app.inject({
+      method: "PUT",
+      url: `/api/v1/files/${upload}/parts/0`,
+      headers: { ...octets, "content-length": String(part0.length) },
+      payload: body,
+    });
+    body.write(part0.subarray(0, 1536 * 1024));
+    for (let i = 0; (await t.store.storageBytes()) === before; i++) {
+      if (i > 400) throw new Error("the first request stored nothing");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The part sent again, whole, takes the part over.
+    const again = await putPart(t, upload, 0, part0);
+    expect(again.statusCode, again.body).toBe(200);
+    // The stale body arrives after all, with other bytes: none of them may land in the file.
+    body.end(Buffer.from(randomBytes(part0.length - 1536 * 1024)));
+    const late = await stale;
+    expect(late.statusCode).toBe(409);
+    expect(late.json()).toMatchObject({ error: "UPLOAD_PART_SUPERSEDED" });
+    // A third copy of part 0 (its answer was lost, say) learns that part 0 is stored.
+    const third = await putPart(t, upload, 0, part0);
+    expect(third.statusCode).toBe(409);
+    expect(third.json()).toEqual({ error: "UPLOAD_PART_OUT_OF_ORDER", message: expect.any(String), next_part: 1 });
+    expect((await putPart(t, upload, 1, stream.subarray(PART_BYTES))).statusCode).toBe(200);
+    const finished = await t.app.inject({ method: "POST", url: `/api/v1/files/${upload}/finish`, payload: {} });
+    expect(finished.statusCode, finished.body).toBe(201);
+    const link = finished.json() as { id: string; manage_url: string };
+    recordSecrets(link.id, link.manage_url.split("#")[1]!);
+
+    const res = await consume(t, link.id);
+    expect(res.statusCode).toBe(200);
+    expect(res.rawPayload.equals(Buffer.from(stream))).toBe(true);
+    const opened = await decryptFileBytes(new Uint8Array(res.rawPayload), key);
+    expect(Buffer.from(opened.bytes).equals(Buffer.from(bytes))).toBe(true);
+    expect(await t.store.storageBytes()).toBe(before);
   });
 
   it("keeps the file name, the exact size and the plaintext out of the database", async () => {

@@ -5,10 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFileLink } from "../src/client/create-file-link.js";
-import { UnavailableError } from "../src/client/errors.js";
+import { createFileLink, type PartRetry } from "../src/client/create-file-link.js";
+import { FileUploadFailedError, ServerUnreachableError, UnavailableError } from "../src/client/errors.js";
 import { getStatus } from "../src/client/manage-link.js";
 import { openLinkStream } from "../src/client/open-link.js";
+import { startCuttingProxy, type CutMode } from "./helpers/cutting-proxy.js";
 import { testStore } from "./helpers/postgres.js";
 import { recordSecrets } from "./helpers/secrets.js";
 import { startServer, type RunningServer } from "./helpers/server.js";
@@ -190,6 +191,108 @@ describe("one-time means one time", () => {
     expect((await fileMetrics()).interrupted).toBe(before.interrupted + 1);
     expect((await getStatus(link.manageUrl)).state).toBe("consumed");
     await expect(openLinkStream(link.url, { deriveKey: deriveKeyNode })).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
+
+describe("a part that fails on the way is sent again", () => {
+  // Part 1 of an upload (the second 4 MiB): by then part 0 is stored, so a retry must fit in beside it.
+  const PART_1 = /PUT \/api\/v1\/files\/[A-Za-z0-9_-]+\/parts\/1 /;
+  const SIZE = 6 * MIB + 7; // two parts
+
+  /** Sends a file through a proxy that breaks part 1 `times` times; returns what createFileLink said and did. */
+  async function sendThroughCuts(mode: CutMode, times: number, bytes: Buffer) {
+    const proxy = await startCuttingProxy(server.url, { pattern: PART_1, mode, times, afterBytes: 1536 * 1024 });
+    const retries: PartRetry[] = [];
+    try {
+      const outcome = await createFileLink({
+        server: proxy.url,
+        source: new Blob([new Uint8Array(bytes)]).stream(),
+        size: bytes.length,
+        name: "cut.bin",
+        partRetryDelayMs: 20,
+        onRetry: (retry) => retries.push(retry),
+      }).then(
+        (link) => ({ link, error: null }),
+        (error: unknown) => ({ link: null, error }),
+      );
+      recordSecrets(...proxy.matched);
+      if (outcome.link !== null) recordLink(outcome.link.url, outcome.link.manageUrl);
+      return { ...outcome, retries, cuts: proxy.cuts, upload: /files\/([^/]+)\/parts/.exec(proxy.matched[0] ?? "")?.[1] ?? null };
+    } finally {
+      await proxy.close();
+    }
+  }
+
+  async function expectOpensTo(url: string, bytes: Buffer): Promise<void> {
+    const opened = await openLinkStream(url, { deriveKey: deriveKeyNode });
+    if (opened.kind !== "file") throw new Error("not a file");
+    const body = Buffer.from(await new Response(opened.stream).arrayBuffer());
+    expect(body.equals(bytes)).toBe(true);
+    expect((await opened.done).sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+  }
+
+  it("sends a part again when its connection is cut mid-body, and the link opens to the exact bytes", async () => {
+    const before = (await fileMetrics()).storage;
+    const bytes = randomBytes(SIZE);
+    const sent = await sendThroughCuts("body", 1, bytes);
+    expect(sent.error).toBeNull();
+    expect(sent.cuts).toBe(1);
+    expect(sent.retries.map(({ part, retry }) => [part, retry])).toEqual([[1, 1]]);
+    expect(sent.retries[0]!.error).toBeInstanceOf(ServerUnreachableError);
+    await expectOpensTo(sent.link!.url, bytes);
+    // The half part the server got first was undone or superseded: nothing of it is left once the file is gone.
+    await until(async () => (await fileMetrics()).storage === before, "the file's chunks to be deleted");
+  });
+
+  it("moves on when a part was stored but its answer was lost (the retry hears which part comes next)", async () => {
+    const bytes = randomBytes(SIZE);
+    const sent = await sendThroughCuts("answer", 1, bytes);
+    expect(sent.error).toBeNull();
+    expect(sent.cuts).toBe(1);
+    expect(sent.retries.map(({ part, retry }) => [part, retry])).toEqual([[1, 1]]);
+    await expectOpensTo(sent.link!.url, bytes);
+  });
+
+  it("gives up after three retries of the same part, cancels the upload and leaves nothing behind", async () => {
+    const before = (await fileMetrics()).storage;
+    const sent = await sendThroughCuts("body", Number.POSITIVE_INFINITY, randomBytes(SIZE));
+    expect(sent.link).toBeNull();
+    expect(sent.error).toBeInstanceOf(FileUploadFailedError);
+    expect((sent.error as FileUploadFailedError).tries).toBe(4);
+    expect((sent.error as Error).cause).toBeInstanceOf(ServerUnreachableError);
+    expect(sent.cuts).toBe(4);
+    expect(sent.retries.map(({ part, retry }) => [part, retry])).toEqual([[1, 1], [1, 2], [1, 3]]);
+    // Cancelled: the upload token names nothing any more, and every chunk of it is gone.
+    const again = await fetch(`${server.url}/api/v1/files/${sent.upload}/parts/1`, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream" },
+      body: new Uint8Array(10),
+    });
+    expect(again.status).toBe(404);
+    expect(await again.json()).toMatchObject({ error: "UPLOAD_UNAVAILABLE" });
+    await until(async () => (await fileMetrics()).storage === before, "the cancelled upload's chunks to be deleted");
+  });
+
+  it("oncelink create --file says when it sends a part again, and the file arrives whole", async () => {
+    const proxy = await startCuttingProxy(server.url, { pattern: PART_1, mode: "body", times: 1, afterBytes: 512 * 1024 });
+    try {
+      const source = join(workDir, "flaky.bin");
+      const bytes = randomBytes(SIZE);
+      writeFileSync(source, bytes);
+      const created = await runCli(["create", "--json", "--file", source, "--server", proxy.url]);
+      recordSecrets(...proxy.matched);
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stderr).toMatch(/^oncelink create: part 1 of the file did not go through \(Could not reach the oncelink server at http:\/\/127\.0\.0\.2:\d+( \([A-Z]+\))?\); sending it again \(retry 1\)\.\n$/);
+      expect(proxy.cuts).toBe(1);
+      const link = JSON.parse(created.stdout.toString("utf8")) as { url: string; manage_url: string };
+      recordLink(link.url, link.manage_url);
+      const target = join(workDir, "flaky-out.bin");
+      const opened = await runCli(["open", link.url, "--out", target]);
+      expect(opened.code, opened.stderr).toBe(0);
+      expect(readFileSync(target).equals(bytes)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
-import { createFileLink } from "../client/create-file-link.js";
+import { createFileLink, type PartRetry } from "../client/create-file-link.js";
 import { OncelinkApiError } from "../client/errors.js";
 import { createLinks, type CreatedLink, type LinkPolicyOptions } from "../client/create-link.js";
 import { parseCountryCodes } from "../core/countries.js";
@@ -107,7 +107,7 @@ export async function runCreate(args: string[], ctx: CliContext): Promise<number
   if (values.file !== undefined) {
     // The server refuses it too (FILE_RECIPIENTS_UNSUPPORTED); said here before a byte is read or sent.
     if (recipients > 1) throw new CliError("--recipients works with a secret from stdin; a --file link has one recipient (run create once per recipient).");
-    links = [await createFileLinkFromDisk(values.file, server, options)];
+    links = [await createFileLinkFromDisk(values.file, server, options, ctx)];
   } else {
     const input = await readSecretFromStdin(ctx);
     try {
@@ -169,7 +169,7 @@ function parseTtl(text: string): number {
 }
 
 /** A file link from a file on disk, read as a stream (bounded memory, any size); an empty file is a file too. */
-async function createFileLinkFromDisk(path: string, server: string, opts: LinkPolicyOptions): Promise<CreatedLink> {
+async function createFileLinkFromDisk(path: string, server: string, opts: LinkPolicyOptions, ctx: CliContext): Promise<CreatedLink> {
   let handle;
   try {
     handle = await open(path, "r");
@@ -182,7 +182,22 @@ async function createFileLinkFromDisk(path: string, server: string, opts: LinkPo
     if (!stat.isFile()) throw new CliError(`--file ${path} is not a regular file.`);
     const name = basename(path);
     // Parts go out as request streams: Node's fetch takes them, and sends each from createFileLink's part buffer.
-    return await createFileLink({ ...opts, server, source: fileSource(handle), name, type: guessMediaType(name), size: stat.size, streamParts: true });
+    // A part that fails on the way is sent again (createFileLink's default: 3 times); each retry is said on stderr, so
+    // a pause is explained. Never on stdout, which holds only the link.
+    const onRetry = ({ part, retry, error }: PartRetry) => {
+      const reason = error.message.replace(/\s+/g, " ").replace(/\.$/, "");
+      writeFully(ctx.stderr, `oncelink create: part ${part} of the file did not go through (${reason}); sending it again (retry ${retry}).\n`).catch(() => undefined);
+    };
+    return await createFileLink({
+      ...opts,
+      server,
+      source: fileSource(handle),
+      name,
+      type: guessMediaType(name),
+      size: stat.size,
+      streamParts: true,
+      onRetry,
+    });
   } finally {
     await handle.close();
   }

@@ -1,4 +1,12 @@
-import { OncelinkApiError, OncelinkError, PasskeyIncorrectError, PassphraseIncorrectError, UnavailableError } from "./errors.js";
+import {
+  OncelinkApiError,
+  OncelinkError,
+  PasskeyIncorrectError,
+  PassphraseIncorrectError,
+  ServerUnreachableError,
+  UnavailableError,
+  UploadPartOutOfOrderError,
+} from "./errors.js";
 
 /** The fetch the library uses; injectable so tests and integrators can supply their own. */
 export type FetchFunction = typeof fetch;
@@ -17,7 +25,7 @@ export function resolveFetch(opts: RequestOptions | undefined): FetchFunction {
 /**
  * Sends one API request and returns the response when its status is 2xx; otherwise throws the mapped error:
  * `404 UNAVAILABLE` becomes `UnavailableError`, everything else `OncelinkApiError`. A network failure becomes
- * an `OncelinkError` naming the server's origin only (the path holds the link id).
+ * a `ServerUnreachableError` naming the server's origin only (the path holds the link id).
  *
  * Redirects are never followed: a hop would carry the manage token over plain http, or (307/308) re-send a
  * passphrase proof or session body to another origin, and a cross-origin hop drops the token, which would then
@@ -28,11 +36,16 @@ export async function sendApiRequest(fetchFn: FetchFunction, url: string, init: 
   try {
     response = await fetchFn(url, { ...init, redirect: "manual" });
   } catch (err) {
-    throw new OncelinkError(`Could not reach the oncelink server at ${new URL(url).origin}${describeCause(err)}.`);
+    throw unreachable(url, err);
   }
   if (response.ok) return response;
   if (isRedirect(response)) throw redirectError(url, response);
   throw await errorFromResponse(response);
+}
+
+/** The error for a request that got no answer (or lost it midway): the server's origin and the cause's code only. */
+export function unreachable(url: string, err: unknown): ServerUnreachableError {
+  return new ServerUnreachableError(`Could not reach the oncelink server at ${new URL(url).origin}${describeCause(err)}.`);
 }
 
 /** A redirect answer: a 3xx (Node), or the status-0 "opaqueredirect" a browser returns under `redirect: "manual"`. */
@@ -99,6 +112,10 @@ async function errorFromResponse(response: Response): Promise<OncelinkApiError> 
       if (typeof fields.message === "string" && fields.message !== "") message = oneLine(fields.message);
       if (code === "PASSPHRASE_INCORRECT" && typeof fields.attempts_left === "number" && Number.isInteger(fields.attempts_left)) {
         return new PassphraseIncorrectError(Math.max(0, fields.attempts_left));
+      }
+      if (code === "UPLOAD_PART_OUT_OF_ORDER" && response.status === 409) {
+        const next = fields.next_part;
+        return new UploadPartOutOfOrderError(message, typeof next === "number" && Number.isSafeInteger(next) && next >= 0 ? next : null);
       }
     }
   } catch {

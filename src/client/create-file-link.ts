@@ -2,9 +2,9 @@ import { isSecretShape } from "../core/ids.js";
 import { releaseBuffer } from "../core/release-buffer.js";
 import { generateLinkKey } from "../crypto/client-layer.js";
 import { createFileEncryptStream } from "../crypto/file-stream.js";
-import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, type FetchFunction, type RequestOptions } from "./api-request.js";
+import { jsonInit, readJsonObject, resolveFetch, sendApiRequest, unexpectedAnswer, unreachable, type FetchFunction, type RequestOptions } from "./api-request.js";
 import { checkPolicyLists, createdLink, linkOptionsBody, passphraseFallback, type CreatedLink, type LinkPolicyOptions } from "./create-link.js";
-import { OncelinkError } from "./errors.js";
+import { FileUploadFailedError, OncelinkApiError, OncelinkError, ServerUnreachableError, UploadPartOutOfOrderError } from "./errors.js";
 import { normalizeServerUrl } from "./link-urls.js";
 import { pump } from "./pump.js";
 import { derivePassphrase, newPassphraseSalt } from "./passphrase.js";
@@ -35,7 +35,27 @@ export interface CreateFileLinkOptions extends RequestOptions, LinkPolicyOptions
    * takes request streams (the CLI sets this); browsers take them only over HTTP/2, so a page leaves it off.
    */
   streamParts?: boolean;
+  /**
+   * How many times a part is sent again, from its start, after a failure a retry can cure: the connection broke, the
+   * server or a proxy answered 5xx, or the server said the part arrived cut off (`UPLOAD_INTERRUPTED`). Never after an
+   * answer that the request itself is wrong (too large, storage full, upload gone). Default 3; 0 sends each part once.
+   */
+  partRetries?: number;
+  /** Wait before the first retry of a part, in milliseconds, doubled before each next one (default 500). */
+  partRetryDelayMs?: number;
+  /** Called before a part is sent again: its number, which retry this is (1, 2, ...), and what failed. */
+  onRetry?: (retry: PartRetry) => void;
 }
+
+/** What `onRetry` is told before a part is sent again. */
+export interface PartRetry {
+  part: number;
+  retry: number;
+  error: OncelinkError;
+}
+
+const DEFAULT_PART_RETRIES = 3;
+const DEFAULT_PART_RETRY_DELAY_MS = 500;
 
 /** The file is over the server's limit (MAX_FILE_BYTES); nothing of it was kept. */
 export class FileTooLargeError extends OncelinkError {
@@ -65,7 +85,8 @@ interface UploadTicket {
  * Encrypts a file as a stream here (docs/formats.md, "Client file stream v1") and uploads it in parts
  * (docs/protocol.md, "Files"), then finishes the upload into a one-time link. Memory stays at about one part
  * (`part_bytes`, 4 MiB) whatever the file's size. The key is made here and only ever put in the returned URL's fragment.
- * On any failure the upload is cancelled, so the server keeps nothing.
+ * A part whose sending fails in a way a retry can cure is sent again (`partRetries`, with a growing pause); when its
+ * tries run out, `FileUploadFailedError`. On any failure the upload is cancelled, so the server keeps nothing.
  * @example
  * const link = await createFileLink({ server, source: file.stream(), name: file.name, type: file.type, size: file.size });
  */
@@ -76,6 +97,12 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     throw new OncelinkError("The lifetime must be a positive whole number of seconds.");
   }
   if (opts.passphrase === "") throw new OncelinkError("The passphrase is empty.");
+  if (opts.partRetries !== undefined && (!Number.isSafeInteger(opts.partRetries) || opts.partRetries < 0)) {
+    throw new OncelinkError("partRetries must be a whole number, 0 or more.");
+  }
+  if (opts.partRetryDelayMs !== undefined && !(opts.partRetryDelayMs >= 0 && opts.partRetryDelayMs <= 60_000)) {
+    throw new OncelinkError("partRetryDelayMs must be between 0 and 60000.");
+  }
   checkPolicyLists(opts);
   const fetchFn = resolveFetch(opts);
   const key = generateLinkKey();
@@ -127,43 +154,79 @@ async function startUpload(fetchFn: FetchFunction, server: string): Promise<Uplo
 }
 
 /**
+ * Whether sending the part again may succeed where this try failed: no answer (the connection broke), a 5xx (the
+ * server or a proxy in front of it failed), or the server's own word that the part arrived cut off. Any other 4xx
+ * says the request itself is wrong (too large, storage full, upload gone or taken over): sending it again cannot help.
+ */
+function curableByRetry(error: unknown): error is OncelinkError {
+  if (error instanceof ServerUnreachableError) return true;
+  return error instanceof OncelinkApiError && (error.status >= 500 || error.code === "UPLOAD_INTERRUPTED");
+}
+
+/**
  * Reads the encrypted stream into parts of `partBytes` and sends them one after the other, all from one buffer: each
  * chunk of the stream is copied in and released at once (releaseBuffer), so a file of any size leaves nothing behind
- * for the garbage collector but what fetch itself allocates.
+ * for the garbage collector but what fetch itself allocates. A part that fails is sent again from the same buffer,
+ * from its start (the server undoes what it had of it, and a try still running there is superseded).
  */
 async function uploadParts(
   fetchFn: FetchFunction,
   base: string,
   stream: ReadableStream<Uint8Array>,
   ticket: UploadTicket,
-  opts: Pick<CreateFileLinkOptions, "onProgress" | "streamParts">,
+  opts: Pick<CreateFileLinkOptions, "onProgress" | "streamParts" | "partRetries" | "partRetryDelayMs" | "onRetry">,
 ): Promise<void> {
   const reader = stream.getReader();
+  const retries = opts.partRetries ?? DEFAULT_PART_RETRIES;
+  const delayMs = opts.partRetryDelayMs ?? DEFAULT_PART_RETRY_DELAY_MS;
   let part = 0;
   let sent = 0;
   const buffer = new Uint8Array(ticket.partBytes);
   let filled = 0;
+  const request = (bytes: Uint8Array<ArrayBuffer>): RequestInit => {
+    const headers = { "content-type": "application/octet-stream", accept: "application/json" };
+    return opts.streamParts === true
+      ? ({
+          method: "PUT",
+          headers: { ...headers, "content-length": String(bytes.length) },
+          // A new stream for every try: each one sends the part from its first byte.
+          body: new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(bytes);
+              controller.close();
+            },
+          }),
+          // What fetch asks of a request stream (sent as it is read, the response read after).
+          duplex: "half",
+        } as RequestInit)
+      : { method: "PUT", headers, body: bytes };
+  };
+  const sendOnce = async (url: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> => {
+    const response = await sendApiRequest(fetchFn, url, request(bytes));
+    try {
+      // Answered: the server has read the whole part, so the buffer is free for the next one.
+      await response.arrayBuffer();
+    } catch (error) {
+      // The answer broke off: the part may or may not be stored. A retry finds out (see below).
+      throw unreachable(url, error);
+    }
+  };
   const send = async (bytes: Uint8Array<ArrayBuffer>) => {
     if (sent + bytes.length > ticket.maxStreamBytes) throw new FileTooLargeError(ticket.maxFileBytes);
-    const headers = { "content-type": "application/octet-stream", accept: "application/json" };
-    const init: RequestInit =
-      opts.streamParts === true
-        ? ({
-            method: "PUT",
-            headers: { ...headers, "content-length": String(bytes.length) },
-            body: new ReadableStream<Uint8Array>({
-              start(controller) {
-                controller.enqueue(bytes);
-                controller.close();
-              },
-            }),
-            // What fetch asks of a request stream (sent as it is read, the response read after).
-            duplex: "half",
-          } as RequestInit)
-        : { method: "PUT", headers, body: bytes };
-    const response = await sendApiRequest(fetchFn, `${base}/parts/${part}`, init);
-    // Answered: the server has read the whole part, so the buffer is free for the next one.
-    await response.arrayBuffer();
+    const url = `${base}/parts/${part}`;
+    for (let retry = 0; ; retry++) {
+      try {
+        await sendOnce(url, bytes);
+        break;
+      } catch (error) {
+        // A try before this one was stored after all, and only its answer was lost: the part is in.
+        if (retry > 0 && error instanceof UploadPartOutOfOrderError && error.nextPart === part + 1) break;
+        if (!curableByRetry(error)) throw error;
+        if (retry >= retries) throw new FileUploadFailedError(retry + 1, error);
+        opts.onRetry?.({ part, retry: retry + 1, error });
+        await new Promise((resolve) => setTimeout(resolve, delayMs * 2 ** retry));
+      }
+    }
     part++;
     sent += bytes.length;
     opts.onProgress?.(sent);

@@ -26,6 +26,47 @@ export class OncelinkApiError extends OncelinkError {
 }
 
 /**
+ * The server could not be reached, or the connection broke before its whole answer arrived (a network failure, not
+ * an answer). The message names the server's origin only.
+ */
+export class ServerUnreachableError extends OncelinkError {
+  override name = "ServerUnreachableError";
+}
+
+/**
+ * `409 UPLOAD_PART_OUT_OF_ORDER`: a file part that is not the one the upload expects. `nextPart` is the one it does
+ * expect (null when the answer did not say): after a part sent again, `part + 1` means an earlier try had stored it.
+ */
+export class UploadPartOutOfOrderError extends OncelinkApiError {
+  override name = "UploadPartOutOfOrderError";
+  readonly nextPart: number | null;
+
+  constructor(message: string, nextPart: number | null) {
+    super(409, "UPLOAD_PART_OUT_OF_ORDER", message);
+    this.nextPart = nextPart;
+  }
+}
+
+/**
+ * A file could not be sent: one of its parts failed every time it was sent, each time in a way a retry could have
+ * cured (the connection broke, the server or a proxy answered 5xx, the part arrived cut off). `cause` holds the last
+ * failure. The upload was cancelled and no link was made.
+ */
+export class FileUploadFailedError extends OncelinkError {
+  override name = "FileUploadFailedError";
+  /** How many times the failing part was sent. */
+  readonly tries: number;
+
+  constructor(tries: number, cause: OncelinkError) {
+    super(
+      `The file could not be sent: a part of it failed ${tries === 1 ? "once" : `${tries} times in a row`} (${cause.message.replace(/\.$/, "")}). The upload was cancelled and no link was made.`,
+      { cause },
+    );
+    this.tries = tries;
+  }
+}
+
+/**
  * The link is unknown, already opened, expired or revoked (the server does not say which, on purpose),
  * or a manage token is wrong, which the server answers the same way.
  */

@@ -10,7 +10,7 @@ export {
   type CreatedLink,
   type LinkPolicyOptions,
 } from "./create-link.js";
-export { createFileLink, FileTooLargeError, type CreateFileLinkOptions, type CreatedFileLink } from "./create-file-link.js";
+export { createFileLink, FileTooLargeError, type CreateFileLinkOptions, type CreatedFileLink, type PartRetry } from "./create-file-link.js";
 export { listTemplates, type PolicyTemplateInfo, type ServerTemplates } from "./templates.js";
 export {
   checkLink,
@@ -37,6 +37,7 @@ export {
   ContentNotReceivedError,
   DecryptionError,
   FileIntegrityError,
+  FileUploadFailedError,
   InvalidLinkError,
   LinkKeyMissingError,
   OncelinkApiError,
@@ -46,6 +47,8 @@ export {
   PasskeyRequiredError,
   PassphraseIncorrectError,
   PassphraseRequiredError,
+  ServerUnreachableError,
   UnavailableError,
   UnsupportedRequirementError,
+  UploadPartOutOfOrderError,
 } from "./errors.js";

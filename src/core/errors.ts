@@ -38,7 +38,11 @@ export const ERRORS = {
   STORAGE_FULL: { status: 413, message: "The server has no room for this file right now. Nothing of it was kept." },
   UPLOAD_UNAVAILABLE: { status: 404, message: "This upload is unknown, finished, cancelled or expired." },
   UPLOAD_PART_OUT_OF_ORDER: { status: 409, message: "Send the parts of an upload in order, starting at 0." },
-  UPLOAD_BUSY: { status: 409, message: "Another part of this upload is being sent. Wait for it to finish." },
+  UPLOAD_PART_SUPERSEDED: {
+    status: 409,
+    message: "This part was sent again by a newer request, which took it over. This request's bytes were not kept.",
+  },
+  UPLOAD_BUSY: { status: 409, message: "A part of this upload is still being sent. Wait for it to finish." },
   FILE_RECIPIENTS_UNSUPPORTED: { status: 400, message: "A file link has one recipient. Upload the file once for each recipient." },
   UPLOAD_INTERRUPTED: { status: 400, message: "The part did not arrive whole. Send it again." },
   RATE_LIMITED: { status: 429, message: "Too many requests. Wait a moment and try again." },

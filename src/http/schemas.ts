@@ -14,6 +14,9 @@ export const ErrorResponse = Type.Object(
     error: Type.String({ pattern: "^[A-Z_]+$" }),
     message: Type.String(),
     attempts_left: Type.Optional(Type.Integer({ minimum: 0, description: "PASSPHRASE_INCORRECT only: wrong tries left before the link is destroyed." })),
+    next_part: Type.Optional(
+      Type.Integer({ minimum: 0, description: "UPLOAD_PART_OUT_OF_ORDER only: the part the upload expects next (every part before it is stored)." }),
+    ),
   },
   { $id: "Error", description: "Every error: a stable upper-snake code and a plain message" },
 );

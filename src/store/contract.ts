@@ -1,7 +1,16 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { effectiveState } from "../core/link.js";
-import { FILE_STREAM_LEASE_MS, MAX_EVENTS_PER_LINK, type LinkStore, type NewLink, type NewUpload, type ReleasedContent } from "./link-store.js";
+import {
+  FILE_STREAM_LEASE_MS,
+  MAX_EVENTS_PER_LINK,
+  type LinkStore,
+  type NewLink,
+  type NewUpload,
+  type PartAttempt,
+  type ReleasedContent,
+  type UploadState,
+} from "./link-store.js";
 
 /** A fixed clock origin: every test passes time in explicitly, as the store's callers do. */
 export const T0 = 1_750_000_000_000;
@@ -292,19 +301,26 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
     describe("files", () => {
       const NO_QUOTA = Number.MAX_SAFE_INTEGER;
 
+      /** Begins a part and insists it began; returns this attempt's hold on it and the upload's state. */
+      async function begin(up: NewUpload, part: number, now: number, leaseUntil: number): Promise<{ attempt: PartAttempt; upload: UploadState }> {
+        const begun = await store.beginPart(up.uploadHash, part, now, leaseUntil);
+        if (!begun.ok) throw new Error(`part ${part} did not begin: ${begun.reason}`);
+        expect(hex(begun.attempt.fileId)).toBe(hex(up.fileId));
+        return begun;
+      }
+
       /** Uploads `parts` (arrays of chunks) through the part protocol; returns the chunks in order. */
       async function upload(up: NewUpload, parts: Uint8Array[][], now = T0 + 1): Promise<Uint8Array[]> {
         await store.createUpload(up);
         let seq = 0;
         let bytes = 0;
         for (const [part, chunks] of parts.entries()) {
-          const begun = await store.beginPart(up.uploadHash, part, now, now + 60_000);
-          expect(begun.ok).toBe(true);
+          const { attempt } = await begin(up, part, now, now + 60_000);
           for (const chunk of chunks) {
-            expect(await store.appendChunk(up.fileId, seq++, chunk, NO_QUOTA)).toBe("ok");
+            expect(await store.appendChunk(attempt, seq++, chunk, NO_QUOTA)).toBe("ok");
             bytes += chunk.length;
           }
-          expect(await store.endPart(up.fileId, part, seq, bytes)).toBe(true);
+          expect(await store.endPart(attempt, part, seq, bytes)).toBe("ok");
         }
         return parts.flat();
       }
@@ -327,7 +343,7 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
         expect(await store.finishUpload(up.uploadHash, up.fileId, 3, makeLink(), T0 + 2)).toBe(false);
         expect(await store.getUpload(up.uploadHash, T0 + 2)).toBeNull();
         expect(await store.beginPart(up.uploadHash, 2, T0 + 2, T0 + 60_000)).toEqual({ ok: false, reason: "unavailable" });
-        expect(await store.appendChunk(up.fileId, 3, randomHash(10), NO_QUOTA)).toBe("unavailable");
+        expect(await store.appendChunk({ fileId: up.fileId, attempt: 2 }, 3, randomHash(10), NO_QUOTA)).toBe("unavailable");
         expect((await store.getLinkMeta(link.idHash))?.kind).toBe("file");
 
         const released = await consumeOk(link, T0 + 3);
@@ -374,35 +390,122 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
         expect(await store.storageBytes()).toBe(0);
       });
 
-      it("takes parts one at a time and in order; an unfinished part is undone, and a crashed one expires", async () => {
+      it("takes parts in order; an unfinished part is undone, and a part sent again takes over from the one before", async () => {
         const up = makeUpload();
         await store.createUpload(up);
-        expect(await store.beginPart(up.uploadHash, 1, T0, T0 + 1000)).toEqual({ ok: false, reason: "out-of-order" });
-        expect((await store.beginPart(up.uploadHash, 0, T0, T0 + 1000)).ok).toBe(true);
-        expect(await store.beginPart(up.uploadHash, 0, T0 + 1, T0 + 1000)).toEqual({ ok: false, reason: "busy" });
-        expect(await store.appendChunk(up.fileId, 0, randomHash(100), NO_QUOTA)).toBe("ok");
-        expect(await store.appendChunk(up.fileId, 1, randomHash(100), NO_QUOTA)).toBe("ok");
-        await store.abortPart(up.fileId, 0);
+        expect(await store.beginPart(up.uploadHash, 1, T0, T0 + 1000)).toEqual({ ok: false, reason: "out-of-order", nextPart: 0 });
+        const first = await begin(up, 0, T0, T0 + 1000);
+        expect(first.upload).toMatchObject({ nextPart: 0, nextSeq: 0, storedBytes: 0, busy: true });
+        expect(await store.appendChunk(first.attempt, 0, randomHash(100), NO_QUOTA)).toBe("ok");
+        expect(await store.appendChunk(first.attempt, 1, randomHash(100), NO_QUOTA)).toBe("ok");
+        expect(await store.abortPart(first.attempt)).toBe("ok");
         expect(await store.storageBytes()).toBe(0);
+        expect(await store.readChunk(up.fileId, 0)).toBeNull();
+        // Undone, the attempt holds nothing any more: a second undo or a late chunk of it changes nothing.
+        expect(await store.abortPart(first.attempt)).toBe("superseded");
+        expect(await store.appendChunk(first.attempt, 0, randomHash(100), NO_QUOTA)).toBe("superseded");
         expect(await store.readChunk(up.fileId, 0)).toBeNull();
 
-        // A writer that dies mid-part: its lease runs out, and the next attempt starts clean.
-        expect((await store.beginPart(up.uploadHash, 0, T0 + 2, T0 + 1000)).ok).toBe(true);
-        expect(await store.appendChunk(up.fileId, 0, randomHash(100), NO_QUOTA)).toBe("ok");
-        expect(await store.beginPart(up.uploadHash, 0, T0 + 999, T0 + 5000)).toEqual({ ok: false, reason: "busy" });
-        const retry = await store.beginPart(up.uploadHash, 0, T0 + 1000, T0 + 5000);
-        expect(retry).toMatchObject({ ok: true, upload: { nextSeq: 0, storedBytes: 0 } });
+        // A writer that dies mid-part (its lease still running): the part sent again starts clean, at once.
+        const crashed = await begin(up, 0, T0 + 2, T0 + 1000);
+        expect(await store.appendChunk(crashed.attempt, 0, randomHash(100), NO_QUOTA)).toBe("ok");
+        expect((await store.getUpload(up.uploadHash, T0 + 3))?.busy).toBe(true);
+        // A busy upload cannot be finished, until the lease of the part runs out.
+        expect(await store.finishUpload(up.uploadHash, up.fileId, 0, makeLink({ kind: "file" }), T0 + 999)).toBe(false);
+        const retry = await begin(up, 0, T0 + 3, T0 + 5000);
+        expect(retry.attempt.attempt).toBeGreaterThan(crashed.attempt.attempt);
+        expect(retry.upload).toMatchObject({ nextSeq: 0, storedBytes: 0 });
         expect(await store.readChunk(up.fileId, 0)).toBeNull();
         expect(await store.storageBytes()).toBe(0);
-        // A busy upload cannot be finished.
-        expect(await store.finishUpload(up.uploadHash, up.fileId, 0, makeLink({ kind: "file" }), T0 + 1001)).toBe(false);
+        expect(await store.endPart(retry.attempt, 0, 0, 0)).toBe("ok");
+        // Stored in full, a part cannot be begun again: the answer says which part comes next.
+        expect(await store.beginPart(up.uploadHash, 0, T0 + 4, T0 + 5000)).toEqual({ ok: false, reason: "out-of-order", nextPart: 1 });
+      });
+
+      it("fences a superseded attempt: it cannot append, end, undo or cancel, and the new attempt's file stays whole", async () => {
+        const up = makeUpload();
+        await store.createUpload(up);
+        const zero = randomHash(700);
+        const part0 = await begin(up, 0, T0 + 1, T0 + 1000);
+        expect(await store.appendChunk(part0.attempt, 0, zero, NO_QUOTA)).toBe("ok");
+        expect(await store.endPart(part0.attempt, 0, 1, 700)).toBe("ok");
+
+        // Part 1: its writer stores a chunk, then stalls past its lease; the client sends part 1 again.
+        const stale = await begin(up, 1, T0 + 2, T0 + 1000);
+        expect(await store.appendChunk(stale.attempt, 1, randomHash(400), NO_QUOTA)).toBe("ok");
+        const fresh = await begin(up, 1, T0 + 2000, T0 + 60_000);
+        expect(fresh.attempt.attempt).not.toBe(stale.attempt.attempt);
+        expect(fresh.upload).toMatchObject({ nextPart: 1, nextSeq: 1, storedBytes: 700 });
+        expect(await store.readChunk(up.fileId, 1)).toBeNull();
+        expect(await store.storageBytes()).toBe(700);
+        const one = [randomHash(1000), randomHash(300)];
+        expect(await store.appendChunk(fresh.attempt, 1, one[0]!, NO_QUOTA)).toBe("ok");
+
+        // The stale writer wakes up: each of its writes is refused and changes nothing. (Before fencing, its chunk 2
+        // went in beside the new attempt's, its end set the part's length, its undo deleted the new chunks.)
+        expect(await store.appendChunk(stale.attempt, 2, randomHash(999), NO_QUOTA)).toBe("superseded");
+        expect(await store.appendChunk(stale.attempt, 1, randomHash(999), NO_QUOTA)).toBe("superseded");
+        expect(await store.endPart(stale.attempt, 1, 3, 700 + 400 + 999)).toBe("superseded");
+        expect(await store.abortPart(stale.attempt)).toBe("superseded");
+        expect(await store.cancelUploadFromPart(stale.attempt)).toBe("superseded");
+        expect(await store.getUpload(up.uploadHash, T0 + 2001)).toMatchObject({ nextPart: 1, nextSeq: 1, storedBytes: 700, busy: true });
+        expect(await readAll(up.fileId, 3)).toEqual([hex(zero), hex(one[0]), null]);
+        expect(await store.storageBytes()).toBe(1700);
+
+        expect(await store.appendChunk(fresh.attempt, 2, one[1]!, NO_QUOTA)).toBe("ok");
+        expect(await store.endPart(fresh.attempt, 1, 3, 2000)).toBe("ok");
+        // Ended, the part is nobody's: not even its own attempt writes to it again.
+        expect(await store.appendChunk(fresh.attempt, 3, randomHash(10), NO_QUOTA)).toBe("superseded");
+        expect(await store.endPart(stale.attempt, 1, 3, 2000)).toBe("superseded");
+        expect(await store.getUpload(up.uploadHash, T0 + 2002)).toMatchObject({ nextPart: 2, nextSeq: 3, storedBytes: 2000, busy: false });
+
+        // The file that comes out is exactly the new attempt's.
+        const link = makeLink({ kind: "file" });
+        expect(await store.finishUpload(up.uploadHash, up.fileId, 3, link, T0 + 2003)).toBe(true);
+        expect(await store.appendChunk(stale.attempt, 3, randomHash(10), NO_QUOTA)).toBe("unavailable");
+        expect(await store.cancelUploadFromPart(fresh.attempt)).toBe("unavailable");
+        expect(hex((await consumeOk(link, T0 + 2004)).fileId)).toBe(hex(up.fileId));
+        expect(await readAll(up.fileId, 4)).toEqual([hex(zero), hex(one[0]), hex(one[1]), null]);
+        expect(await store.storageBytes()).toBe(2000);
+      });
+
+      it("gives a part to the last of many concurrent attempts: only its chunks go in", async () => {
+        const up = makeUpload();
+        await store.createUpload(up);
+        const attempts = await Promise.all(Array.from({ length: 12 }, () => begin(up, 0, T0 + 1, T0 + 60_000)));
+        const numbers = attempts.map((a) => a.attempt.attempt);
+        expect(new Set(numbers).size).toBe(12);
+        const last = Math.max(...numbers);
+        const results = await Promise.all(attempts.map((a) => store.appendChunk(a.attempt, 0, randomHash(100), NO_QUOTA)));
+        expect(results.filter((r) => r === "ok")).toHaveLength(1);
+        expect(results[numbers.indexOf(last)]).toBe("ok");
+        expect(results.filter((r) => r === "superseded")).toHaveLength(11);
+        const ends = await Promise.all(attempts.map((a) => store.endPart(a.attempt, 0, 1, 100)));
+        expect(ends.filter((r) => r === "ok")).toHaveLength(1);
+        expect(await store.storageBytes()).toBe(100);
+        expect(await store.getUpload(up.uploadHash, T0 + 2)).toMatchObject({ nextPart: 1, nextSeq: 1, storedBytes: 100, busy: false });
+      });
+
+      it("lets only the attempt holding a part end the upload when the part is refused", async () => {
+        const up = makeUpload();
+        await store.createUpload(up);
+        const stale = await begin(up, 0, T0 + 1, T0 + 60_000);
+        const fresh = await begin(up, 0, T0 + 2, T0 + 60_000);
+        expect(await store.appendChunk(fresh.attempt, 0, randomHash(100), NO_QUOTA)).toBe("ok");
+        expect(await store.cancelUploadFromPart(stale.attempt)).toBe("superseded");
+        expect(await store.storageBytes()).toBe(100);
+        expect(await store.cancelUploadFromPart(fresh.attempt)).toBe("ok");
+        expect(await store.storageBytes()).toBe(0);
+        expect(await store.getUpload(up.uploadHash, T0 + 3)).toBeNull();
+        expect(await store.appendChunk(fresh.attempt, 1, randomHash(100), NO_QUOTA)).toBe("unavailable");
+        expect(await store.beginPart(up.uploadHash, 0, T0 + 3, T0 + 60_000)).toEqual({ ok: false, reason: "unavailable" });
       });
 
       it("counts every chunk against the storage quota, exactly, under concurrency", async () => {
         const up = makeUpload();
         await store.createUpload(up);
-        expect((await store.beginPart(up.uploadHash, 0, T0, T0 + 60_000)).ok).toBe(true);
-        const results = await Promise.all(Array.from({ length: 20 }, (_, seq) => store.appendChunk(up.fileId, seq, randomHash(1000), 7500)));
+        const { attempt } = await begin(up, 0, T0, T0 + 60_000);
+        const results = await Promise.all(Array.from({ length: 20 }, (_, seq) => store.appendChunk(attempt, seq, randomHash(1000), 7500)));
         expect(results.filter((r) => r === "ok")).toHaveLength(7);
         expect(results.filter((r) => r === "quota")).toHaveLength(13);
         expect(await store.storageBytes()).toBe(7000);

@@ -66,13 +66,33 @@ export interface UploadState {
   expiresAt: number;
 }
 
-/** Outcome of starting a part: the upload's state, or why the part cannot be written now. */
-export type BeginPartResult =
-  | { ok: true; upload: UploadState }
-  | { ok: false; reason: "unavailable" | "out-of-order" | "busy" };
+/**
+ * One writer's hold on the part it began: the file, and the attempt number beginPart gave it. Every attempt at a part
+ * gets the next number (stored on the upload's row), so a later attempt fences every earlier one out: appendChunk,
+ * endPart, abortPart and cancelUploadFromPart act only while this attempt still holds the part. The number never
+ * leaves the server (the client never sees it), so it need not be secret.
+ */
+export interface PartAttempt {
+  fileId: Uint8Array;
+  attempt: number;
+}
 
-/** Outcome of storing one chunk. */
-export type AppendChunkResult = "ok" | "quota" | "unavailable";
+/** Outcome of starting a part: the upload's state and this attempt's hold on the part, or why it cannot start now. */
+export type BeginPartResult =
+  | { ok: true; upload: UploadState; attempt: PartAttempt }
+  | { ok: false; reason: "unavailable" }
+  /** Not the next part; `nextPart` is the one the upload expects (one more than a part already stored in full). */
+  | { ok: false; reason: "out-of-order"; nextPart: number };
+
+/**
+ * Outcome of a write of one part attempt: "superseded" when the attempt no longer holds its part (a later attempt at
+ * the same part took it over, or the part already ended), "unavailable" when the upload is gone (finished,
+ * cancelled, swept). Neither changes anything.
+ */
+export type PartWriteResult = "ok" | "superseded" | "unavailable";
+
+/** Outcome of storing one chunk: a part write that may also find the storage quota used up. */
+export type AppendChunkResult = PartWriteResult | "quota";
 
 /** A dead file's chunks stay this long after its link ended, so the download that consumed it can take its lease. */
 export const FILE_STREAM_LEASE_MS = 60_000;
@@ -151,21 +171,31 @@ export interface LinkStore extends PasskeyStore {
   /** The unfinished, unexpired upload of this token hash, or null. */
   getUpload(uploadHash: Uint8Array, now: number): Promise<UploadState | null>;
   /**
-   * Starts writing part `part` of an upload: only the next part in order, and only while no other part is being
-   * written (a lease until `leaseUntil`, so a writer that crashed does not block the upload forever). Chunks a
-   * crashed attempt at this part left behind are removed first.
+   * Starts writing part `part` of an upload, only the next part in order, and gives this attempt the part: a new
+   * attempt number and a lease until `leaseUntil` (while it runs, the upload cannot be finished). An attempt at the
+   * same part already in progress (a client that lost its connection and sent the part again, a writer that stalled)
+   * is superseded: its chunks are removed and every later write of it is refused. One conditional write.
    */
   beginPart(uploadHash: Uint8Array, part: number, now: number, leaseUntil: number): Promise<BeginPartResult>;
   /**
-   * Stores one sealed chunk of an unfinished upload as number `seq`, counting its bytes against the total storage
-   * `quotaBytes` in the same transaction: "quota" (nothing stored) when it would go over, "unavailable" when the
-   * upload is gone. `sealed` may be read until the returned promise settles; the caller may reuse it afterwards.
+   * Stores one sealed chunk of the part as number `seq`, only while `attempt` holds the part, counting its bytes
+   * against the total storage `quotaBytes` in the same transaction: "quota" (nothing stored) when it would go over.
+   * `sealed` may be read until the returned promise settles; the caller may reuse it afterwards.
    */
-  appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult>;
-  /** Ends part `part`: the next part may start; `nextSeq` chunks and `storedBytes` client bytes are now stored. */
-  endPart(fileId: Uint8Array, part: number, nextSeq: number, storedBytes: number): Promise<boolean>;
-  /** Undoes an unfinished part: removes its chunks (from `fromSeq` on) and releases the lease. */
-  abortPart(fileId: Uint8Array, fromSeq: number): Promise<void>;
+  appendChunk(attempt: PartAttempt, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult>;
+  /**
+   * Ends part `part`, only while `attempt` holds it: the next part may start; `nextSeq` chunks and `storedBytes`
+   * client bytes are now stored.
+   */
+  endPart(attempt: PartAttempt, part: number, nextSeq: number, storedBytes: number): Promise<PartWriteResult>;
+  /** Undoes an unfinished part, only while `attempt` holds it: removes its chunks and releases the lease. */
+  abortPart(attempt: PartAttempt): Promise<PartWriteResult>;
+  /**
+   * Ends the whole upload because its part was refused (too large, over the quota, not a file stream), only while
+   * `attempt` holds the part: a writer that was superseded cannot end the upload another attempt is writing. Then
+   * removes everything stored of it, like cancelUpload.
+   */
+  cancelUploadFromPart(attempt: PartAttempt): Promise<PartWriteResult>;
   /**
    * Turns a complete upload into a fresh file link, atomically: the link row (kind "file", its data key now wrapped
    * for the link) and the file handed to it. False, changing nothing, if the upload is gone, expired, busy, or its

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { adminQuery, createTestSchema, usePostgres } from "../../test/helpers/postgres.js";
 import { describeLinkStoreContract, makeLink, makeUpload, randomHash, T0 } from "./contract.js";
-import type { NewLink } from "./link-store.js";
+import type { BeginPartResult, NewLink } from "./link-store.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.js";
 import { METADATA_RETENTION_MS, openPostgresStore, type PostgresLinkStore } from "./postgres.js";
 import { migratePostgres } from "./postgres-migrate.js";
@@ -231,15 +231,17 @@ describe("postgres store", () => {
     const store = await openTemp();
     const up = makeUpload();
     await store.createUpload(up);
-    expect(await store.appendChunk(up.fileId, 0, randomHash(100), Number.MAX_SAFE_INTEGER)).toBe("ok");
+    const begun = await store.beginPart(up.uploadHash, 0, T0, T0 + 60_000);
+    if (!begun.ok) throw new Error("the part did not begin");
+    expect(await store.appendChunk(begun.attempt, 0, randomHash(100), Number.MAX_SAFE_INTEGER)).toBe("ok");
     const id = Buffer.from(up.fileId);
     // A second connection runs the statements of appendChunk by hand, so the delete can be made to start between
-    // them: the append holds the upload row's KEY SHARE when the delete comes.
+    // them: the append holds the upload row's SHARE lock when the delete comes.
     const append = await store.pool.connect();
     try {
       const pid = (await append.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
       await append.query("BEGIN");
-      expect((await append.query("SELECT 1 FROM files WHERE file_id = $1 AND link_hash IS NULL FOR KEY SHARE", [id])).rowCount).toBe(1);
+      expect((await append.query("SELECT 1 FROM files WHERE file_id = $1 AND link_hash IS NULL FOR SHARE", [id])).rowCount).toBe(1);
       const deleting = store.deleteFile(up.fileId);
       // Until the delete waits for this transaction's lock.
       for (;;) {
@@ -259,7 +261,47 @@ describe("postgres store", () => {
     expect((await store.pool.query("SELECT 1 FROM files WHERE file_id = $1", [id])).rowCount).toBe(0);
     expect(await store.storageBytes()).toBe(0);
     // An append after the delete finds no upload.
-    expect(await store.appendChunk(up.fileId, 2, randomHash(100), Number.MAX_SAFE_INTEGER)).toBe("unavailable");
+    expect(await store.appendChunk(begun.attempt, 2, randomHash(100), Number.MAX_SAFE_INTEGER)).toBe("unavailable");
+  });
+
+  it("makes a new attempt at a part wait for a chunk the old attempt is appending, then removes it: no orphan, no clash", async () => {
+    const store = await openTemp();
+    const up = makeUpload();
+    await store.createUpload(up);
+    const stale = await store.beginPart(up.uploadHash, 0, T0, T0 + 1000);
+    if (!stale.ok) throw new Error("the part did not begin");
+    const id = Buffer.from(up.fileId);
+    // The stale attempt's append, by hand, stopped after its check: it holds the row's SHARE lock and has seen its
+    // own attempt number still current when the new attempt comes.
+    const append = await store.pool.connect();
+    let fresh: BeginPartResult | null = null;
+    try {
+      const pid = (await append.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      await append.query("BEGIN");
+      const holder = await append.query<{ attempt: number }>("SELECT part_attempt AS attempt FROM files WHERE file_id = $1 AND link_hash IS NULL FOR SHARE", [id]);
+      expect(holder.rows[0]!.attempt).toBe(stale.attempt.attempt);
+      const taking = store.beginPart(up.uploadHash, 0, T0 + 2000, T0 + 60_000);
+      for (;;) {
+        const waiting = await store.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [pid]);
+        if (waiting.rows[0]!.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect((await append.query("UPDATE file_storage SET bytes = bytes + 100 WHERE id = 1")).rowCount).toBe(1);
+      await append.query("INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, 0, $2)", [id, randomHash(100)]);
+      await append.query("COMMIT");
+      fresh = await taking;
+    } finally {
+      append.release();
+    }
+    if (fresh === null || !fresh.ok) throw new Error("the new attempt did not begin");
+    // The stale chunk went with the takeover: the new attempt writes chunk 0 without a clash, and the count is exact.
+    expect(await store.storageBytes()).toBe(0);
+    const chunk = randomHash(300);
+    expect(await store.appendChunk(fresh.attempt, 0, chunk, Number.MAX_SAFE_INTEGER)).toBe("ok");
+    expect(await store.appendChunk(stale.attempt, 1, randomHash(100), Number.MAX_SAFE_INTEGER)).toBe("superseded");
+    expect(await store.endPart(fresh.attempt, 0, 1, 300)).toBe("ok");
+    expect(Buffer.from((await store.readChunk(up.fileId, 0))!).equals(Buffer.from(chunk))).toBe(true);
+    expect(await store.storageBytes()).toBe(300);
   });
 
   it("answers ping while the server is up and rejects once the store is closed", async () => {

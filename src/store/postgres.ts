@@ -10,6 +10,8 @@ import {
   type LinkStore,
   type NewLink,
   type NewUpload,
+  type PartAttempt,
+  type PartWriteResult,
   type PurgeResult,
   type UploadState,
   type RateLimitBackend,
@@ -20,7 +22,18 @@ import type { PasskeyStore } from "./passkey-store.js";
 import { StatementBatcher, type BatchStats } from "./postgres-batch.js";
 import { postgresPasskeys } from "./postgres-passkeys.js";
 import { migratePostgres } from "./postgres-migrate.js";
-import { ALL_CHUNKS, CHUNK_DELETE_BATCH, blob, eventChain, toLinkMeta, uploadState, type MetaRow, type UploadRow } from "./store-bytes.js";
+import {
+  ALL_CHUNKS,
+  CHUNK_DELETE_BATCH,
+  blob,
+  eventChain,
+  partStanding,
+  toLinkMeta,
+  uploadState,
+  type MetaRow,
+  type PartHolderRow,
+  type UploadRow,
+} from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
 export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -161,20 +174,35 @@ const SQL = {
   insertUpload: `INSERT INTO files (file_id, upload_hash, key_version, wrapped_key, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6)`,
   upload: `SELECT file_id AS "fileId", key_version AS "keyVersion", wrapped_key AS "wrappedKey", next_part AS "nextPart",
-                  next_seq AS "nextSeq", stored_bytes AS "storedBytes", part_lease AS "partLease", expires_at AS "expiresAt"
+                  next_seq AS "nextSeq", stored_bytes AS "storedBytes", part_lease AS "partLease",
+                  part_attempt AS "partAttempt", expires_at AS "expiresAt"
            FROM files WHERE upload_hash = $1 AND link_hash IS NULL AND expires_at > $2`,
   // The row lock orders everything that happens to one upload (parts, finish) across nodes.
   lockUpload: `SELECT file_id AS "fileId", key_version AS "keyVersion", wrapped_key AS "wrappedKey", next_part AS "nextPart",
-                      next_seq AS "nextSeq", stored_bytes AS "storedBytes", part_lease AS "partLease", expires_at AS "expiresAt"
+                      next_seq AS "nextSeq", stored_bytes AS "storedBytes", part_lease AS "partLease",
+                      part_attempt AS "partAttempt", expires_at AS "expiresAt"
                FROM files WHERE upload_hash = $1 AND link_hash IS NULL AND expires_at > $2 FOR NO KEY UPDATE`,
-  leasePart: "UPDATE files SET part_lease = $1 WHERE file_id = $2",
-  lockOpenUpload: "SELECT 1 FROM files WHERE file_id = $1 AND link_hash IS NULL FOR KEY SHARE",
+  // A new attempt takes the part: the next number, and the lease (the attempt before it is fenced out from now on).
+  takePart: "UPDATE files SET part_lease = $1, part_attempt = part_attempt + 1 WHERE file_id = $2 RETURNING part_attempt AS attempt",
+  // Every chunk write reads its attempt's standing under a SHARE lock, which conflicts with the row lock of beginPart
+  // (and of a finish, a cancel or a delete): a new attempt waits for a chunk being appended and then removes it, or
+  // the chunk sees the new number and is refused. (KEY SHARE would not wait for beginPart, whose update leaves the
+  // keys alone: a stale chunk could then commit after the new attempt cleared the part.)
+  lockPartHolder: `SELECT part_attempt AS attempt, part_lease IS NOT NULL AS held, next_seq AS "nextSeq", expires_at AS "expiresAt"
+                   FROM files WHERE file_id = $1 AND link_hash IS NULL FOR SHARE`,
+  partHolder: `SELECT part_attempt AS attempt, part_lease IS NOT NULL AS held, next_seq AS "nextSeq", expires_at AS "expiresAt"
+               FROM files WHERE file_id = $1 AND link_hash IS NULL`,
+  // Undoes a part, only while its attempt holds it; the row lock this takes keeps a new attempt out until the commit.
+  releasePartAsWriter: `UPDATE files SET part_lease = NULL
+                        WHERE file_id = $1 AND part_attempt = $2 AND part_lease IS NOT NULL AND link_hash IS NULL AND expires_at > 0
+                        RETURNING next_seq AS "nextSeq"`,
   // The quota counter: one row every chunk write of every node updates, so the check and the count are exact.
   reserve: "UPDATE file_storage SET bytes = bytes + $1 WHERE id = 1 AND bytes + $1 <= $2",
   insertChunk: "INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, $2, $3)",
+  // The fence: only the attempt that holds the part (same number, lease set, upload open) ends it.
   endPart: `UPDATE files SET next_part = $1 + 1, next_seq = $2, stored_bytes = $3, part_lease = NULL
-            WHERE file_id = $4 AND next_part = $1 AND link_hash IS NULL`,
-  releasePart: "UPDATE files SET part_lease = NULL WHERE file_id = $1",
+            WHERE file_id = $4 AND next_part = $1 AND part_attempt = $5 AND part_lease IS NOT NULL AND link_hash IS NULL
+              AND expires_at > 0`,
   // One statement deletes a batch of chunks and releases their bytes: length() of an EXTERNAL bytea reads no data.
   deleteChunks: `WITH doomed AS (
                    SELECT seq FROM file_chunks WHERE file_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq LIMIT $4
@@ -194,12 +222,15 @@ const SQL = {
                    VALUES ($1, $2, 'file', 'fresh', $3, $4, $5, $6, $7, $8, $9)`,
   readChunk: "SELECT data FROM file_chunks WHERE file_id = $1 AND seq = $2",
   leaseFile: "UPDATE files SET stream_until = $1 WHERE file_id = $2",
-  // Conflicts with the KEY SHARE of lockOpenUpload: waits for a chunk being appended, and makes a later one wait.
+  // Conflicts with the SHARE lock of lockPartHolder: waits for a chunk being appended, and makes a later one wait.
   lockFile: "SELECT 1 FROM files WHERE file_id = $1 FOR UPDATE",
   deleteFileRow: "DELETE FROM files WHERE file_id = $1",
   // Closes an upload (see cancelUpload): expired, it can be neither continued nor finished, and the sweep removes
   // whatever of it a crash leaves behind. A file that already became a link is left alone.
   closeUpload: "UPDATE files SET expires_at = 0, part_lease = NULL WHERE file_id = $1 AND link_hash IS NULL",
+  // The same, for a refused part: only while that part's attempt still holds it.
+  closeUploadAsWriter: `UPDATE files SET expires_at = 0, part_lease = NULL
+                        WHERE file_id = $1 AND part_attempt = $2 AND part_lease IS NOT NULL AND link_hash IS NULL AND expires_at > 0`,
   storageBytes: "SELECT bytes FROM file_storage WHERE id = 1",
   deadFiles: `SELECT file_id, f.link_hash IS NULL AS upload FROM files AS f
               WHERE (f.link_hash IS NULL AND f.expires_at <= $1)
@@ -367,34 +398,59 @@ class PostgresStore implements PostgresLinkStore {
     return this.#transaction(async (client): Promise<BeginPartResult> => {
       const row = (await this.#query<UploadRow>("lockUpload", [blob(uploadHash), now], client)).rows[0];
       if (row === undefined) return { ok: false, reason: "unavailable" };
-      if (row.partLease !== null && row.partLease > now) return { ok: false, reason: "busy" };
-      if (part !== row.nextPart) return { ok: false, reason: "out-of-order" };
-      // Chunks of an attempt at this part that never ended (its writer crashed or lost the client) go first.
+      if (part !== row.nextPart) return { ok: false, reason: "out-of-order", nextPart: row.nextPart };
+      // Chunks of an earlier attempt at this part go first: one that crashed, lost its client, or is still writing
+      // (it is superseded: once this commits, each of its writes finds another attempt number and is refused).
       await this.#query("deleteChunks", [row.fileId, row.nextSeq, ALL_CHUNKS, null], client);
-      await this.#query("leasePart", [leaseUntil, row.fileId], client);
-      return { ok: true, upload: { ...uploadState(row, now), busy: true } };
+      const { attempt } = (await this.#query<{ attempt: number }>("takePart", [leaseUntil, row.fileId], client)).rows[0]!;
+      return { ok: true, upload: { ...uploadState(row, now), busy: true }, attempt: { fileId: row.fileId, attempt } };
     });
   }
 
-  appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
-    const id = blob(fileId);
+  appendChunk(attempt: PartAttempt, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
+    const id = blob(attempt.fileId);
     const data = blob(sealed);
     return this.#transaction(async (client): Promise<AppendChunkResult> => {
-      // KEY SHARE: a finish or delete of this upload waits for this chunk, or this chunk sees the upload gone.
-      if ((await this.#query("lockOpenUpload", [id], client)).rowCount === 0) return "unavailable";
+      // SHARE: a finish, delete or new attempt of this upload waits for this chunk, or this chunk sees it happened.
+      const row = (await this.#query<PartHolderRow>("lockPartHolder", [id], client)).rows[0];
+      const standing = partStanding(row, attempt.attempt);
+      if (standing !== "ok") return standing;
       if ((await this.#query("reserve", [data.length, quotaBytes], client)).rowCount !== 1) return "quota";
       await this.#query("insertChunk", [id, seq, data], client);
       return "ok";
     });
   }
 
-  async endPart(fileId: Uint8Array, part: number, nextSeq: number, storedBytes: number): Promise<boolean> {
-    return (await this.#query("endPart", [part, nextSeq, storedBytes, blob(fileId)])).rowCount === 1;
+  async endPart(attempt: PartAttempt, part: number, nextSeq: number, storedBytes: number): Promise<PartWriteResult> {
+    const id = blob(attempt.fileId);
+    if ((await this.#query("endPart", [part, nextSeq, storedBytes, id, attempt.attempt])).rowCount === 1) return "ok";
+    // Only to say why: nothing was written.
+    const standing = partStanding((await this.#query<PartHolderRow>("partHolder", [id])).rows[0], attempt.attempt);
+    return standing === "ok" ? "superseded" : standing;
   }
 
-  async abortPart(fileId: Uint8Array, fromSeq: number): Promise<void> {
-    await this.#dropRange(blob(fileId), fromSeq, ALL_CHUNKS);
-    await this.#query("releasePart", [blob(fileId)]);
+  abortPart(attempt: PartAttempt): Promise<PartWriteResult> {
+    const id = blob(attempt.fileId);
+    return this.#transaction(async (client): Promise<PartWriteResult> => {
+      const released = (await this.#query<{ nextSeq: number }>("releasePartAsWriter", [id, attempt.attempt], client)).rows[0];
+      if (released === undefined) {
+        const standing = partStanding((await this.#query<PartHolderRow>("partHolder", [id], client)).rows[0], attempt.attempt);
+        return standing === "ok" ? "superseded" : standing;
+      }
+      // A part is at most a few chunks (PART_BYTES / STORE_CHUNK_BYTES): they go in this one transaction.
+      await this.#query("deleteChunks", [id, released.nextSeq, ALL_CHUNKS, null], client);
+      return "ok";
+    });
+  }
+
+  async cancelUploadFromPart(attempt: PartAttempt): Promise<PartWriteResult> {
+    const id = blob(attempt.fileId);
+    if ((await this.#query("closeUploadAsWriter", [id, attempt.attempt])).rowCount !== 1) {
+      const standing = partStanding((await this.#query<PartHolderRow>("partHolder", [id])).rows[0], attempt.attempt);
+      return standing === "ok" ? "superseded" : standing;
+    }
+    await this.deleteFile(id);
+    return "ok";
   }
 
   finishUpload(uploadHash: Uint8Array, fileId: Uint8Array, chunkCount: number, link: NewLink, now: number): Promise<boolean> {
@@ -426,7 +482,7 @@ class PostgresStore implements PostgresLinkStore {
     const id = blob(fileId);
     await this.#dropRange(id, 0, ALL_CHUNKS);
     await this.#transaction(async (client) => {
-      // The row is locked first: an append holding its KEY SHARE commits before (its chunk is then seen and deleted
+      // The row is locked first: an append holding its SHARE lock commits before (its chunk is then seen and deleted
       // below, its bytes released), and one that comes later waits and then finds no upload. Deleting the chunks
       // first would miss a chunk that commits while this transaction waits for the row (an orphan whose bytes the
       // quota never gets back), and would hold the storage counter an append then waits for (a deadlock).

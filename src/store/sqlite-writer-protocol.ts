@@ -16,6 +16,7 @@ export const WRITER_METHODS = [
   "appendChunk",
   "endPart",
   "abortPart",
+  "cancelUploadFromPart",
   "finishUpload",
   "dropChunks",
   "leaseFile",

@@ -107,7 +107,8 @@ describe("sqlite store with a writer thread", () => {
     const store = await openTemp();
     const up = makeUpload();
     await store.createUpload(up);
-    expect((await store.beginPart(up.uploadHash, 0, T0 + 1, T0 + 60_000)).ok).toBe(true);
+    const begun = await store.beginPart(up.uploadHash, 0, T0 + 1, T0 + 60_000);
+    if (!begun.ok) throw new Error("the part did not begin");
     // Chunks cut from larger buffers (windows) and standalone ones, more at once than there are slots, in two rounds
     // (the slots are reused), each checked byte for byte.
     const copies: Buffer[] = [];
@@ -120,13 +121,13 @@ describe("sqlite store with a writer thread", () => {
       const before = chunks.map((c) => Buffer.from(c));
       const first = copies.length;
       copies.push(...before);
-      const results = await Promise.all(chunks.map((c, i) => store.appendChunk(up.fileId, first + i, c, Number.MAX_SAFE_INTEGER)));
+      const results = await Promise.all(chunks.map((c, i) => store.appendChunk(begun.attempt, first + i, c, Number.MAX_SAFE_INTEGER)));
       expect(results.every((r) => r === "ok")).toBe(true);
       // Nothing detached or changed on this side.
       chunks.forEach((c, i) => expect(c.equals(before[i]!)).toBe(true));
     }
     const total = copies.reduce((n, c) => n + c.length, 0);
-    expect(await store.endPart(up.fileId, 0, copies.length, total)).toBe(true);
+    expect(await store.endPart(begun.attempt, 0, copies.length, total)).toBe("ok");
     expect(await store.storageBytes()).toBe(total);
     // Read back on this thread's own connection.
     for (const [seq, c] of copies.entries()) expect(Buffer.from((await store.readChunk(up.fileId, seq))!).equals(c)).toBe(true);

@@ -12,6 +12,8 @@ import type {
   LinkEvent,
   NewLink,
   NewUpload,
+  PartAttempt,
+  PartWriteResult,
   PurgeResult,
   ReleasedContent,
   UploadState,
@@ -220,16 +222,20 @@ class ThreadedSqliteStore implements SqliteLinkStore {
    * The sealed chunk (up to 1 MiB) crosses to the writer with one copy, into a shared slot when one is free (then the
    * writer allocates nothing for it), else into the message; the caller's buffer is never detached.
    */
-  appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
-    return this.#call("appendChunk", [fileId, seq, sealed, quotaBytes]);
+  appendChunk(attempt: PartAttempt, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
+    return this.#call("appendChunk", [attempt, seq, sealed, quotaBytes]);
   }
 
-  endPart(fileId: Uint8Array, part: number, nextSeq: number, storedBytes: number): Promise<boolean> {
-    return this.#call("endPart", [fileId, part, nextSeq, storedBytes]);
+  endPart(attempt: PartAttempt, part: number, nextSeq: number, storedBytes: number): Promise<PartWriteResult> {
+    return this.#call("endPart", [attempt, part, nextSeq, storedBytes]);
   }
 
-  abortPart(fileId: Uint8Array, fromSeq: number): Promise<void> {
-    return this.#call("abortPart", [fileId, fromSeq]);
+  abortPart(attempt: PartAttempt): Promise<PartWriteResult> {
+    return this.#call("abortPart", [attempt]);
+  }
+
+  cancelUploadFromPart(attempt: PartAttempt): Promise<PartWriteResult> {
+    return this.#call("cancelUploadFromPart", [attempt]);
   }
 
   finishUpload(uploadHash: Uint8Array, fileId: Uint8Array, chunkCount: number, link: NewLink, now: number): Promise<boolean> {

@@ -13,6 +13,8 @@ import {
   type LinkStore,
   type NewLink,
   type NewUpload,
+  type PartAttempt,
+  type PartWriteResult,
   type PurgeResult,
   type ReleasedContent,
   type UploadState,
@@ -20,7 +22,18 @@ import {
 import type { PasskeyStore } from "./passkey-store.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
 import { sqlitePasskeys } from "./sqlite-passkeys.js";
-import { ALL_CHUNKS, CHUNK_DELETE_BATCH, blob, eventChain, toLinkMeta, uploadState, type MetaRow, type UploadRow } from "./store-bytes.js";
+import {
+  ALL_CHUNKS,
+  CHUNK_DELETE_BATCH,
+  blob,
+  eventChain,
+  partStanding,
+  toLinkMeta,
+  uploadState,
+  type MetaRow,
+  type PartHolderRow,
+  type UploadRow,
+} from "./store-bytes.js";
 
 /** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
 export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -126,17 +139,25 @@ function fileStatements(db: Database.Database) {
     ),
     upload: db.prepare(
       `SELECT file_id AS fileId, key_version AS keyVersion, wrapped_key AS wrappedKey, next_part AS nextPart,
-              next_seq AS nextSeq, stored_bytes AS storedBytes, part_lease AS partLease, expires_at AS expiresAt
+              next_seq AS nextSeq, stored_bytes AS storedBytes, part_lease AS partLease, part_attempt AS partAttempt,
+              expires_at AS expiresAt
        FROM files WHERE upload_hash = ? AND link_hash IS NULL AND expires_at > ?`,
     ),
-    leasePart: db.prepare("UPDATE files SET part_lease = ? WHERE file_id = ?"),
-    uploadOpen: db.prepare("SELECT 1 FROM files WHERE file_id = ? AND link_hash IS NULL"),
+    // A new attempt takes the part: the next number, and the lease (the attempt before it is fenced out from now on).
+    takePart: db.prepare("UPDATE files SET part_lease = ?, part_attempt = ? WHERE file_id = ?"),
+    // Read inside the write transaction of every part write, which then acts only if its attempt still holds the part.
+    partHolder: db.prepare(
+      `SELECT part_attempt AS attempt, part_lease IS NOT NULL AS held, next_seq AS nextSeq, expires_at AS expiresAt
+       FROM files WHERE file_id = ? AND link_hash IS NULL`,
+    ),
     reserve: db.prepare("UPDATE file_storage SET bytes = bytes + ? WHERE id = 1 AND bytes + ? <= ?"),
     release: db.prepare("UPDATE file_storage SET bytes = bytes - ? WHERE id = 1"),
     insertChunk: db.prepare("INSERT INTO file_chunks (file_id, seq, data) VALUES (?, ?, ?)"),
+    // The fence: only the attempt that holds the part (same number, lease set, upload open) ends it.
     endPart: db.prepare(
       `UPDATE files SET next_part = ? + 1, next_seq = ?, stored_bytes = ?, part_lease = NULL
-       WHERE file_id = ? AND next_part = ? AND link_hash IS NULL`,
+       WHERE file_id = ? AND next_part = ? AND part_attempt = ? AND part_lease IS NOT NULL AND link_hash IS NULL
+         AND expires_at > 0`,
     ),
     releasePart: db.prepare("UPDATE files SET part_lease = NULL WHERE file_id = ?"),
     // length() of a blob reads the record header only, not the blob.
@@ -150,6 +171,11 @@ function fileStatements(db: Database.Database) {
     // Closes an upload (see cancelUpload): expired, it can be neither continued nor finished, and the sweep removes
     // whatever of it a crash leaves behind. A file that already became a link is left alone.
     closeUpload: db.prepare("UPDATE files SET expires_at = 0, part_lease = NULL WHERE file_id = ? AND link_hash IS NULL"),
+    // The same, for a refused part: only while that part's attempt still holds it.
+    closeUploadAsWriter: db.prepare(
+      `UPDATE files SET expires_at = 0, part_lease = NULL
+       WHERE file_id = ? AND part_attempt = ? AND part_lease IS NOT NULL AND link_hash IS NULL AND expires_at > 0`,
+    ),
     storageBytes: db.prepare("SELECT bytes FROM file_storage WHERE id = 1").pluck(),
     // Files nobody can use any more: an upload past its time, or the file of a link that is no longer fresh (ended a
     // while ago, so the download that consumed it has had time to take its lease) and that no download holds.
@@ -421,34 +447,60 @@ class SqliteStore implements SqliteLinkStore {
     return this.#fileWriter.enqueue((): BeginPartResult => {
       const row = this.#fsql.upload.get(blob(uploadHash), now) as UploadRow | undefined;
       if (row === undefined) return { ok: false, reason: "unavailable" };
-      if (row.partLease !== null && row.partLease > now) return { ok: false, reason: "busy" };
-      if (part !== row.nextPart) return { ok: false, reason: "out-of-order" };
-      // Chunks of an attempt at this part that never ended (its writer crashed or lost the client) go first.
+      if (part !== row.nextPart) return { ok: false, reason: "out-of-order", nextPart: row.nextPart };
+      // Chunks of an earlier attempt at this part go first: one that crashed, lost its client, or is still writing
+      // (it is superseded: from this transaction on, each of its writes finds another attempt number and is refused).
       this.#deleteChunksNow(row.fileId, row.nextSeq, ALL_CHUNKS, ALL_CHUNKS);
-      this.#fsql.leasePart.run(leaseUntil, row.fileId);
-      return { ok: true, upload: { ...uploadState(row, now), busy: true } };
+      const attempt = row.partAttempt + 1;
+      this.#fsql.takePart.run(leaseUntil, attempt, row.fileId);
+      return { ok: true, upload: { ...uploadState(row, now), busy: true }, attempt: { fileId: row.fileId, attempt } };
     });
   }
 
-  appendChunk(fileId: Uint8Array, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
-    const id = blob(fileId);
+  appendChunk(attempt: PartAttempt, seq: number, sealed: Uint8Array, quotaBytes: number): Promise<AppendChunkResult> {
+    const id = blob(attempt.fileId);
     const data = blob(sealed);
     return this.#fileWriter.enqueue((): AppendChunkResult => {
-      if (!this.#fsql.uploadOpen.get(id)) return "unavailable";
+      // The check and the insert share the IMMEDIATE transaction: no other attempt can take the part in between.
+      const standing = partStanding(this.#fsql.partHolder.get(id) as PartHolderRow | undefined, attempt.attempt);
+      if (standing !== "ok") return standing;
       if (this.#fsql.reserve.run(data.length, data.length, quotaBytes).changes !== 1) return "quota";
       this.#fsql.insertChunk.run(id, seq, data);
       return "ok";
     });
   }
 
-  endPart(fileId: Uint8Array, part: number, nextSeq: number, storedBytes: number): Promise<boolean> {
-    return this.#fileWriter.enqueueSingleWrite(() => this.#fsql.endPart.run(part, nextSeq, storedBytes, blob(fileId), part).changes === 1);
+  endPart(attempt: PartAttempt, part: number, nextSeq: number, storedBytes: number): Promise<PartWriteResult> {
+    const id = blob(attempt.fileId);
+    return this.#fileWriter.enqueue((): PartWriteResult => {
+      if (this.#fsql.endPart.run(part, nextSeq, storedBytes, id, part, attempt.attempt).changes === 1) return "ok";
+      const standing = partStanding(this.#fsql.partHolder.get(id) as PartHolderRow | undefined, attempt.attempt);
+      return standing === "ok" ? "superseded" : standing;
+    });
   }
 
-  async abortPart(fileId: Uint8Array, fromSeq: number): Promise<void> {
-    const id = blob(fileId);
-    await this.#dropRange(id, fromSeq, ALL_CHUNKS);
-    await this.#fileWriter.enqueueSingleWrite(() => this.#fsql.releasePart.run(id));
+  abortPart(attempt: PartAttempt): Promise<PartWriteResult> {
+    const id = blob(attempt.fileId);
+    return this.#fileWriter.enqueue((): PartWriteResult => {
+      const row = this.#fsql.partHolder.get(id) as PartHolderRow | undefined;
+      const standing = partStanding(row, attempt.attempt);
+      if (standing !== "ok") return standing;
+      // A part is at most a few chunks (PART_BYTES / STORE_CHUNK_BYTES): they go in this one transaction.
+      this.#deleteChunksNow(id, row!.nextSeq, ALL_CHUNKS, ALL_CHUNKS);
+      this.#fsql.releasePart.run(id);
+      return "ok";
+    });
+  }
+
+  async cancelUploadFromPart(attempt: PartAttempt): Promise<PartWriteResult> {
+    const id = blob(attempt.fileId);
+    const closed = await this.#fileWriter.enqueue((): PartWriteResult => {
+      if (this.#fsql.closeUploadAsWriter.run(id, attempt.attempt).changes === 1) return "ok";
+      const standing = partStanding(this.#fsql.partHolder.get(id) as PartHolderRow | undefined, attempt.attempt);
+      return standing === "ok" ? "superseded" : standing;
+    });
+    if (closed === "ok") await this.deleteFile(id);
+    return closed;
   }
 
   finishUpload(uploadHash: Uint8Array, fileId: Uint8Array, chunkCount: number, link: NewLink, now: number): Promise<boolean> {

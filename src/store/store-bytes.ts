@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ContentKind, LinkMeta, LinkState } from "../core/link.js";
-import type { LinkEvent, UploadState } from "./link-store.js";
+import type { LinkEvent, PartWriteResult, UploadState } from "./link-store.js";
 
 /** Views any Uint8Array as a Buffer without copying it, for the database drivers' binary parameters. */
 export function blob(bytes: Uint8Array): Buffer {
@@ -57,6 +57,8 @@ export interface UploadRow {
   nextSeq: number;
   storedBytes: number;
   partLease: number | null;
+  /** The number of the latest attempt at a part (see PartAttempt). */
+  partAttempt: number;
   expiresAt: number;
 }
 
@@ -72,4 +74,23 @@ export function uploadState(row: UploadRow, now: number): UploadState {
     busy: row.partLease !== null && row.partLease > now,
     expiresAt: row.expiresAt,
   };
+}
+
+/** What a part write reads of its upload's row (both adapters), to tell whether its attempt still holds the part. */
+export interface PartHolderRow {
+  attempt: number;
+  /** A part is in progress (its lease is set, expired or not): false once it ended, was aborted, or the upload closed. */
+  held: number | boolean;
+  nextSeq: number;
+  expiresAt: number;
+}
+
+/**
+ * Whether `attempt` may still write its part, from the upload's row (undefined when the file is gone or is a link
+ * now): "unavailable" for no upload, or one closed by a cancel (expires_at 0); "superseded" when a later attempt
+ * took the part or the part is no longer in progress.
+ */
+export function partStanding(row: PartHolderRow | undefined, attempt: number): PartWriteResult {
+  if (row === undefined || row.expiresAt === 0) return "unavailable";
+  return Number(row.attempt) === attempt && Boolean(row.held) ? "ok" : "superseded";
 }

@@ -309,6 +309,49 @@ describe("files in the browser", () => {
     expect(await page.getByRole("button", { name: "Create link" }).isEnabled()).toBe(true);
   });
 
+  it("sends a part again when its connection breaks, and says plainly when every try of it fails", async () => {
+    const page = await newPage(sender, "sender (flaky network)");
+    let broken = 0;
+    let breakEvery = false;
+    // The browser's own network layer resets the connection of part 1 (the second 4 MiB): once, then every time.
+    await page.route(/\/api\/v1\/files\/[\w-]+\/parts\/1$/, async (route) => {
+      if (broken === 0 || breakEvery) {
+        broken++;
+        return route.abort("connectionreset");
+      }
+      return route.continue();
+    });
+    await page.goto(`${server.url}/`);
+    const bytes = randomBytes(5 * MIB);
+    const made = await createFileInPage(page, writeInput("flaky.bin", bytes));
+    expect(broken).toBe(1);
+    const opened = await openWithDownload(made.url);
+    expectFacts(opened.facts, "flaky.bin", bytes, made.sha);
+    expect(opened.saved.equals(bytes)).toBe(true);
+    await opened.page.close();
+
+    breakEvery = true;
+    broken = 0;
+    const cancels: string[] = [];
+    page.on("request", (r) => {
+      if (r.method() === "DELETE") cancels.push(new URL(r.url()).pathname);
+    });
+    await page.goto(`${server.url}/`);
+    await page.getByRole("radio", { name: "A file" }).check();
+    await page.getByLabel("File", { exact: true }).setInputFiles(writeInput("never.bin", randomBytes(5 * MIB)));
+    await page.getByRole("button", { name: "Create link" }).click();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: "The file could not be sent: the connection or the server kept failing, even after several tries. No link was made." })
+      .waitFor({ timeout: 30_000 });
+    // The first try and three retries; then the upload was cancelled, and the file stays chosen for another go.
+    expect(broken).toBe(4);
+    expect(cancels).toHaveLength(1);
+    expect(await page.getByLabel("File", { exact: true }).evaluate((input: HTMLInputElement) => input.files?.length ?? 0)).toBe(1);
+    expect(await page.getByRole("button", { name: "Create link" }).isEnabled()).toBe(true);
+    await page.close();
+  });
+
   it("a file with the Standard template: one recipient, the passphrase it demands, and an interstitial that says so", async () => {
     const page = await newPage(sender, "sender (template)");
     await page.goto(`${server.url}/`);

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { ERRORS, errorBody } from "../../core/errors.js";
 import { isSecretShape, newSecret } from "../../core/ids.js";
 import { releaseBuffer } from "../../core/release-buffer.js";
 import { fileStreamMaxLength, isFileStreamHeader } from "../../crypto/file-stream.js";
@@ -26,7 +27,10 @@ import {
 export const PART_BYTES = 4 * 1024 * 1024;
 /** Bytes per stored chunk, each sealed on its own: what the server holds in memory per upload or download. */
 export const STORE_CHUNK_BYTES = 1024 * 1024;
-/** How long a part may take before another attempt at it may start (a crashed or vanished writer). */
+/**
+ * How long a part may take before the upload may be finished without it (a crashed or vanished writer). A part sent
+ * again takes over from the attempt before it at any time, lease or not (see beginPart).
+ */
 const PART_LEASE_MS = 10 * 60_000;
 /** A download deletes what it has sent every this many chunks (and the rest when it ends). */
 const DROP_EVERY_CHUNKS = 8;
@@ -142,15 +146,25 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
         if (request.body !== undefined && !(request.body instanceof Readable)) return sendError(reply, "UNSUPPORTED_MEDIA_TYPE");
         const declared = request.headers["content-length"] === undefined ? null : Number(request.headers["content-length"]);
         const now = deps.now();
+        // This request's attempt at the part: any attempt still writing it (a client's earlier try whose connection
+        // broke, a stalled writer) is superseded, and each of its later writes is refused (the attempt fences it out).
         const begun = await store.beginPart(uploadHash, part, now, now + PART_LEASE_MS);
         if (!begun.ok) {
-          const code = begun.reason === "unavailable" ? "UPLOAD_UNAVAILABLE" : begun.reason === "busy" ? "UPLOAD_BUSY" : "UPLOAD_PART_OUT_OF_ORDER";
-          return drainThen(request, reply, code);
+          if (begun.reason === "unavailable") return drainThen(request, reply, "UPLOAD_UNAVAILABLE");
+          // Which part comes next: a client whose answer to part n was lost sees n + 1 here and knows n was stored.
+          // So this answer must reach it: the body (one part at most, from the holder of the upload token) is read
+          // first, because an answer sent while the client is still writing can be lost with the connection.
+          await discardBody(request, declared);
+          return drainThen(request, reply, "UPLOAD_PART_OUT_OF_ORDER", { next_part: begun.nextPart });
         }
-        const upload = begun.upload;
-        const refuse = async (code: "FILE_TOO_LARGE" | "STORAGE_FULL" | "PAYLOAD_TOO_LARGE" | "CIPHERTEXT_INVALID") => {
-          // Every refusal of a part ends the whole upload: nothing of it stays behind.
-          await store.cancelUpload(upload.fileId);
+        const { upload, attempt } = begun;
+        type Refusal = "FILE_TOO_LARGE" | "STORAGE_FULL" | "PAYLOAD_TOO_LARGE" | "CIPHERTEXT_INVALID";
+        const superseded = (result: "superseded" | "unavailable") => (result === "superseded" ? "UPLOAD_PART_SUPERSEDED" : "UPLOAD_UNAVAILABLE");
+        const refuse = async (code: Refusal): Promise<Refusal | "UPLOAD_PART_SUPERSEDED" | "UPLOAD_UNAVAILABLE"> => {
+          // Every refusal of a part ends the whole upload: nothing of it stays behind. Only while this attempt holds
+          // the part, though: a superseded request cannot end the upload that its successor is writing.
+          const ended = await store.cancelUploadFromPart(attempt);
+          if (ended !== "ok") return superseded(ended);
           metrics.uploadsRefused.inc({ code });
           return code;
         };
@@ -164,7 +178,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
         const dataKey = unwrapDataKey(keyring, upload.keyVersion, upload.wrappedKey, upload.fileId);
         let seq = upload.nextSeq;
         let partBytes = 0;
-        let refused: Awaited<ReturnType<typeof refuse>> | "UPLOAD_UNAVAILABLE" | null = null;
+        let refused: Awaited<ReturnType<typeof refuse>> | null = null;
         let headerChecked = part !== 0;
         // The bytes of the next chunk gather in one reused buffer and are sealed into another (see chunkBuffers); the
         // request's pieces and the cipher's output are released as soon as they are copied (see releaseBuffer).
@@ -173,9 +187,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
         let staged = 0;
         const store1 = async (bytes: Uint8Array): Promise<void> => {
           const length = sealWithKeyInto(dataKey, bytes, chunkAad(upload.fileId, seq), sealed);
-          const result = await store.appendChunk(upload.fileId, seq, sealed.subarray(0, length), config.fileStorageQuota);
+          const result = await store.appendChunk(attempt, seq, sealed.subarray(0, length), config.fileStorageQuota);
           if (result === "quota") refused = await refuse("STORAGE_FULL");
-          else if (result === "unavailable") refused = "UPLOAD_UNAVAILABLE";
+          else if (result !== "ok") refused = superseded(result);
           else seq++;
         };
         try {
@@ -213,8 +227,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
           if (refused === null && staged > 0) await store1(stage.subarray(0, staged));
           if (refused === null && part === 0 && partBytes < 2) refused = await refuse("CIPHERTEXT_INVALID");
         } catch {
-          // The client went away mid-part: undo this part; the upload can send it again.
-          await store.abortPart(upload.fileId, upload.nextSeq);
+          // The client went away mid-part: undo this part (unless a newer attempt has it already); the upload can
+          // send it again.
+          await store.abortPart(attempt);
           return sendError(reply, "UPLOAD_INTERRUPTED");
         } finally {
           dataKey.fill(0);
@@ -223,7 +238,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
           chunkBuffers.give(sealed);
         }
         if (refused !== null) return sendError(reply, refused);
-        if (!(await store.endPart(upload.fileId, part, seq, upload.storedBytes + partBytes))) return sendError(reply, "UPLOAD_UNAVAILABLE");
+        const ended = await store.endPart(attempt, part, seq, upload.storedBytes + partBytes);
+        if (ended !== "ok") return sendError(reply, superseded(ended));
         return { part, bytes: partBytes, next_part: part + 1 };
       },
     );
@@ -305,14 +321,33 @@ export function registerFileRoutes(app: FastifyInstance, deps: RouteDeps): void 
   );
 }
 
-/** Answers an error for a part whose body was not read: the connection is closed rather than read to its end. */
+/**
+ * Reads a part's body to its end and drops it, as long as it stays within one part (a longer one is left unread, and
+ * drainThen closes the connection). A body that breaks off ends the reading quietly: there is nobody left to answer.
+ */
+async function discardBody(request: FastifyRequest, declared: number | null): Promise<void> {
+  if (!(request.body instanceof Readable) || (declared !== null && declared > PART_BYTES)) return;
+  let read = 0;
+  try {
+    for await (const piece of request.body) {
+      read += (piece as Buffer).length;
+      releaseBuffer(piece as Buffer);
+      if (read > PART_BYTES) return;
+    }
+  } catch {
+    // The client went away.
+  }
+}
+
+/** Answers an error for a part before the handler reads its body: a body left unread closes the connection. */
 function drainThen(
   request: FastifyRequest,
   reply: FastifyReply,
-  code: "UPLOAD_UNAVAILABLE" | "UPLOAD_BUSY" | "UPLOAD_PART_OUT_OF_ORDER",
+  code: "UPLOAD_UNAVAILABLE" | "UPLOAD_PART_OUT_OF_ORDER",
+  extra: { next_part?: number } = {},
 ): FastifyReply {
   if (!request.raw.complete) reply.header("connection", "close");
-  return sendError(reply, code);
+  return reply.code(ERRORS[code].status).type("application/json; charset=utf-8").send({ ...errorBody(code), ...extra });
 }
 
 /**

@@ -161,4 +161,12 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX passkey_handles_pending ON passkey_handles (enrol_expires_at) WHERE enrol_expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- Fenced upload parts, as in the SQLite schema (version 6 there): every attempt at a part takes the next number,
+      -- and a chunk, the end or the undo of a part is written only while its attempt's number is still this one.
+      ALTER TABLE files ADD COLUMN part_attempt integer NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -128,4 +128,12 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX passkey_handles_pending ON passkey_handles (enrol_expires_at) WHERE enrol_expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Fenced upload parts: every attempt at a part takes the next number, and a chunk, the end or the undo of a part
+      -- is written only while its attempt's number is still this one (a stalled or superseded writer is refused).
+      ALTER TABLE files ADD COLUMN part_attempt INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -2,7 +2,15 @@
 // The plaintext lives only in the textarea and in memory while encrypting; it is never written to storage,
 // the URL or the title, and the textarea is emptied as soon as the link exists. A file is read as a stream,
 // encrypted piece by piece and sent in parts, so the page never holds more than about one part of it.
-import { createFileLink, createLinks, FileTooLargeError, OncelinkApiError, type CreatedLink, type CreateLinkOptions } from "../../client/index.js";
+import {
+  createFileLink,
+  createLinks,
+  FileTooLargeError,
+  FileUploadFailedError,
+  OncelinkApiError,
+  type CreatedLink,
+  type CreateLinkOptions,
+} from "../../client/index.js";
 import { parseCountryCodes } from "../../core/countries.js";
 import { normalizePasskeyHandle } from "../../core/policy.js";
 import { fileStreamLength } from "../../crypto/file-stream.js";
@@ -408,6 +416,8 @@ function failureText(err: unknown): string {
   if (err instanceof FileTooLargeError || (err instanceof OncelinkApiError && err.code === "FILE_TOO_LARGE")) {
     return t("create.error.fileTooLarge", { max: maxFile() });
   }
+  // A part failed every time it was sent (the connection kept breaking, the server kept failing): no link exists.
+  if (err instanceof FileUploadFailedError) return t("create.error.uploadFailed");
   // File.stream() fails with NotReadableError (the file changed or vanished on disk, a folder was dropped).
   if (err instanceof DOMException && (err.name === "NotReadableError" || err.name === "NotFoundError")) return t("create.error.fileUnreadable");
   return errorText(err, t, {

@@ -112,6 +112,7 @@ export const de: Catalog = {
   "create.error.oneFile": "Bitte ziehen Sie nur eine Datei auf einmal hierher.",
   "create.error.fileTooLarge": "Diese Datei ist zu groß: Dieser Server nimmt Dateien bis {max} an. Es wurde nichts gesendet.",
   "create.error.storageFull": "Der Server hat gerade keinen Platz für diese Datei. Nichts davon wurde behalten. Versuchen Sie es später noch einmal oder senden Sie eine kleinere Datei.",
+  "create.error.uploadFailed": "Die Datei konnte nicht gesendet werden: Die Verbindung oder der Server ist auch nach mehreren Versuchen immer wieder ausgefallen. Es wurde kein Link erstellt. Prüfen Sie Ihre Verbindung und versuchen Sie es gleich noch einmal.",
   "create.error.fileUnreadable": "Dieser Browser konnte die Datei nicht lesen. Wählen Sie sie erneut oder eine andere Datei aus.",
   "create.uploading": "Die Datei wird verschlüsselt und gesendet: {percent} …",
   "create.progress.label": "Fortschritt des Hochladens",

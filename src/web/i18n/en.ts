@@ -116,6 +116,7 @@ export const en = {
   "create.error.oneFile": "Drop one file at a time.",
   "create.error.fileTooLarge": "This file is too large: this server accepts files up to {max}. Nothing was sent.",
   "create.error.storageFull": "The server has no room for this file right now. Nothing of it was kept. Try again later, or send a smaller file.",
+  "create.error.uploadFailed": "The file could not be sent: the connection or the server kept failing, even after several tries. No link was made. Check your connection and try again in a moment.",
   "create.error.fileUnreadable": "This browser could not read the file. Choose it again, or choose another file.",
   "create.uploading": "Encrypting and sending the file: {percent}…",
   "create.progress.label": "Upload progress",

@@ -112,6 +112,7 @@ export const es: Catalog = {
   "create.error.oneFile": "Suelte un solo archivo cada vez.",
   "create.error.fileTooLarge": "Este archivo es demasiado grande: este servidor acepta archivos de hasta {max}. No se ha enviado nada.",
   "create.error.storageFull": "El servidor no tiene espacio para este archivo ahora mismo. No se ha guardado nada de él. Vuelva a intentarlo más tarde o envíe un archivo más pequeño.",
+  "create.error.uploadFailed": "No se pudo enviar el archivo: la conexión o el servidor fallaron una y otra vez, incluso tras varios intentos. No se ha creado ningún enlace. Compruebe su conexión y vuelva a intentarlo en un momento.",
   "create.error.fileUnreadable": "Este navegador no ha podido leer el archivo. Vuelva a elegirlo o elija otro.",
   "create.uploading": "Cifrando y enviando el archivo: {percent}…",
   "create.progress.label": "Progreso del envío",

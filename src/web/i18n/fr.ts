@@ -112,6 +112,7 @@ export const fr: Catalog = {
   "create.error.oneFile": "Déposez un seul fichier à la fois.",
   "create.error.fileTooLarge": "Ce fichier est trop volumineux : ce serveur accepte des fichiers jusqu’à {max}. Rien n’a été envoyé.",
   "create.error.storageFull": "Le serveur n’a pas de place pour ce fichier en ce moment. Rien n’en a été conservé. Réessayez plus tard, ou envoyez un fichier plus petit.",
+  "create.error.uploadFailed": "Le fichier n’a pas pu être envoyé : la connexion ou le serveur a échoué à plusieurs reprises, malgré de nouvelles tentatives. Aucun lien n’a été créé. Vérifiez votre connexion, puis réessayez dans un instant.",
   "create.error.fileUnreadable": "Ce navigateur n’a pas pu lire le fichier. Choisissez-le à nouveau, ou choisissez-en un autre.",
   "create.uploading": "Chiffrement et envoi du fichier : {percent}…",
   "create.progress.label": "Progression de l’envoi",

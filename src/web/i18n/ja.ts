@@ -112,6 +112,7 @@ export const ja: Catalog = {
   "create.error.oneFile": "ドロップできるファイルは一度に 1 つです。",
   "create.error.fileTooLarge": "このファイルは大きすぎます。このサーバーが受け付けるのは {max} までです。何も送信されていません。",
   "create.error.storageFull": "現在、サーバーにこのファイルを保存する空きがありません。ファイルの内容は何も保存されていません。時間をおいて再度試すか、もっと小さいファイルを送ってください。",
+  "create.error.uploadFailed": "ファイルを送信できませんでした。何度か再試行しましたが、接続またはサーバーでエラーが続きました。リンクは作成されていません。接続を確認して、少し待ってからもう一度お試しください。",
   "create.error.fileUnreadable": "このブラウザーではファイルを読み込めませんでした。もう一度選ぶか、別のファイルを選んでください。",
   "create.uploading": "ファイルを暗号化して送信しています: {percent}…",
   "create.progress.label": "アップロードの進み具合",
