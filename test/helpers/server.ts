@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, mkdirSync } from "node:fs";
+import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,9 +60,24 @@ export async function startServer(
     publicHost?: string;
   } = {},
 ): Promise<RunningServer> {
-  const port = await freePort();
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "oncelink-test-"));
   mkdirSync(LOG_DIR, { recursive: true });
+  const databaseUrl = await databaseEnv(dataDir);
+  // freePort() releases the port before the server binds it, so a server of another suite may take it meanwhile:
+  // then ours exits with EADDRINUSE, and a few tries on other ports make that race harmless.
+  for (let attempt = 1; ; attempt++) {
+    const started = await spawnServer(opts, dataDir, databaseUrl);
+    if (started !== "port-taken") return started;
+    if (attempt === 3) throw new Error("server could not bind a free port in three tries");
+  }
+}
+
+async function spawnServer(
+  opts: Parameters<typeof startServer>[0] & object,
+  dataDir: string,
+  databaseUrl: Record<string, string>,
+): Promise<RunningServer | "port-taken"> {
+  const port = await freePort();
   const logFile = join(LOG_DIR, `server-${opts.name ?? "test"}-${process.pid}-${port}.log`);
   const out = openSync(logFile, "a");
   const child = spawn(process.execPath, [join(ROOT, "bin/oncelink.js"), "serve"], {
@@ -76,19 +91,27 @@ export async function startServer(
       RATE_LIMIT_CREATE: "1000000",
       RATE_LIMIT_OPEN: "1000000",
       RATE_LIMIT_PASSPHRASE: "1000000",
-      ...(await databaseEnv(dataDir)),
+      ...databaseUrl,
       ...opts.env,
     },
     stdio: ["ignore", out, out],
   });
+  closeSync(out);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `http://${opts.publicHost ?? "127.0.0.1"}:${port}`;
+  // The line is written at info level; a suite that asks for less gives up that check (and keeps the small race).
+  const logsListening = !["warn", "error", "fatal", "silent"].includes(opts.env?.LOG_LEVEL ?? "info");
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early (code ${child.exitCode}); see ${logFile}`);
+    if (child.exitCode !== null) {
+      if (readFileSync(logFile, "utf8").includes("EADDRINUSE")) return "port-taken";
+      throw new Error(`server exited early (code ${child.exitCode}); see ${logFile}`);
+    }
+    // Ready once /readyz answers AND our child logged that it listens: another server that took the port would
+    // answer /readyz too.
     try {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (res.ok) break;
+      if (res.ok && (!logsListening || readFileSync(logFile, "utf8").includes("oncelink is listening"))) break;
     } catch {
       // not listening yet
     }
