@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  accessibleDescription,
   closeBrowsers,
   launchBrowser,
   runAxeLightAndDark,
@@ -234,6 +235,9 @@ describe("browser flow", () => {
     await senderPage.getByRole("button", { name: "Create link" }).click();
     await expect.poll(() => senderPage.getByRole("alert").textContent()).toBe("Choose a lifetime between 1 minute and 30 days.");
     expect(await amount.getAttribute("aria-invalid")).toBe("true");
+    // The message is shown with the custom lifetime, not only below the Create button, and read with the field.
+    expect(await senderPage.locator("#ttl-custom").getByText("Choose a lifetime between 1 minute and 30 days.").isVisible()).toBe(true);
+    expect(await accessibleDescription(senderPage, "#ttl-amount")).toMatch(/^Choose a lifetime between 1 minute and 30 days\./);
     expect(await senderPage.evaluate(() => document.activeElement?.id)).toBe("ttl-amount");
     await amount.fill("90");
     await senderPage.getByRole("combobox", { name: "Unit" }).selectOption({ label: "minutes" });
@@ -349,6 +353,9 @@ describe("browser flow", () => {
     // Reveal with an empty field: nothing is sent, the field is pointed out.
     await page.getByRole("button", { name: "Reveal" }).click();
     await expect.poll(() => page.locator("#error").textContent()).toBe("Type the passphrase first.");
+    // Said at the field as well, and read with it when the cursor lands there.
+    expect(await page.locator("#passphrase-field").getByText("Type the passphrase first.").isVisible()).toBe(true);
+    expect(await accessibleDescription(page, "#passphrase")).toMatch(/^Type the passphrase first\. /);
 
     await field.fill(wrong);
     await page.getByRole("button", { name: "Reveal" }).click();
@@ -357,6 +364,9 @@ describe("browser flow", () => {
       .toBe("That passphrase is not right. The link is still unopened. Tries left before the secret is deleted: 4.");
     expect(await page.getByRole("heading", { level: 1, name: "Someone shared a secret with you" }).isVisible()).toBe(true);
     expect(await field.inputValue()).toBe("");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("passphrase");
+    expect(await accessibleDescription(page, "#passphrase")).toMatch(/^That passphrase is not right\. .* 4\. /);
+    expect(await page.locator("#passphrase-field").getByText("That passphrase is not right.", { exact: false }).isVisible()).toBe(true);
 
     await field.fill(passphrase);
     expect(await reveal(page)).toMatch(/^passphrase-case /);

@@ -24,7 +24,7 @@ import {
 import type { MessageKey } from "../i18n/en.js";
 import { formatBytes, formatDuration } from "../i18n/format.js";
 import { copyField, createClipboardClearer } from "../lib/clipboard.js";
-import { announce, announceError, byId, setTitle, showView, wireSkipLink } from "../lib/dom.js";
+import { announce, announceError, byId, clearFieldError, setTitle, showFieldError, showView, wireSkipLink } from "../lib/dom.js";
 import { downloadBlob } from "../lib/download.js";
 import { errorText } from "../lib/error-text.js";
 import { canPickSaveLocation, discardTarget, pickSaveLocation, receiveBytes, receiveFile, type ReceivedFile, type SaveTarget } from "../lib/file-receive.js";
@@ -206,6 +206,7 @@ function choosePassphrase(chosen: boolean): void {
   if (chosen) passphraseInput.focus();
   else {
     passphraseInput.value = "";
+    clearFieldError(passphraseInput);
     usePassphrase.focus();
   }
 }
@@ -303,6 +304,7 @@ async function onReveal(gesture: GestureReport): Promise<void> {
 
 function handleRevealError(err: unknown, stage: OpenStage): void {
   announce("");
+  clearFieldError(passphraseInput);
   if (err instanceof UnavailableError) {
     // Someone (or something) opened it between the check and the click, or it just expired.
     linkUrl = "";
@@ -351,11 +353,9 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
   }
 }
 
-/** Shows why the passphrase is needed again and puts the cursor in its field; the page stays usable. */
+/** Shows why the passphrase is needed again, at its field, and puts the cursor there; the page stays usable. */
 function askPassphrase(message: string): void {
-  passphraseInput.setAttribute("aria-invalid", "true");
-  announceError(message);
-  passphraseInput.focus();
+  showFieldError(passphraseInput, message);
 }
 
 /** Shows what the link held: text in the text block, a file received into `target` (or a Blob) with its facts. */
@@ -512,7 +512,6 @@ window.addEventListener("pagehide", forgetContent);
 window.addEventListener("pagehide", () => {
   passphraseInput.value = "";
 });
-passphraseInput.addEventListener("input", () => passphraseInput.removeAttribute("aria-invalid"));
 // Enter in the passphrase field is a deliberate, trusted gesture too.
 passphraseInput.addEventListener("keydown", (event) => {
   if (event.key !== "Enter" || !event.isTrusted) return;
