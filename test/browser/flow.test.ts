@@ -223,6 +223,22 @@ describe("browser flow", () => {
     await page.keyboard.press("Enter");
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("main");
     expect(page.url()).toBe(first.manageUrl);
+
+    // "Check again" lost in the network says so, instead of reading out the old status as if it were news.
+    await page.route("**/status", (route) => route.abort("internetdisconnected"), { times: 1 });
+    await page.getByRole("button", { name: "Check again" }).click();
+    await page.getByRole("alert").filter({ hasText: "Could not reach the server." }).waitFor();
+    expect(await statusText(page)).toBe("");
+    // A first load lost in the network does not leave the page "Loading…" for good: it says so and offers a retry.
+    await page.route("**/status", (route) => route.abort("internetdisconnected"), { times: 1 });
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "The link's status could not be loaded" }).waitFor();
+    expect(await page.getByText("Could not reach the server.").isVisible()).toBe(true);
+    expect(await page.title()).toBe("The link's status could not be loaded");
+    await page.getByRole("button", { name: "Check again" }).click();
+    await page.getByRole("heading", { level: 1, name: "Your one-time link" }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("status-heading");
+    expect(await page.locator("#state").textContent()).toBe("Opened");
     await page.close();
   });
 

@@ -254,6 +254,7 @@ export const de: Catalog = {
   "manage.revokedOn": "Widerrufen am",
   "manage.expiredOn": "Abgelaufen am",
   "manage.refresh": "Erneut prüfen",
+  "manage.problem.heading": "Der Status des Links konnte nicht geladen werden",
   "manage.revoke": "Link widerrufen",
   "manage.confirm.heading": "Diesen Link widerrufen?",
   "manage.confirm.body":

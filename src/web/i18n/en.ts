@@ -262,6 +262,7 @@ export const en = {
   "manage.revokedOn": "Revoked on",
   "manage.expiredOn": "Expired on",
   "manage.refresh": "Check again",
+  "manage.problem.heading": "The link's status could not be loaded",
   "manage.revoke": "Revoke link",
   "manage.confirm.heading": "Revoke this link?",
   "manage.confirm.body": "The content is deleted right away and the link stops working. This cannot be undone.",

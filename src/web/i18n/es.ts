@@ -254,6 +254,7 @@ export const es: Catalog = {
   "manage.revokedOn": "Revocado el",
   "manage.expiredOn": "Caducado el",
   "manage.refresh": "Volver a comprobar",
+  "manage.problem.heading": "No se pudo cargar el estado del enlace",
   "manage.revoke": "Revocar enlace",
   "manage.confirm.heading": "¿Revocar este enlace?",
   "manage.confirm.body":

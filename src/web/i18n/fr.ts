@@ -254,6 +254,7 @@ export const fr: Catalog = {
   "manage.revokedOn": "Révoqué le",
   "manage.expiredOn": "Expiré le",
   "manage.refresh": "Vérifier à nouveau",
+  "manage.problem.heading": "L’état du lien n’a pas pu être chargé",
   "manage.revoke": "Révoquer le lien",
   "manage.confirm.heading": "Révoquer ce lien ?",
   "manage.confirm.body":

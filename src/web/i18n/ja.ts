@@ -254,6 +254,7 @@ export const ja: Catalog = {
   "manage.revokedOn": "取り消し日時",
   "manage.expiredOn": "期限切れ日時",
   "manage.refresh": "再確認",
+  "manage.problem.heading": "リンクの状態を読み込めませんでした",
   "manage.revoke": "リンクを取り消す",
   "manage.confirm.heading": "このリンクを取り消しますか？",
   "manage.confirm.body": "内容はすぐに削除され、リンクは使えなくなります。この操作は元に戻せません。",

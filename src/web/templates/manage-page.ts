@@ -43,6 +43,12 @@ export function manageMain(c: Catalog): string {
     `<p><a id="${IDS.replace}" class="button" href="/">${m("manage.replace.action")}</a></p>`,
     `</section>`,
     `</section>`,
+    // The status could not be loaded (the server was not reached): the reason, and a way to try again.
+    `<section id="${IDS.problemView}" class="view" aria-labelledby="${IDS.problemHeading}" hidden>`,
+    `<h1 id="${IDS.problemHeading}" tabindex="-1">${m("manage.problem.heading")}</h1>`,
+    `<p id="${IDS.problemBody}"></p>`,
+    `<div class="actions"><button type="button" id="${IDS.problemRetry}">${m("manage.refresh")}</button></div>`,
+    `</section>`,
     unavailableSection(c, true),
     liveRegions(),
   ].join("\n");
