@@ -384,7 +384,23 @@ describe("browser flow", () => {
     expect(await accessibleDescription(page, "#passphrase")).toMatch(/^That passphrase is not right\. .* 4\. /);
     expect(await page.locator("#passphrase-field").getByText("That passphrase is not right.", { exact: false }).isVisible()).toBe(true);
 
+    // The address's passphrase limit runs for minutes: the page says how long to wait, and that nothing was spent.
+    await page.route(
+      "**/session",
+      (route) =>
+        route.fulfill({
+          status: 429,
+          headers: { "retry-after": "840", "content-type": "application/json" },
+          body: '{"error":"RATE_LIMITED","message":"Too many requests."}',
+        }),
+      { times: 1 },
+    );
     await field.fill(passphrase);
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await expect
+      .poll(() => page.locator("#error").textContent(), { timeout: 30_000 })
+      .toBe("Too many attempts right now. Try again in 14 minutes. Nothing has been opened: the link still works.");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("reveal");
     expect(await reveal(page)).toMatch(/^passphrase-case /);
     await page.close();
   });

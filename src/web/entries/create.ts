@@ -405,7 +405,7 @@ function failureText(err: unknown): string {
   }
   // File.stream() fails with NotReadableError (the file changed or vanished on disk, a folder was dropped).
   if (err instanceof DOMException && (err.name === "NotReadableError" || err.name === "NotFoundError")) return t("create.error.fileUnreadable");
-  return errorText(err, t, {
+  return errorText(err, { t, locale }, {
     CONTENT_EMPTY: "create.error.empty",
     PAYLOAD_TOO_LARGE: "create.error.tooLarge",
     TTL_INVALID: "create.error.ttl",

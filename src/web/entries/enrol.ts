@@ -40,7 +40,7 @@ async function runCheck(moveFocus: boolean): Promise<void> {
     enrolment = await fetchEnrolment({ server: location.origin, token });
   } catch (err) {
     if (err instanceof UnavailableError) return showDead(moveFocus);
-    byId(IDS.problemBody, HTMLElement).textContent = errorText(err, t);
+    byId(IDS.problemBody, HTMLElement).textContent = errorText(err, { t, locale });
     setTitle(problemHeading.textContent ?? "");
     showView(views, problemView, moveFocus ? problemHeading : undefined);
     return;
@@ -80,7 +80,7 @@ async function onCreate(): Promise<void> {
       announce("");
       showDead(true);
     } else {
-      announceError(errorText(err, t, { ENROLMENT_INVALID: "enrol.error.invalid" }));
+      announceError(errorText(err, { t, locale }, { ENROLMENT_INVALID: "enrol.error.invalid" }));
       create.focus();
     }
   } finally {

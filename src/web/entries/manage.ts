@@ -106,10 +106,10 @@ async function load(moveFocus: boolean, done?: MessageKey): Promise<boolean> {
   } catch (err) {
     // A wrong, missing or malformed token and an unknown id all get the same answer, by design.
     if (err instanceof UnavailableError || err instanceof InvalidLinkError) showUnavailable(moveFocus);
-    else if (!statusView.hidden) announceError(errorText(err, t));
+    else if (!statusView.hidden) announceError(errorText(err, { t, locale }));
     else {
       announce("");
-      problemBody.textContent = errorText(err, t);
+      problemBody.textContent = errorText(err, { t, locale });
       setTitle(t("manage.problem.heading"));
       showView(views, problemView, moveFocus ? problemHeading : undefined);
     }
@@ -139,7 +139,7 @@ async function onConfirmRevoke(): Promise<void> {
     await load(true, "manage.revoked");
   } catch (err) {
     if (err instanceof UnavailableError) showUnavailable(true);
-    else announceError(errorText(err, t));
+    else announceError(errorText(err, { t, locale }));
   } finally {
     busy = false;
     confirmYes.removeAttribute("aria-disabled");

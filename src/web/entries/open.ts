@@ -162,7 +162,7 @@ async function runCheck(moveFocus: boolean): Promise<void> {
     else if (result === "unavailable") show("unavailable", moveFocus);
     else showProblem("open.problem.unsupportedHeading", t("open.problem.unsupportedBody"), false, moveFocus);
   } catch (err) {
-    showProblem("open.problem.checkHeading", errorText(err, t), true, moveFocus);
+    showProblem("open.problem.checkHeading", errorText(err, { t, locale }), true, moveFocus);
   }
 }
 
@@ -346,7 +346,7 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
       stage === "solving" ||
       (err instanceof OncelinkApiError && err.status >= 400 && err.status < 500);
     // A refused place (address or country rule) already says nothing was opened.
-    const text = errorText(err, t, { POLICY_DENIED: "open.error.placeDenied", COUNTRY_DENIED: "open.error.placeDenied" });
+    const text = errorText(err, { t, locale }, { POLICY_DENIED: "open.error.placeDenied", COUNTRY_DENIED: "open.error.placeDenied" });
     const placeDenied = err instanceof OncelinkApiError && (err.code === "POLICY_DENIED" || err.code === "COUNTRY_DENIED");
     announceError(intact && !placeDenied ? `${text} ${t("open.error.notOpened")}` : text);
     reveal.focus();

@@ -14,6 +14,7 @@ export const de: Catalog = {
     "Automatisches Kopieren war nicht möglich. Der Text ist markiert: Drücken Sie Strg+C (oder Befehl+C), um ihn zu kopieren.",
   "common.error.network": "Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
   "common.error.rateLimited": "Gerade gibt es zu viele Versuche. Warten Sie einen Moment und versuchen Sie es dann erneut.",
+  "common.error.rateLimitedWait": "Gerade gibt es zu viele Versuche. Versuchen Sie es in {duration} erneut.",
   "common.error.generic": "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.",
 
   "unavailable.title": "Link nicht verfügbar",
@@ -209,7 +210,7 @@ export const de: Catalog = {
   "open.done.heading": "Dieser Link ist jetzt deaktiviert",
   "open.done.body":
     "Das Geheimnis wurde auch von dieser Seite entfernt. Wenn Sie es noch einmal brauchen, bitten Sie die absendende Person um einen neuen Einmal-Link.",
-  "open.error.notOpened": "Der Link wurde nicht verbraucht, Sie können es also erneut versuchen.",
+  "open.error.notOpened": "Es wurde nichts geöffnet: Der Link funktioniert weiterhin.",
   "open.problem.retry": "Erneut versuchen",
   "open.problem.checkHeading": "Der Link konnte nicht geprüft werden",
   "open.problem.unsupportedHeading": "Dieser Link kann hier nicht geöffnet werden",

@@ -18,6 +18,7 @@ export const en = {
   "common.copyFailed": "Could not copy automatically. The text is selected: press Ctrl+C (or Command+C) to copy it.",
   "common.error.network": "Could not reach the server. Check your connection and try again.",
   "common.error.rateLimited": "Too many attempts right now. Wait a moment, then try again.",
+  "common.error.rateLimitedWait": "Too many attempts right now. Try again in {duration}.",
   "common.error.generic": "Something went wrong. Please try again.",
 
   "unavailable.title": "Link unavailable",
@@ -212,7 +213,7 @@ export const en = {
   "open.done.heading": "This link is now disabled",
   "open.done.body":
     "The secret has been removed from this page as well. If you need it again, ask the sender for a new one-time link.",
-  "open.error.notOpened": "The link was not used up, so you can try again.",
+  "open.error.notOpened": "Nothing has been opened: the link still works.",
   "open.confirm.heading": "One more step",
   "open.confirm.body":
     "This browser looks automated, or the click came very quickly, so please confirm: reveal the secret now? It can be opened only once.",

@@ -14,6 +14,7 @@ export const es: Catalog = {
     "No se pudo copiar automáticamente. El texto está seleccionado: pulse Ctrl+C (o Comando+C) para copiarlo.",
   "common.error.network": "No se pudo contactar con el servidor. Compruebe su conexión e inténtelo de nuevo.",
   "common.error.rateLimited": "Hay demasiados intentos en este momento. Espere un poco y vuelva a intentarlo.",
+  "common.error.rateLimitedWait": "Hay demasiados intentos en este momento. Vuelva a intentarlo dentro de {duration}.",
   "common.error.generic": "Algo salió mal. Inténtelo de nuevo.",
 
   "unavailable.title": "Enlace no disponible",
@@ -209,7 +210,7 @@ export const es: Catalog = {
   "open.done.heading": "Este enlace ya está desactivado",
   "open.done.body":
     "El secreto también se ha eliminado de esta página. Si lo vuelve a necesitar, pida a quien se lo envió un nuevo enlace de un solo uso.",
-  "open.error.notOpened": "El enlace no se ha gastado, así que puede volver a intentarlo.",
+  "open.error.notOpened": "No se ha abierto nada: el enlace sigue funcionando.",
   "open.problem.retry": "Intentar de nuevo",
   "open.problem.checkHeading": "No se pudo comprobar el enlace",
   "open.problem.unsupportedHeading": "Este enlace no se puede abrir aquí",

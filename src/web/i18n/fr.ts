@@ -14,6 +14,7 @@ export const fr: Catalog = {
     "La copie automatique a échoué. Le texte est sélectionné : appuyez sur Ctrl+C (ou Commande+C) pour le copier.",
   "common.error.network": "Impossible de joindre le serveur. Vérifiez votre connexion, puis réessayez.",
   "common.error.rateLimited": "Trop de tentatives pour le moment. Patientez un instant, puis réessayez.",
+  "common.error.rateLimitedWait": "Trop de tentatives pour le moment. Réessayez dans {duration}.",
   "common.error.generic": "Une erreur s’est produite. Veuillez réessayer.",
 
   "unavailable.title": "Lien indisponible",
@@ -209,7 +210,7 @@ export const fr: Catalog = {
   "open.done.heading": "Ce lien est désormais désactivé",
   "open.done.body":
     "Le secret a aussi été retiré de cette page. Si vous en avez de nouveau besoin, demandez un nouveau lien à usage unique à l’expéditeur.",
-  "open.error.notOpened": "Le lien n’a pas été consommé : vous pouvez réessayer.",
+  "open.error.notOpened": "Rien n’a été ouvert : le lien fonctionne toujours.",
   "open.problem.retry": "Réessayer",
   "open.problem.checkHeading": "Le lien n’a pas pu être vérifié",
   "open.problem.unsupportedHeading": "Ce lien ne peut pas être ouvert ici",

@@ -14,6 +14,7 @@ export const ja: Catalog = {
     "自動でコピーできませんでした。テキストを選択してあるので、Ctrl+C（または Command+C）を押してコピーしてください。",
   "common.error.network": "サーバーに接続できませんでした。接続を確認して、もう一度お試しください。",
   "common.error.rateLimited": "現在、試行回数が多すぎます。しばらく待ってから、もう一度お試しください。",
+  "common.error.rateLimitedWait": "現在、試行回数が多すぎます。{duration}後にもう一度お試しください。",
   "common.error.generic": "問題が発生しました。もう一度お試しください。",
 
   "unavailable.title": "リンクは利用できません",
@@ -209,7 +210,7 @@ export const ja: Catalog = {
   "open.done.heading": "このリンクは無効になりました",
   "open.done.body":
     "秘密の情報はこのページからも削除されました。もう一度必要な場合は、送信者に新しいリンクを依頼してください。",
-  "open.error.notOpened": "リンクは使用済みになっていないので、もう一度お試しいただけます。",
+  "open.error.notOpened": "何も開かれていません。リンクはまだ使えます。",
   "open.problem.retry": "もう一度試す",
   "open.problem.checkHeading": "リンクを確認できませんでした",
   "open.problem.unsupportedHeading": "このリンクはここでは開けません",
