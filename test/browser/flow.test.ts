@@ -23,6 +23,8 @@ let recipient: LaunchedBrowser;
 const watched: Array<{ where: string; problems: PageProblems }> = [];
 /** Short, so the suite can watch the clipboard being cleared; the default is 60 s. */
 const CLIPBOARD_CLEAR_SECONDS = 2;
+/** Two, so the suite can reach the last passphrase try quickly; the default is 5. */
+const PASSPHRASE_MAX_ATTEMPTS = 2;
 
 /** A page that records CSP and Trusted Types violations, script errors and dialogs for the final checks. */
 async function newPage(browser: LaunchedBrowser, where: string): Promise<Page> {
@@ -81,7 +83,10 @@ async function manageState(page: Page, manageUrl: string): Promise<string> {
 const statusText = (page: Page) => page.getByRole("status").textContent();
 
 beforeAll(async () => {
-  server = await startServer({ name: "browser-flow", env: { CLIPBOARD_CLEAR_SECONDS: String(CLIPBOARD_CLEAR_SECONDS) } });
+  server = await startServer({
+    name: "browser-flow",
+    env: { CLIPBOARD_CLEAR_SECONDS: String(CLIPBOARD_CLEAR_SECONDS), PASSPHRASE_MAX_ATTEMPTS: String(PASSPHRASE_MAX_ATTEMPTS) },
+  });
   [sender, recipient] = await Promise.all([launchBrowser(), launchBrowser()]);
   await recipient.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
   await sender.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
@@ -377,11 +382,11 @@ describe("browser flow", () => {
     await page.getByRole("button", { name: "Reveal" }).click();
     await expect
       .poll(() => page.locator("#error").textContent(), { timeout: 30_000 })
-      .toBe("That passphrase is not right. The link is still unopened. Tries left before the secret is deleted: 4.");
+      .toBe("That passphrase is not right. The link is still unopened. Tries left before the secret is deleted: 1.");
     expect(await page.getByRole("heading", { level: 1, name: "Someone shared a secret with you" }).isVisible()).toBe(true);
     expect(await field.inputValue()).toBe("");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("passphrase");
-    expect(await accessibleDescription(page, "#passphrase")).toMatch(/^That passphrase is not right\. .* 4\. /);
+    expect(await accessibleDescription(page, "#passphrase")).toMatch(/^That passphrase is not right\. .* 1\. /);
     expect(await page.locator("#passphrase-field").getByText("That passphrase is not right.", { exact: false }).isVisible()).toBe(true);
 
     // The address's passphrase limit runs for minutes: the page says how long to wait, and that nothing was spent.
@@ -402,6 +407,32 @@ describe("browser flow", () => {
       .toBe("Too many attempts right now. Try again in 14 minutes. Nothing has been opened: the link still works.");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("reveal");
     expect(await reveal(page)).toMatch(/^passphrase-case /);
+    await page.close();
+  });
+
+  it("says the secret was deleted, not 'opened or expired', when the last passphrase try was wrong", async () => {
+    await senderPage.getByRole("button", { name: "Create another" }).click();
+    const passphrase = `amber ${Date.now()} lantern`;
+    recordSecrets(passphrase, `${passphrase}!`);
+    await senderPage.getByRole("textbox", { name: "Passphrase (optional)" }).fill(passphrase);
+    expect(await senderPage.getByText(`After ${PASSPHRASE_MAX_ATTEMPTS} wrong tries the secret is deleted.`).isVisible()).toBe(true);
+    const created = await createSecret(senderPage, `last-try-case ${Date.now()}`);
+    const page = await newPage(recipient, "open-last-try");
+    await openInterstitial(page, created.url);
+    const field = page.getByRole("textbox", { name: "Passphrase", exact: true });
+    await field.fill(`${passphrase}!`);
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await expect.poll(() => page.locator("#error").textContent(), { timeout: 30_000 }).toMatch(/Tries left before the secret is deleted: 1\.$/);
+    await field.fill(`${passphrase}!`);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: "The secret has been deleted" }).waitFor({ timeout: 30_000 });
+    expect(await page.getByText("it was the last try").isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("problem-heading");
+    expect(await page.title()).toBe("The secret has been deleted");
+    expect(await page.locator("#problem-retry").isVisible()).toBe(false);
+    // Loaded again, it is the neutral page that says nothing about why.
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "This link is no longer available" }).waitFor();
     await page.close();
   });
 

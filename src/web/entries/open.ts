@@ -83,6 +83,11 @@ const usePasskey = byId(IDS.usePasskey, HTMLButtonElement);
 let passkey: LinkInfo["passkey"] = null;
 let passphrase = false;
 let passphraseChosen = false;
+/**
+ * Wrong passphrase tries this link has left, from the server's last answer; before any answer, the server's limit
+ * (the page cannot know tries made in an earlier visit, and then says the neutral "no longer available").
+ */
+let passphraseTriesLeft = settings.passphraseMaxAttempts;
 
 /**
  * The link as it was opened, fragment included. Read once, then the fragment is removed from the address bar so
@@ -294,7 +299,7 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     await showContent(content, pending);
   } catch (err) {
     if (target !== null) await discardTarget(target);
-    handleRevealError(err, stage);
+    handleRevealError(err, stage, needsPassphrase);
   } finally {
     busy = false;
     reveal.removeAttribute("aria-disabled");
@@ -302,10 +307,16 @@ async function onReveal(gesture: GestureReport): Promise<void> {
   }
 }
 
-function handleRevealError(err: unknown, stage: OpenStage): void {
+function handleRevealError(err: unknown, stage: OpenStage, sentPassphrase: boolean): void {
   announce("");
   clearFieldError(passphraseInput);
-  if (err instanceof UnavailableError) {
+  if (err instanceof UnavailableError && sentPassphrase && passphraseTriesLeft <= 1) {
+    // The server answers a link's last wrong try like any dead link, but this person just used that try: saying
+    // "opened already or expired" would make them fear someone else got the secret.
+    linkUrl = "";
+    passphraseInput.value = "";
+    showProblem("open.problem.triesHeading", t("open.problem.triesBody"), false, true);
+  } else if (err instanceof UnavailableError) {
     // Someone (or something) opened it between the check and the click, or it just expired.
     linkUrl = "";
     show("unavailable", true);
@@ -313,6 +324,7 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
     show("incomplete", true);
   } else if (err instanceof PassphraseIncorrectError) {
     // Counted, but the link is still unopened: clear the field and let the person try again.
+    passphraseTriesLeft = err.attemptsLeft;
     passphraseInput.value = "";
     askPassphrase(t("open.passphrase.wrong", { count: err.attemptsLeft }));
   } else if (err instanceof PassphraseRequiredError) {

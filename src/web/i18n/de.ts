@@ -216,6 +216,9 @@ export const de: Catalog = {
   "open.problem.unsupportedHeading": "Dieser Link kann hier nicht geöffnet werden",
   "open.problem.unsupportedBody":
     "Er verlangt einen zusätzlichen Schritt, den diese Seite noch nicht unterstützt. Es wurde nichts geöffnet; die absendende Person kann einen neuen Link ohne diesen Schritt erstellen.",
+  "open.problem.triesHeading": "Das Geheimnis wurde gelöscht",
+  "open.problem.triesBody":
+    "Auch diese Passphrase stimmte nicht, und es war der letzte Versuch. Deshalb wurde das Geheimnis zu seinem Schutz gelöscht. Bitten Sie den Absender um einen neuen Link und klären Sie die Passphrase mit ihm.",
   "open.problem.decryptHeading": "Das Geheimnis konnte nicht entschlüsselt werden",
   "open.problem.decryptBody":
     "Der Link wurde auf dem Weg zu Ihnen möglicherweise verändert und ist jetzt verbraucht. Bitten Sie die absendende Person um einen neuen Link.",

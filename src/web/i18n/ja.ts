@@ -216,6 +216,9 @@ export const ja: Catalog = {
   "open.problem.unsupportedHeading": "このリンクはここでは開けません",
   "open.problem.unsupportedBody":
     "このページがまだ対応していない追加の手順が求められています。何も開かれていません。送信者はその手順なしで新しいリンクを作成できます。",
+  "open.problem.triesHeading": "秘密の情報は削除されました",
+  "open.problem.triesBody":
+    "このパスフレーズも正しくなく、最後の試行だったため、秘密の情報は保護のために削除されました。送信者に新しいリンクを依頼し、パスフレーズを確認してください。",
   "open.problem.decryptHeading": "秘密の情報を復号できませんでした",
   "open.problem.decryptBody":
     "リンクが途中で改変された可能性があり、リンクはすでに使用済みになりました。送信者に新しいリンクを依頼してください。",
