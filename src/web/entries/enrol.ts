@@ -28,6 +28,8 @@ const views = [checkingView, readyView, doneView, deadView, problemView];
 const token = /^\/enrol\/([A-Za-z0-9_-]{22})$/.exec(location.pathname)?.[1] ?? null;
 let enrolment: Enrolment | null = null;
 let busy = false;
+/** The passkey was saved: the link is spent, so reloading the page (another language) would only say it is invalid. */
+let done = false;
 
 function showDead(moveFocus: boolean): void {
   setTitle(t("enrol.unavailable.heading"));
@@ -71,6 +73,7 @@ async function onCreate(): Promise<void> {
       return;
     }
     const handle = await completeEnrolment({ server: location.origin, token, response });
+    done = true;
     byId(IDS.doneBody, HTMLElement).textContent = t("enrol.done.body", { handle });
     announce("");
     setTitle(t("enrol.done.heading"));
@@ -86,7 +89,7 @@ async function onCreate(): Promise<void> {
   } finally {
     busy = false;
     create.removeAttribute("aria-disabled");
-    setLanguageSwitchVisible(true);
+    setLanguageSwitchVisible(!done);
   }
 }
 
