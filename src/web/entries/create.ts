@@ -260,7 +260,7 @@ function syncCustomTtl(): void {
   if (ttlCustom.hidden) clearFieldError(ttlAmount);
 }
 
-const maxFile = () => formatBytes(settings.maxFileBytes, locale);
+const maxFile = () => formatBytes(settings.maxFileBytes, locale, { limit: true });
 
 /** Shows the text field or the file field, as chosen. A file link has one recipient: the count is hidden then. */
 function syncKind(): void {

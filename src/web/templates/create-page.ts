@@ -91,7 +91,7 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `<div id="${IDS.fileField}" class="field" hidden>`,
     `<div id="${IDS.dropZone}" class="drop-zone">`,
     `<label for="${IDS.file}">${m("create.file.label")}</label>`,
-    `<p id="file-hint" class="hint">${m("create.file.hint", { max: formatBytes(settings.maxFileBytes, locale) })} ${m("create.file.oneRecipient")}</p>`,
+    `<p id="file-hint" class="hint">${m("create.file.hint", { max: formatBytes(settings.maxFileBytes, locale, { limit: true }) })} ${m("create.file.oneRecipient")}</p>`,
     `<input type="file" id="${IDS.file}" name="file" aria-describedby="file-hint ${IDS.fileChosen}">`,
     `<p id="${IDS.fileChosen}" class="file-chosen"></p>`,
     `</div>`,
