@@ -187,6 +187,15 @@ describe("browser flow", () => {
     expect(await page.getByText(`A copy stays on the clipboard for ${CLIPBOARD_CLEAR_SECONDS} seconds`).isVisible()).toBe(true);
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: 10_000 }).toBe("");
     await expect.poll(() => statusText(page)).toBe("The clipboard has been cleared.");
+
+    // A copy made the usual way (select, Ctrl+C) is cleared as well: the hint beside the field promises it.
+    await page.getByRole("textbox", { name: "Secret", exact: true }).focus();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.press("Control+C");
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(plaintext);
+    await expect.poll(() => statusText(page)).toBe(`Copied. The clipboard will be cleared in ${CLIPBOARD_CLEAR_SECONDS} seconds.`);
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: 10_000 }).toBe("");
+    await expect.poll(() => statusText(page)).toBe("The clipboard has been cleared.");
   });
 
   it("downloads the secret as a .txt file made in the browser", async () => {

@@ -460,6 +460,11 @@ async function onCopySecret(): Promise<void> {
     announceError(t("common.copyFailed"));
     return;
   }
+  secretCopied();
+}
+
+/** Says the secret is on the clipboard and (re)starts the countdown that clears it. */
+function secretCopied(): void {
   const seconds = settings.clipboardClearSeconds;
   announce(seconds > 0 ? t("open.revealed.copied", { duration: formatDuration(seconds, locale) }) : t("common.copied"));
   clipboard.arm();
@@ -516,6 +521,11 @@ problemRetry.addEventListener("click", () => {
   void runCheck(true);
 });
 byId(IDS.copySecret, HTMLButtonElement).addEventListener("click", () => void onCopySecret());
+// A copy made without the button (select, then Ctrl+C or the context menu; also the fallback when the button's copy
+// is refused) puts the secret on the clipboard just the same: the hint beside the field promises it is cleared.
+secretField.addEventListener("copy", () => {
+  if (revealed && secretField.value !== "") secretCopied();
+});
 saveFile.addEventListener("click", onSaveFile);
 byId(IDS.copyFileSha, HTMLButtonElement).addEventListener("click", () => void onCopySha());
 byId(IDS.downloadText, HTMLButtonElement).addEventListener("click", onDownloadText);
