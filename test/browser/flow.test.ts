@@ -292,6 +292,15 @@ describe("browser flow", () => {
     expect(await manage.getByRole("textbox", { name: "Number" }).inputValue()).toBe("90");
     expect(await manage.getByRole("combobox", { name: "Unit" }).inputValue()).toBe("60");
     expect(await manage.getByRole("textbox", { name: "Secret", exact: true }).inputValue()).toBe("");
+    // Another language keeps the replacement's settings (they are in the address, not in a secret).
+    await manage.getByRole("navigation", { name: "Language" }).getByRole("link", { name: "Deutsch" }).click();
+    await manage.getByRole("heading", { level: 1, name: "Ein Geheimnis einmalig teilen" }).waitFor();
+    await expect.poll(() => manage.getByText("Sie erstellen einen Ersatzlink.").isVisible()).toBe(true);
+    expect(await manage.locator("#ttl-amount").inputValue()).toBe("90");
+    expect(new URL(manage.url()).searchParams.get("lang")).toBe("de");
+    // Back to English (the choice is remembered in a cookie, and the later steps read English).
+    await manage.getByRole("navigation", { name: "Sprache" }).getByRole("link", { name: "English" }).click();
+    await manage.getByRole("heading", { level: 1, name: "Share a secret once" }).waitFor();
     await manage.close();
   });
 
