@@ -287,7 +287,7 @@ export const de: Catalog = {
   "manage.visits.times.one": "einmal",
   "manage.visits.times.two": "zweimal",
   "manage.visits.times.many": "{count}-mal",
-  "manage.visits.stillUnopened": "noch ungeöffnet",
+  "manage.visits.stillUnopened": "{line}; noch ungeöffnet",
   "manage.visits.hint": "Chat-Apps, Mail-Scanner und Browser sehen sich Links an, bevor jemand klickt. Öffnen können sie das Geheimnis nicht; das kann nur ein Mensch, der „Anzeigen“ wählt.",
   "preview.title": "Ein privater Einmal-Link",
   "preview.description": "Ein privater Einmal-Link. Öffnen Sie ihn in einem Browser.",

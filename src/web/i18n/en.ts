@@ -289,7 +289,7 @@ export const en = {
   "manage.visits.times.one": "once",
   "manage.visits.times.two": "twice",
   "manage.visits.times.many": "{count} times",
-  "manage.visits.stillUnopened": "still unopened",
+  "manage.visits.stillUnopened": "{line}; still unopened",
   "manage.visits.hint":
     "Chat apps, mail scanners and browsers look at links before anyone clicks. They cannot open it; only a person who chooses Reveal can.",
 

@@ -287,7 +287,7 @@ export const es: Catalog = {
   "manage.visits.times.one": "una vez",
   "manage.visits.times.two": "dos veces",
   "manage.visits.times.many": "{count} veces",
-  "manage.visits.stillUnopened": "todavía sin abrir",
+  "manage.visits.stillUnopened": "{line}; todavía sin abrir",
   "manage.visits.hint": "Las aplicaciones de chat, los escáneres de correo y los navegadores consultan los enlaces antes de que nadie haga clic. No pueden abrir el secreto; solo puede hacerlo una persona que elija «Mostrar».",
   "preview.title": "Un enlace privado de un solo uso",
   "preview.description": "Un enlace privado de un solo uso. Ábralo en un navegador.",

@@ -287,7 +287,7 @@ export const fr: Catalog = {
   "manage.visits.times.one": "une fois",
   "manage.visits.times.two": "deux fois",
   "manage.visits.times.many": "{count} fois",
-  "manage.visits.stillUnopened": "toujours pas ouvert",
+  "manage.visits.stillUnopened": "{line} ; toujours pas ouvert",
   "manage.visits.hint": "Les messageries, les scanners de courriel et les navigateurs consultent les liens avant que quiconque ne clique. Ils ne peuvent pas ouvrir le secret ; seule une personne qui choisit « Afficher » le peut.",
   "preview.title": "Un lien privé à usage unique",
   "preview.description": "Un lien privé à usage unique. Ouvrez-le dans un navigateur.",

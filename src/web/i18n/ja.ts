@@ -286,7 +286,7 @@ export const ja: Catalog = {
   "manage.visits.times.one": "1回",
   "manage.visits.times.two": "2回",
   "manage.visits.times.many": "{count}回",
-  "manage.visits.stillUnopened": "まだ開封されていません",
+  "manage.visits.stillUnopened": "{line}、まだ開封されていません",
   "manage.visits.hint": "チャットアプリやメールスキャナー、ブラウザーは、誰かがクリックする前にリンクを確認します。それらが秘密の情報を開くことはできません。開けるのは「表示」を選んだ人だけです。",
   "preview.title": "一度だけ開けるプライベートリンク",
   "preview.description": "一度だけ開けるプライベートリンクです。ブラウザーで開いてください。",
