@@ -389,6 +389,20 @@ describe("browser flow", () => {
     await field.waitFor();
     await expectAccessible(page, "open (fresh, passphrase asked)");
 
+    // Enter that only confirms an input method's composition (Japanese, Chinese, Korean passphrases) is not a
+    // Reveal: it would spend one of the tries on a half-typed passphrase.
+    await field.focus();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Input.imeSetComposition", { text: "ひみつ", selectionStart: 3, selectionEnd: 3 });
+    await cdp.send("Input.dispatchKeyEvent", { type: "rawKeyDown", key: "Enter", code: "Enter", windowsVirtualKeyCode: 229 });
+    await cdp.send("Input.insertText", { text: "秘密" });
+    await cdp.send("Input.dispatchKeyEvent", { type: "keyUp", key: "Enter", code: "Enter", windowsVirtualKeyCode: 13 });
+    await cdp.detach();
+    expect(await field.inputValue()).toBe("秘密");
+    expect(await page.getByRole("button", { name: "Reveal" }).getAttribute("aria-disabled"), "no reveal started").toBeNull();
+    expect(await statusText(page)).toBe("");
+    await field.fill("");
+
     // Reveal with an empty field: nothing is sent, the field is pointed out.
     await page.getByRole("button", { name: "Reveal" }).click();
     await expect.poll(() => page.locator("#error").textContent()).toBe("Type the passphrase first.");

@@ -534,9 +534,10 @@ window.addEventListener("pagehide", forgetContent);
 window.addEventListener("pagehide", () => {
   passphraseInput.value = "";
 });
-// Enter in the passphrase field is a deliberate, trusted gesture too.
+// Enter in the passphrase field is a deliberate, trusted gesture too; but not the Enter that confirms an input
+// method's composition (Japanese, Chinese, Korean), which would spend a try on a half-typed passphrase.
 passphraseInput.addEventListener("keydown", (event) => {
-  if (event.key !== "Enter" || !event.isTrusted) return;
+  if (event.key !== "Enter" || event.isComposing || event.keyCode === 229 || !event.isTrusted) return;
   event.preventDefault();
   void onReveal({ webdriver: navigator.webdriver === true, gestureMs: Math.round(performance.now()) });
 });
