@@ -134,6 +134,7 @@ export const MANAGE_IDS = {
   state: "state",
   created: "created",
   expires: "expires",
+  expiresRow: "expires-row",
   consumedRow: "consumed-row",
   consumed: "consumed",
   revokedRow: "revoked-row",

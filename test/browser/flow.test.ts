@@ -230,6 +230,8 @@ describe("browser flow", () => {
     const page = await newPage(sender, "manage");
     expect(await manageState(page, first.manageUrl)).toBe("Opened");
     await expect.poll(() => page.getByText("Opened on").isVisible()).toBe(true);
+    // An opened link no longer expires: no "Expires" date in the future beside "Opened on".
+    expect(await page.locator("dt", { hasText: "Expires" }).isVisible()).toBe(false);
     await expect.poll(() => page.getByRole("button", { name: "Revoke link" }).isHidden()).toBe(true);
     // The skip link moves focus without replacing the manage token in the address bar.
     await page.keyboard.press("Tab");

@@ -25,6 +25,7 @@ const views = [checkingView, statusView, problemView, unavailableView];
 const stateField = byId(IDS.state, HTMLElement);
 const createdField = byId(IDS.created, HTMLElement);
 const expiresField = byId(IDS.expires, HTMLElement);
+const expiresRow = byId(IDS.expiresRow, HTMLElement);
 // One "when it ended" row per way of ending, each with its own label; at most one shows.
 const endedRows: Record<Exclude<LinkStatus["state"], "fresh">, { row: HTMLElement; field: HTMLElement }> = {
   consumed: { row: byId(IDS.consumedRow, HTMLElement), field: byId(IDS.consumed, HTMLElement) },
@@ -57,10 +58,10 @@ function render(status: LinkStatus): void {
   stateField.textContent = t(STATE_TEXT[status.state]);
   createdField.textContent = formatDateTime(status.createdAt, locale);
   const expiresAt = formatDateTime(status.expiresAt, locale);
+  // A link that ended (opened, revoked, expired) will not expire any more: its row says when it ended instead.
+  expiresRow.hidden = status.state !== "fresh";
   expiresField.textContent =
-    status.state === "fresh"
-      ? t("manage.expiresIn", { time: expiresAt, relative: formatRelativeTime(status.expiresAt, Date.now(), locale) })
-      : expiresAt;
+    status.state === "fresh" ? t("manage.expiresIn", { time: expiresAt, relative: formatRelativeTime(status.expiresAt, Date.now(), locale) }) : "";
   for (const [state, { row, field }] of Object.entries(endedRows)) {
     const shown = status.state === state && status.endedAt !== null;
     field.textContent = shown ? formatDateTime(status.endedAt ?? "", locale) : "";
