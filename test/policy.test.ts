@@ -176,6 +176,11 @@ describe("passphrase through HTTP", () => {
     expect(right === null || right.statusCode === 404).toBe(true);
   });
 
+  it("tells the sender on the create page how many wrong tries the server allows (PASSPHRASE_MAX_ATTEMPTS)", async () => {
+    const page = await t.app.inject({ url: "/", headers: { "accept-language": "en" } });
+    expect(page.body).toContain("After 3 wrong tries the secret is deleted.");
+  });
+
   it("refuses a malformed proof at create", async () => {
     const res = await t.app.inject({
       method: "POST",

@@ -6,7 +6,7 @@ import type { CliContext } from "../cli/cli-context.js";
 import { runCommand } from "../cli/main.js";
 import { sendApiRequest } from "./api-request.js";
 import { createLink } from "./create-link.js";
-import { OncelinkError } from "./errors.js";
+import { OncelinkApiError, OncelinkError } from "./errors.js";
 import { getStatus } from "./manage-link.js";
 
 // Redirects are never followed: two real local servers, one answering 301/307 towards the other, which must see
@@ -96,5 +96,26 @@ describe("sendApiRequest and redirects", () => {
   it("a browser-style opaque redirect (status 0) is refused too", async () => {
     const opaque = { ok: false, status: 0, type: "opaqueredirect", headers: new Headers(), body: null } as unknown as Response;
     await expect(sendApiRequest(async () => opaque, `${from}/api/v1/templates`, {})).rejects.toThrow(/redirect to elsewhere/);
+  });
+});
+
+describe("error answers", () => {
+  const answer = (status: number, body: object, headers: Record<string, string> = {}) => async () =>
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+  it("carry the server's Retry-After, in seconds, so a page can say how long to wait", async () => {
+    const limited = { error: "RATE_LIMITED", message: "Too many requests." };
+    const err = await sendApiRequest(answer(429, limited, { "retry-after": "847" }), "http://x.test/api/v1/links", {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OncelinkApiError);
+    expect(err).toMatchObject({ status: 429, code: "RATE_LIMITED", retryAfterSeconds: 847 });
+    const date = new Date(Date.now() + 90_000).toUTCString();
+    const dated = await sendApiRequest(answer(429, limited, { "retry-after": date }), "http://x.test/api/v1/links", {}).catch((e: unknown) => e);
+    expect((dated as OncelinkApiError).retryAfterSeconds).toBeGreaterThanOrEqual(85);
+    expect((dated as OncelinkApiError).retryAfterSeconds).toBeLessThanOrEqual(91);
+    for (const bad of [undefined, "soon", "-5", "1e9999"]) {
+      const headers: Record<string, string> = bad === undefined ? {} : { "retry-after": bad };
+      const e = await sendApiRequest(answer(429, limited, headers), "http://x.test/api/v1/links", {}).catch((x: unknown) => x);
+      expect((e as OncelinkApiError).retryAfterSeconds, String(bad)).toBeNull();
+    }
   });
 });

@@ -123,7 +123,18 @@ async function errorFromResponse(response: Response): Promise<OncelinkApiError> 
   }
   if (response.status === 404 && code === "UNAVAILABLE") return new UnavailableError(message);
   if (response.status === 403 && code === "PASSKEY_INCORRECT") return new PasskeyIncorrectError(message);
-  return new OncelinkApiError(response.status, code, message);
+  return new OncelinkApiError(response.status, code, message, retryAfterSeconds(response.headers.get("retry-after")));
+}
+
+/** A Retry-After header (RFC 9110 section 10.2.3: delay-seconds or an HTTP-date) as whole seconds from now, or null. */
+function retryAfterSeconds(value: string | null): number | null {
+  if (value === null) return null;
+  const text = value.trim();
+  if (/^\d{1,9}$/.test(text)) return Number(text);
+  // An HTTP-date always names a weekday: "Sun, 06 Nov 1994 08:49:37 GMT". Plain numbers were handled above.
+  if (!/^[A-Za-z]{3},/.test(text)) return null;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 function describeCause(err: unknown): string {

@@ -17,11 +17,14 @@ export class OncelinkApiError extends OncelinkError {
   override name = "OncelinkApiError";
   readonly status: number;
   readonly code: string;
+  /** Seconds the server asked to wait before trying again (its `Retry-After`, e.g. on 429), or null. */
+  readonly retryAfterSeconds: number | null;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, retryAfterSeconds: number | null = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

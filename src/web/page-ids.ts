@@ -134,6 +134,7 @@ export const MANAGE_IDS = {
   state: "state",
   created: "created",
   expires: "expires",
+  expiresRow: "expires-row",
   consumedRow: "consumed-row",
   consumed: "consumed",
   revokedRow: "revoked-row",
@@ -147,6 +148,11 @@ export const MANAGE_IDS = {
   confirmYes: "confirm-yes",
   confirmNo: "confirm-no",
   replace: "replace-link",
+  /** Shown when the status could not be loaded at all, with a retry. */
+  problemView: "view-problem",
+  problemHeading: "problem-heading",
+  problemBody: "problem-body",
+  problemRetry: "problem-retry",
 } as const;
 
 /** Ids of the enrolment page (a recipient sets up a passkey under a handle). */

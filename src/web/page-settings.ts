@@ -43,6 +43,8 @@ export interface PageSettings {
   readonly ttl: { readonly min: number; readonly max: number; readonly default: number };
   /** MAX_FILE_BYTES: the largest file the create page offers to send (the server enforces it too). */
   readonly maxFileBytes: number;
+  /** PASSPHRASE_MAX_ATTEMPTS: the wrong passphrase that deletes a link is the Nth; the create page says how many. */
+  readonly passphraseMaxAttempts: number;
   readonly policy: PolicySettings;
 }
 
@@ -83,6 +85,7 @@ export const DEFAULT_PAGE_SETTINGS: PageSettings = Object.freeze({
   clipboardClearSeconds: 60,
   ttl: Object.freeze({ min: 60, max: 30 * 86_400, default: 86_400 }),
   maxFileBytes: 1024 ** 3,
+  passphraseMaxAttempts: 5,
   policy: DEFAULT_POLICY_SETTINGS,
 });
 
@@ -103,6 +106,7 @@ export function parsePageSettings(value: unknown): PageSettings {
     clipboardClearSeconds: isCount(v.clipboardClearSeconds) ? v.clipboardClearSeconds : d.clipboardClearSeconds,
     ttl: { min, max, default: def },
     maxFileBytes: isCount(v.maxFileBytes) && v.maxFileBytes > 0 ? v.maxFileBytes : d.maxFileBytes,
+    passphraseMaxAttempts: isCount(v.passphraseMaxAttempts) && v.passphraseMaxAttempts > 0 ? v.passphraseMaxAttempts : d.passphraseMaxAttempts,
     policy: parsePolicySettings(v.policy),
   };
 }

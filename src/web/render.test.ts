@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { en, type MessageKey } from "./i18n/en.js";
 import { SUPPORTED_LOCALES } from "./i18n/index.js";
 import { COMMON_IDS, CREATE_IDS, MANAGE_IDS, OPEN_IDS } from "./page-ids.js";
-import { DEFAULT_POLICY_SETTINGS } from "./page-settings.js";
+import { DEFAULT_PAGE_SETTINGS, DEFAULT_POLICY_SETTINGS } from "./page-settings.js";
 import {
   escapeHtml,
   jsonForScriptBlock,
@@ -141,7 +141,7 @@ describe("renderPage", () => {
   });
 
   it("keeps the lifetimes inside the server's limits and preselects its default", () => {
-    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 }, maxFileBytes: 1024 ** 2, policy: DEFAULT_POLICY_SETTINGS };
+    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 }, maxFileBytes: 1024 ** 2, passphraseMaxAttempts: 5, policy: DEFAULT_POLICY_SETTINGS };
     const html = renderPage("create", { locale: "en", settings });
     expect(lifetimeOptions(html)).toEqual([
       ["3600", "1 hour", false],
@@ -160,13 +160,26 @@ describe("renderPage", () => {
       /<p id="clipboard-hint"[^>]*>([^<]*)<\/p>/.exec(
         renderPage("open", {
           locale,
-          settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 }, maxFileBytes: 1024, policy: DEFAULT_POLICY_SETTINGS },
+          settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 }, maxFileBytes: 1024, passphraseMaxAttempts: 5, policy: DEFAULT_POLICY_SETTINGS },
         }),
       )?.[1];
     expect(hint(60)).toBe("A copy stays on the clipboard for 1 minute; then this page clears it, as long as the page is still open.");
     expect(hint(90)).toContain("90 seconds");
     expect(hint(120, "de")).toContain("2 Minuten");
     expect(hint(0), "no promise when clearing is off").toBeUndefined();
+  });
+
+  it("tells the sender how many wrong passphrases delete the secret, as configured", () => {
+    const hint = (attempts: number, locale = "en") =>
+      /<p id="passphrase-hint"[^>]*>([^<]*)<\/p>/.exec(
+        renderPage("create", { locale, settings: { ...DEFAULT_PAGE_SETTINGS, passphraseMaxAttempts: attempts } }),
+      )?.[1];
+    expect(hint(5)).toContain("After 5 wrong tries the secret is deleted.");
+    expect(hint(3)).toContain("After 3 wrong tries the secret is deleted.");
+    expect(hint(3)).not.toContain("5");
+    expect(hint(1)).toContain("One wrong try deletes the secret.");
+    expect(hint(12, "de")).toContain("Nach 12 falschen Versuchen");
+    expect(hint(1, "ja")).not.toContain("5");
   });
 
   it.each(SUPPORTED_LOCALES)("%s: every page in that language, with a switcher to all the others", (locale) => {

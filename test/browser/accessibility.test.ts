@@ -156,7 +156,7 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
     await check("unavailable page");
   });
 
-  it("manage: fresh, revoke confirmation, revoked, opened, wrong token", async () => {
+  it("manage: fresh, revoke confirmation, revoked, opened, wrong token, not loaded", async () => {
     const link = await newLink(`a11y manage ${Date.now()}`);
     await page.goto(link.manageUrl);
     await heading(page, "Your one-time link");
@@ -180,6 +180,12 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
     await page.goto(opened.manageUrl.replace(/#.*$/, `#${"B".repeat(22)}`));
     await heading(page, "This link is no longer available");
     await check("manage unavailable");
+
+    await page.route("**/status", (route) => route.abort("internetdisconnected"));
+    await page.goto(opened.manageUrl);
+    await heading(page, "The link's status could not be loaded");
+    await check("manage status not loaded");
+    await page.unrouteAll();
   });
 
   it("files: create with a file chosen and its result; file interstitial, revealed file, failed check", async () => {
@@ -282,7 +288,7 @@ describe.each(VIEWPORTS)("every page and state at $name ($width px)", (viewport)
   });
 
   it("covered every state", () => {
-    expect(checked).toHaveLength(27);
+    expect(checked).toHaveLength(28);
   });
 });
 

@@ -294,9 +294,10 @@ describe("files in the browser", () => {
     });
     await page.goto(`${small.url}/`);
     await page.getByRole("radio", { name: "A file" }).check();
-    await page.getByText("Up to 4.1 kB").waitFor();
+    // Rounded down: a 4,097-byte file shows as "4.1 kB", so the limit must not read "up to 4.1 kB" as well.
+    await page.getByText("Up to 4 kB.").waitFor();
     await page.getByLabel("File", { exact: true }).setInputFiles(writeInput("big.bin", randomBytes(SMALL_LIMIT + 1)));
-    await page.getByRole("alert").filter({ hasText: "This file is too large: this server accepts files up to 4.1 kB." }).waitFor();
+    await page.getByRole("alert").filter({ hasText: "This file is too large: this server accepts files up to 4 kB." }).waitFor();
     await page.getByRole("button", { name: "Create link" }).click();
     await page.getByRole("alert").filter({ hasText: "too large" }).waitFor();
     expect(uploads).toEqual([]);

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  accessibleDescription,
   closeBrowsers,
   launchBrowser,
   runAxeLightAndDark,
@@ -22,6 +23,8 @@ let recipient: LaunchedBrowser;
 const watched: Array<{ where: string; problems: PageProblems }> = [];
 /** Short, so the suite can watch the clipboard being cleared; the default is 60 s. */
 const CLIPBOARD_CLEAR_SECONDS = 2;
+/** Two, so the suite can reach the last passphrase try quickly; the default is 5. */
+const PASSPHRASE_MAX_ATTEMPTS = 2;
 
 /** A page that records CSP and Trusted Types violations, script errors and dialogs for the final checks. */
 async function newPage(browser: LaunchedBrowser, where: string): Promise<Page> {
@@ -80,7 +83,10 @@ async function manageState(page: Page, manageUrl: string): Promise<string> {
 const statusText = (page: Page) => page.getByRole("status").textContent();
 
 beforeAll(async () => {
-  server = await startServer({ name: "browser-flow", env: { CLIPBOARD_CLEAR_SECONDS: String(CLIPBOARD_CLEAR_SECONDS) } });
+  server = await startServer({
+    name: "browser-flow",
+    env: { CLIPBOARD_CLEAR_SECONDS: String(CLIPBOARD_CLEAR_SECONDS), PASSPHRASE_MAX_ATTEMPTS: String(PASSPHRASE_MAX_ATTEMPTS) },
+  });
   [sender, recipient] = await Promise.all([launchBrowser(), launchBrowser()]);
   await recipient.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
   await sender.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
@@ -181,6 +187,15 @@ describe("browser flow", () => {
     expect(await page.getByText(`A copy stays on the clipboard for ${CLIPBOARD_CLEAR_SECONDS} seconds`).isVisible()).toBe(true);
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: 10_000 }).toBe("");
     await expect.poll(() => statusText(page)).toBe("The clipboard has been cleared.");
+
+    // A copy made the usual way (select, Ctrl+C) is cleared as well: the hint beside the field promises it.
+    await page.getByRole("textbox", { name: "Secret", exact: true }).focus();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.press("Control+C");
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(plaintext);
+    await expect.poll(() => statusText(page)).toBe(`Copied. The clipboard will be cleared in ${CLIPBOARD_CLEAR_SECONDS} seconds.`);
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: 10_000 }).toBe("");
+    await expect.poll(() => statusText(page)).toBe("The clipboard has been cleared.");
   });
 
   it("downloads the secret as a .txt file made in the browser", async () => {
@@ -215,6 +230,8 @@ describe("browser flow", () => {
     const page = await newPage(sender, "manage");
     expect(await manageState(page, first.manageUrl)).toBe("Opened");
     await expect.poll(() => page.getByText("Opened on").isVisible()).toBe(true);
+    // An opened link no longer expires: no "Expires" date in the future beside "Opened on".
+    expect(await page.locator("dt", { hasText: "Expires" }).isVisible()).toBe(false);
     await expect.poll(() => page.getByRole("button", { name: "Revoke link" }).isHidden()).toBe(true);
     // The skip link moves focus without replacing the manage token in the address bar.
     await page.keyboard.press("Tab");
@@ -222,6 +239,22 @@ describe("browser flow", () => {
     await page.keyboard.press("Enter");
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("main");
     expect(page.url()).toBe(first.manageUrl);
+
+    // "Check again" lost in the network says so, instead of reading out the old status as if it were news.
+    await page.route("**/status", (route) => route.abort("internetdisconnected"), { times: 1 });
+    await page.getByRole("button", { name: "Check again" }).click();
+    await page.getByRole("alert").filter({ hasText: "Could not reach the server." }).waitFor();
+    expect(await statusText(page)).toBe("");
+    // A first load lost in the network does not leave the page "Loading…" for good: it says so and offers a retry.
+    await page.route("**/status", (route) => route.abort("internetdisconnected"), { times: 1 });
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "The link's status could not be loaded" }).waitFor();
+    expect(await page.getByText("Could not reach the server.").isVisible()).toBe(true);
+    expect(await page.title()).toBe("The link's status could not be loaded");
+    await page.getByRole("button", { name: "Check again" }).click();
+    await page.getByRole("heading", { level: 1, name: "Your one-time link" }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("status-heading");
+    expect(await page.locator("#state").textContent()).toBe("Opened");
     await page.close();
   });
 
@@ -234,6 +267,9 @@ describe("browser flow", () => {
     await senderPage.getByRole("button", { name: "Create link" }).click();
     await expect.poll(() => senderPage.getByRole("alert").textContent()).toBe("Choose a lifetime between 1 minute and 30 days.");
     expect(await amount.getAttribute("aria-invalid")).toBe("true");
+    // The message is shown with the custom lifetime, not only below the Create button, and read with the field.
+    expect(await senderPage.locator("#ttl-custom").getByText("Choose a lifetime between 1 minute and 30 days.").isVisible()).toBe(true);
+    expect(await accessibleDescription(senderPage, "#ttl-amount")).toMatch(/^Choose a lifetime between 1 minute and 30 days\./);
     expect(await senderPage.evaluate(() => document.activeElement?.id)).toBe("ttl-amount");
     await amount.fill("90");
     await senderPage.getByRole("combobox", { name: "Unit" }).selectOption({ label: "minutes" });
@@ -258,6 +294,15 @@ describe("browser flow", () => {
     expect(await manage.getByRole("textbox", { name: "Number" }).inputValue()).toBe("90");
     expect(await manage.getByRole("combobox", { name: "Unit" }).inputValue()).toBe("60");
     expect(await manage.getByRole("textbox", { name: "Secret", exact: true }).inputValue()).toBe("");
+    // Another language keeps the replacement's settings (they are in the address, not in a secret).
+    await manage.getByRole("navigation", { name: "Language" }).getByRole("link", { name: "Deutsch" }).click();
+    await manage.getByRole("heading", { level: 1, name: "Ein Geheimnis einmalig teilen" }).waitFor();
+    await expect.poll(() => manage.getByText("Sie erstellen einen Ersatzlink.").isVisible()).toBe(true);
+    expect(await manage.locator("#ttl-amount").inputValue()).toBe("90");
+    expect(new URL(manage.url()).searchParams.get("lang")).toBe("de");
+    // Back to English (the choice is remembered in a cookie, and the later steps read English).
+    await manage.getByRole("navigation", { name: "Sprache" }).getByRole("link", { name: "English" }).click();
+    await manage.getByRole("heading", { level: 1, name: "Share a secret once" }).waitFor();
     await manage.close();
   });
 
@@ -346,20 +391,82 @@ describe("browser flow", () => {
     await field.waitFor();
     await expectAccessible(page, "open (fresh, passphrase asked)");
 
+    // Enter that only confirms an input method's composition (Japanese, Chinese, Korean passphrases) is not a
+    // Reveal: it would spend one of the tries on a half-typed passphrase.
+    await field.focus();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Input.imeSetComposition", { text: "ひみつ", selectionStart: 3, selectionEnd: 3 });
+    await cdp.send("Input.dispatchKeyEvent", { type: "rawKeyDown", key: "Enter", code: "Enter", windowsVirtualKeyCode: 229 });
+    await cdp.send("Input.insertText", { text: "秘密" });
+    await cdp.send("Input.dispatchKeyEvent", { type: "keyUp", key: "Enter", code: "Enter", windowsVirtualKeyCode: 13 });
+    await cdp.detach();
+    expect(await field.inputValue()).toBe("秘密");
+    expect(await page.getByRole("button", { name: "Reveal" }).getAttribute("aria-disabled"), "no reveal started").toBeNull();
+    expect(await statusText(page)).toBe("");
+    await field.fill("");
+
     // Reveal with an empty field: nothing is sent, the field is pointed out.
     await page.getByRole("button", { name: "Reveal" }).click();
     await expect.poll(() => page.locator("#error").textContent()).toBe("Type the passphrase first.");
+    // Said at the field as well, and read with it when the cursor lands there.
+    expect(await page.locator("#passphrase-field").getByText("Type the passphrase first.").isVisible()).toBe(true);
+    expect(await accessibleDescription(page, "#passphrase")).toMatch(/^Type the passphrase first\. /);
 
     await field.fill(wrong);
     await page.getByRole("button", { name: "Reveal" }).click();
     await expect
       .poll(() => page.locator("#error").textContent(), { timeout: 30_000 })
-      .toBe("That passphrase is not right. The link is still unopened. Tries left before the secret is deleted: 4.");
+      .toBe("That passphrase is not right. The link is still unopened. Tries left before the secret is deleted: 1.");
     expect(await page.getByRole("heading", { level: 1, name: "Someone shared a secret with you" }).isVisible()).toBe(true);
     expect(await field.inputValue()).toBe("");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("passphrase");
+    expect(await accessibleDescription(page, "#passphrase")).toMatch(/^That passphrase is not right\. .* 1\. /);
+    expect(await page.locator("#passphrase-field").getByText("That passphrase is not right.", { exact: false }).isVisible()).toBe(true);
 
+    // The address's passphrase limit runs for minutes: the page says how long to wait, and that nothing was spent.
+    await page.route(
+      "**/session",
+      (route) =>
+        route.fulfill({
+          status: 429,
+          headers: { "retry-after": "840", "content-type": "application/json" },
+          body: '{"error":"RATE_LIMITED","message":"Too many requests."}',
+        }),
+      { times: 1 },
+    );
     await field.fill(passphrase);
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await expect
+      .poll(() => page.locator("#error").textContent(), { timeout: 30_000 })
+      .toBe("Too many attempts right now. Try again in 14 minutes. Nothing has been opened: the link still works.");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("reveal");
     expect(await reveal(page)).toMatch(/^passphrase-case /);
+    await page.close();
+  });
+
+  it("says the secret was deleted, not 'opened or expired', when the last passphrase try was wrong", async () => {
+    await senderPage.getByRole("button", { name: "Create another" }).click();
+    const passphrase = `amber ${Date.now()} lantern`;
+    recordSecrets(passphrase, `${passphrase}!`);
+    await senderPage.getByRole("textbox", { name: "Passphrase (optional)" }).fill(passphrase);
+    expect(await senderPage.getByText(`After ${PASSPHRASE_MAX_ATTEMPTS} wrong tries the secret is deleted.`).isVisible()).toBe(true);
+    const created = await createSecret(senderPage, `last-try-case ${Date.now()}`);
+    const page = await newPage(recipient, "open-last-try");
+    await openInterstitial(page, created.url);
+    const field = page.getByRole("textbox", { name: "Passphrase", exact: true });
+    await field.fill(`${passphrase}!`);
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await expect.poll(() => page.locator("#error").textContent(), { timeout: 30_000 }).toMatch(/Tries left before the secret is deleted: 1\.$/);
+    await field.fill(`${passphrase}!`);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: "The secret has been deleted" }).waitFor({ timeout: 30_000 });
+    expect(await page.getByText("it was the last try").isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("problem-heading");
+    expect(await page.title()).toBe("The secret has been deleted");
+    expect(await page.locator("#problem-retry").isVisible()).toBe(false);
+    // Loaded again, it is the neutral page that says nothing about why.
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "This link is no longer available" }).waitFor();
     await page.close();
   });
 

@@ -7,7 +7,15 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLink } from "../../src/client/index.js";
-import { closeBrowsers, launchBrowser, thirdPartyRequests, watchPage, type LaunchedBrowser, type PageProblems } from "../helpers/browser.js";
+import {
+  accessibleDescription,
+  closeBrowsers,
+  launchBrowser,
+  thirdPartyRequests,
+  watchPage,
+  type LaunchedBrowser,
+  type PageProblems,
+} from "../helpers/browser.js";
 import { LOG_DIR, recordSecrets } from "../helpers/secrets.js";
 import { startServer, type RunningServer } from "../helpers/server.js";
 
@@ -92,10 +100,26 @@ describe("keyboard only", () => {
     const page = await newPage(sender, "create");
     await page.goto(`${server.url}/`);
     await tabTo(page, "Skip to main content", "a");
-    await tabTo(page, "Secret", "textarea");
+    // Create with nothing typed: the cursor goes to the secret, and the message stands right above it and is read
+    // with it (not only announced once, far below the button).
+    await tabTo(page, "Create link", "button");
+    await page.keyboard.press("Enter");
+    await expect.poll(async () => (await focused(page)).id).toBe("secret");
+    expect(await accessibleDescription(page, "#secret")).toMatch(/^Write or paste the secret first\. /);
+    const message = page.locator("#view-form").getByText("Write or paste the secret first.", { exact: true });
+    const [messageBox, fieldBox] = await Promise.all([message.boundingBox(), page.locator("#secret").boundingBox()]);
+    expect(messageBox!.y + messageBox!.height).toBeLessThanOrEqual(fieldBox!.y);
+    expect(fieldBox!.y - (messageBox!.y + messageBox!.height)).toBeLessThan(40);
     await page.keyboard.type(secret);
+    expect(await message.count(), "typing takes the message away").toBe(0);
+    expect(await accessibleDescription(page, "#secret")).not.toContain("Write or paste");
     await tabTo(page, "Delete it if nobody opens it within", "select");
     await tabTo(page, "Create link", "button");
+    // The first try is lost in the network: it says so, and the keyboard stays on the button to try again.
+    await page.route("**/api/v1/links", (route) => route.abort("internetdisconnected"), { times: 1 });
+    await page.keyboard.press("Enter");
+    await page.getByRole("alert").filter({ hasText: "Could not reach the server." }).waitFor();
+    expect((await focused(page)).name).toBe("Create link");
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: "Your one-time link is ready" }).waitFor();
     // Focus moves to the result's heading, so a screen reader announces it.

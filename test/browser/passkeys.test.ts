@@ -85,6 +85,8 @@ async function enrolIn(page: Page, handle: string): Promise<void> {
   const alert = page.getByRole("alert").filter({ hasText: /\S/ });
   await done.or(alert).first().waitFor({ timeout: 30_000 });
   expect(await alert.count() > 0 ? await alert.textContent() : "ready").toBe("ready");
+  // Switching language now would reload the spent link and say it is "no longer valid" instead of "ready".
+  expect(await page.getByRole("navigation", { name: "Language" }).isHidden()).toBe(true);
   await axeClean(page, "enrol done");
   // The link is spent: loading it again says so.
   await page.reload();

@@ -141,6 +141,26 @@ export async function watchPage(page: Page): Promise<PageProblems> {
   return problems;
 }
 
+/**
+ * The accessible description Chromium computed for the first element matching `selector`: what a screen reader
+ * reads after the element's name and role. Taken from the browser's own accessibility tree (DevTools protocol),
+ * not re-derived from aria-describedby, so a reference to a missing or hidden element shows up as it would for a
+ * person.
+ */
+export async function accessibleDescription(page: Page, selector: string): Promise<string> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = await cdp.send("DOM.getDocument", { depth: 0 });
+    const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector });
+    if (nodeId === 0) throw new Error(`no element matches ${selector}`);
+    const { nodes } = await cdp.send("Accessibility.getPartialAXTree", { nodeId, fetchRelatives: false });
+    const value = nodes[0]?.description?.value;
+    return typeof value === "string" ? value : "";
+  } finally {
+    await cdp.detach();
+  }
+}
+
 /** One axe-core finding, trimmed to what a failure message needs. */
 export interface AxeViolation {
   id: string;

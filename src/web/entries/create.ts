@@ -16,7 +16,7 @@ import { normalizePasskeyHandle } from "../../core/policy.js";
 import { fileStreamLength } from "../../crypto/file-stream.js";
 import { formatBytes, formatDateTime, formatDuration } from "../i18n/format.js";
 import { copyField } from "../lib/clipboard.js";
-import { announce, announceError, byId, showView, wireSkipLink } from "../lib/dom.js";
+import { announce, announceError, byId, clearFieldError, showFieldError, showView, wireSkipLink } from "../lib/dom.js";
 import { errorText } from "../lib/error-text.js";
 import { groupHex } from "../lib/hex.js";
 import { setLanguageSwitchVisible, wireLanguageSwitch } from "../lib/language.js";
@@ -193,14 +193,11 @@ function typedCountries(): string[] | null {
 function showCountryNames(): void {
   const codes = typedCountries();
   countriesNames.textContent = codes !== null && codes.length > 0 ? t("create.countries.names", { countries: countryList(codes, locale) }) : "";
-  countries.removeAttribute("aria-invalid");
 }
 
-/** Marks a field wrong, says why and puts the cursor there; always null, for `return fieldError(...)`. */
+/** Marks a field wrong, says why at the field and puts the cursor there; always null, for `return fieldError(...)`. */
 function fieldError(field: HTMLInputElement, message: string): null {
-  field.setAttribute("aria-invalid", "true");
-  announceError(message);
-  field.focus();
+  showFieldError(field, message);
   return null;
 }
 
@@ -209,7 +206,7 @@ const CIDR = /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/;
 /** The policy choices of the form, checked; null (with the error shown) when one is not acceptable. */
 function chosenPolicy(d: Demands): { allowCountry: string[]; allowIp: string[] } | null {
   if (d.passphrase && passphrase.value === "") return fieldError(passphrase, t("create.error.passphraseRequired"));
-  passphrase.removeAttribute("aria-invalid");
+  clearFieldError(passphrase);
   const codes = typedCountries();
   if (codes === null) return fieldError(countries, t("create.error.countries"));
   if (d.countries && codes.length === 0) return fieldError(countries, t("create.error.countriesRequired"));
@@ -219,7 +216,8 @@ function chosenPolicy(d: Demands): { allowCountry: string[]; allowIp: string[] }
   // Only the shape is checked here; the server parses the ranges and says POLICY_INVALID for a bad one.
   const ranges = networks.value.split(/[\s,;]+/).filter((p) => p !== "");
   if (ranges.length > 64 || ranges.some((r) => !CIDR.test(r))) return fieldError(networks, t("create.error.networks"));
-  networks.removeAttribute("aria-invalid");
+  clearFieldError(countries);
+  clearFieldError(networks);
   return { allowCountry: codes, allowIp: ranges };
 }
 
@@ -232,12 +230,13 @@ function chosenTtl(limits: TtlLimits): number | null {
   }
   const seconds = customTtl(ttlAmount.value, Number(ttlUnit.value), limits);
   if (seconds === null) {
-    ttlAmount.setAttribute("aria-invalid", "true");
-    announceError(t("create.error.ttlRange", { min: formatDuration(limits.min, locale), max: formatDuration(limits.max, locale) }));
-    ttlAmount.focus();
+    // Above the number and unit row, so the two fields stay side by side.
+    showFieldError(ttlAmount, t("create.error.ttlRange", { min: formatDuration(limits.min, locale), max: formatDuration(limits.max, locale) }), {
+      before: ttlAmount.closest(".inline-fields") ?? ttlAmount,
+    });
     return null;
   }
-  ttlAmount.removeAttribute("aria-invalid");
+  clearFieldError(ttlAmount);
   return seconds;
 }
 
@@ -249,12 +248,10 @@ function chosenPasskey(): { passkey?: CreateLinkOptions["passkey"]; ok: boolean 
   if (value !== "recipient") return { ok: true };
   const handle = normalizePasskeyHandle(passkeyHandle.value);
   if (handle === null) {
-    passkeyHandle.setAttribute("aria-invalid", "true");
-    announceError(t("create.error.handle"));
-    passkeyHandle.focus();
+    showFieldError(passkeyHandle, t("create.error.handle"));
     return { ok: false };
   }
-  passkeyHandle.removeAttribute("aria-invalid");
+  clearFieldError(passkeyHandle);
   return { passkey: { handle }, ok: true };
 }
 
@@ -268,10 +265,10 @@ function syncPasskey(): void {
 
 function syncCustomTtl(): void {
   ttlCustom.hidden = ttl.value !== "custom";
-  if (ttlCustom.hidden) ttlAmount.removeAttribute("aria-invalid");
+  if (ttlCustom.hidden) clearFieldError(ttlAmount);
 }
 
-const maxFile = () => formatBytes(settings.maxFileBytes, locale);
+const maxFile = () => formatBytes(settings.maxFileBytes, locale, { limit: true });
 
 /** Shows the text field or the file field, as chosen. A file link has one recipient: the count is hidden then. */
 function syncKind(): void {
@@ -291,16 +288,15 @@ function describeChosenFile(announceIt: boolean): boolean {
   const file = chosenFile();
   if (file === null) {
     fileChosen.textContent = "";
-    fileInput.removeAttribute("aria-invalid");
+    clearFieldError(fileInput);
     return true;
   }
   fileChosen.textContent = t("create.file.chosen", { name: file.name, size: formatBytes(file.size, locale) });
   if (file.size > settings.maxFileBytes) {
-    fileInput.setAttribute("aria-invalid", "true");
-    announceError(t("create.error.fileTooLarge", { max: maxFile() }));
+    showFieldError(fileInput, t("create.error.fileTooLarge", { max: maxFile() }));
     return false;
   }
-  fileInput.removeAttribute("aria-invalid");
+  clearFieldError(fileInput);
   if (announceIt) announce(fileChosen.textContent);
   return true;
 }
@@ -328,9 +324,7 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
   const text = secret.value;
   const file = asFile ? chosenFile() : null;
   if (asFile && file === null) {
-    announceError(t("create.error.noFile"));
-    fileInput.setAttribute("aria-invalid", "true");
-    fileInput.focus();
+    showFieldError(fileInput, t("create.error.noFile"));
     return;
   }
   if (file !== null && !describeChosenFile(false)) {
@@ -338,12 +332,10 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     return;
   }
   if (!asFile && text.trim() === "") {
-    announceError(t("create.error.empty"));
-    secret.setAttribute("aria-invalid", "true");
-    secret.focus();
+    showFieldError(secret, t("create.error.empty"));
     return;
   }
-  secret.removeAttribute("aria-invalid");
+  clearFieldError(secret);
   const template = chosenTemplate();
   const d = demands(template);
   const lifetime = chosenTtl(d.limits);
@@ -354,7 +346,9 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
   if (choices === null) return;
   const count = Math.min(Math.max(1, Number(recipients.value) || 1), policy.maxRecipients);
   busy = true;
-  submit.disabled = true;
+  // aria-disabled rather than disabled: a disabled button drops keyboard focus to <body>, and a failed try would
+  // leave the person at the top of the page instead of on the button that tries again.
+  submit.setAttribute("aria-disabled", "true");
   fileInput.disabled = true;
   const report = file ? progressReporter(file) : null;
   if (report) report(0);
@@ -401,11 +395,12 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     showView(views, resultView, resultHeading);
   } catch (err) {
     // Keep the text (or the chosen file) on failure so the sender can retry without choosing it again.
-    announceError(failureText(err));
-    if (err instanceof OncelinkApiError && (err.code === "HANDLE_UNKNOWN" || err.code === "HANDLE_INVALID")) passkeyHandle.focus();
+    if (err instanceof OncelinkApiError && (err.code === "HANDLE_UNKNOWN" || err.code === "HANDLE_INVALID")) {
+      showFieldError(passkeyHandle, failureText(err));
+    } else announceError(failureText(err));
   } finally {
     busy = false;
-    submit.disabled = false;
+    submit.removeAttribute("aria-disabled");
     fileInput.disabled = false;
     progress.hidden = true;
   }
@@ -420,7 +415,7 @@ function failureText(err: unknown): string {
   if (err instanceof FileUploadFailedError) return t("create.error.uploadFailed");
   // File.stream() fails with NotReadableError (the file changed or vanished on disk, a folder was dropped).
   if (err instanceof DOMException && (err.name === "NotReadableError" || err.name === "NotFoundError")) return t("create.error.fileUnreadable");
-  return errorText(err, t, {
+  return errorText(err, { t, locale }, {
     CONTENT_EMPTY: "create.error.empty",
     PAYLOAD_TOO_LARGE: "create.error.tooLarge",
     TTL_INVALID: "create.error.ttl",
@@ -570,10 +565,7 @@ for (const input of passkeyChoices) {
     syncPasskey();
   });
 }
-passkeyHandle.addEventListener("input", () => passkeyHandle.removeAttribute("aria-invalid"));
 countries.addEventListener("input", showCountryNames);
-networks.addEventListener("input", () => networks.removeAttribute("aria-invalid"));
-passphrase.addEventListener("input", () => passphrase.removeAttribute("aria-invalid"));
 form.addEventListener("submit", (event) => void onSubmit(event));
 byId(IDS.again, HTMLButtonElement).addEventListener("click", () => resetToForm(true));
 byId(IDS.copyLink, HTMLButtonElement).addEventListener("click", () => void onCopy(link));

@@ -28,6 +28,8 @@ const views = [checkingView, readyView, doneView, deadView, problemView];
 const token = /^\/enrol\/([A-Za-z0-9_-]{22})$/.exec(location.pathname)?.[1] ?? null;
 let enrolment: Enrolment | null = null;
 let busy = false;
+/** The passkey was saved: the link is spent, so reloading the page (another language) would only say it is invalid. */
+let done = false;
 
 function showDead(moveFocus: boolean): void {
   setTitle(t("enrol.unavailable.heading"));
@@ -40,7 +42,7 @@ async function runCheck(moveFocus: boolean): Promise<void> {
     enrolment = await fetchEnrolment({ server: location.origin, token });
   } catch (err) {
     if (err instanceof UnavailableError) return showDead(moveFocus);
-    byId(IDS.problemBody, HTMLElement).textContent = errorText(err, t);
+    byId(IDS.problemBody, HTMLElement).textContent = errorText(err, { t, locale });
     setTitle(problemHeading.textContent ?? "");
     showView(views, problemView, moveFocus ? problemHeading : undefined);
     return;
@@ -71,6 +73,7 @@ async function onCreate(): Promise<void> {
       return;
     }
     const handle = await completeEnrolment({ server: location.origin, token, response });
+    done = true;
     byId(IDS.doneBody, HTMLElement).textContent = t("enrol.done.body", { handle });
     announce("");
     setTitle(t("enrol.done.heading"));
@@ -80,13 +83,13 @@ async function onCreate(): Promise<void> {
       announce("");
       showDead(true);
     } else {
-      announceError(errorText(err, t, { ENROLMENT_INVALID: "enrol.error.invalid" }));
+      announceError(errorText(err, { t, locale }, { ENROLMENT_INVALID: "enrol.error.invalid" }));
       create.focus();
     }
   } finally {
     busy = false;
     create.removeAttribute("aria-disabled");
-    setLanguageSwitchVisible(true);
+    setLanguageSwitchVisible(!done);
   }
 }
 

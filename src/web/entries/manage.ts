@@ -17,11 +17,15 @@ const statusView = byId(IDS.statusView, HTMLElement);
 const statusHeading = byId(IDS.statusHeading, HTMLElement);
 const unavailableView = byId(COMMON_IDS.unavailableView, HTMLElement);
 const unavailableHeading = byId(COMMON_IDS.unavailableHeading, HTMLElement);
-const views = [checkingView, statusView, unavailableView];
+const problemView = byId(IDS.problemView, HTMLElement);
+const problemHeading = byId(IDS.problemHeading, HTMLElement);
+const problemBody = byId(IDS.problemBody, HTMLElement);
+const views = [checkingView, statusView, problemView, unavailableView];
 
 const stateField = byId(IDS.state, HTMLElement);
 const createdField = byId(IDS.created, HTMLElement);
 const expiresField = byId(IDS.expires, HTMLElement);
+const expiresRow = byId(IDS.expiresRow, HTMLElement);
 // One "when it ended" row per way of ending, each with its own label; at most one shows.
 const endedRows: Record<Exclude<LinkStatus["state"], "fresh">, { row: HTMLElement; field: HTMLElement }> = {
   consumed: { row: byId(IDS.consumedRow, HTMLElement), field: byId(IDS.consumed, HTMLElement) },
@@ -54,10 +58,10 @@ function render(status: LinkStatus): void {
   stateField.textContent = t(STATE_TEXT[status.state]);
   createdField.textContent = formatDateTime(status.createdAt, locale);
   const expiresAt = formatDateTime(status.expiresAt, locale);
+  // A link that ended (opened, revoked, expired) will not expire any more: its row says when it ended instead.
+  expiresRow.hidden = status.state !== "fresh";
   expiresField.textContent =
-    status.state === "fresh"
-      ? t("manage.expiresIn", { time: expiresAt, relative: formatRelativeTime(status.expiresAt, Date.now(), locale) })
-      : expiresAt;
+    status.state === "fresh" ? t("manage.expiresIn", { time: expiresAt, relative: formatRelativeTime(status.expiresAt, Date.now(), locale) }) : "";
   for (const [state, { row, field }] of Object.entries(endedRows)) {
     const shown = status.state === state && status.endedAt !== null;
     field.textContent = shown ? formatDateTime(status.endedAt ?? "", locale) : "";
@@ -89,16 +93,28 @@ function replacementHref(status: LinkStatus): string {
   return `/?${params.toString()}`;
 }
 
-/** Loads the status; `moveFocus` when the person asked for it, so the result is read out. */
-async function load(moveFocus: boolean, done?: MessageKey): Promise<void> {
+/**
+ * Loads the status; `moveFocus` when the person asked for it, so the result is read out. Returns whether the status
+ * shown is the one just loaded. A failure keeps a status already on screen (and says the check failed), or, when
+ * there is none yet, shows the reason with a way to try again.
+ */
+async function load(moveFocus: boolean, done?: MessageKey): Promise<boolean> {
   try {
     render(await getStatus(location.href));
     showView(views, statusView, moveFocus ? statusHeading : undefined);
     if (done) announce(t(done));
+    return true;
   } catch (err) {
     // A wrong, missing or malformed token and an unknown id all get the same answer, by design.
     if (err instanceof UnavailableError || err instanceof InvalidLinkError) showUnavailable(moveFocus);
-    else announceError(errorText(err, t));
+    else if (!statusView.hidden) announceError(errorText(err, { t, locale }));
+    else {
+      announce("");
+      problemBody.textContent = errorText(err, { t, locale });
+      setTitle(t("manage.problem.heading"));
+      showView(views, problemView, moveFocus ? problemHeading : undefined);
+    }
+    return false;
   }
 }
 
@@ -124,7 +140,7 @@ async function onConfirmRevoke(): Promise<void> {
     await load(true, "manage.revoked");
   } catch (err) {
     if (err instanceof UnavailableError) showUnavailable(true);
-    else announceError(errorText(err, t));
+    else announceError(errorText(err, { t, locale }));
   } finally {
     busy = false;
     confirmYes.removeAttribute("aria-disabled");
@@ -136,8 +152,20 @@ async function onRefresh(): Promise<void> {
   busy = true;
   announce(t("manage.checking"));
   try {
-    await load(false);
-    if (!statusView.hidden) announce(stateField.textContent ?? "");
+    // Only a status that was just loaded is read out: after a failed check it would pass old news for new.
+    if (await load(false)) announce(stateField.textContent ?? "");
+  } finally {
+    busy = false;
+  }
+}
+
+/** "Check again" after the first load failed: the status view, with focus on its heading, once it loads. */
+async function onRetry(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  announce(t("manage.checking"));
+  try {
+    await load(true);
   } finally {
     busy = false;
   }
@@ -146,6 +174,7 @@ async function onRefresh(): Promise<void> {
 wireSkipLink();
 wireLanguageSwitch(() => location.hash);
 refresh.addEventListener("click", () => void onRefresh());
+byId(IDS.problemRetry, HTMLButtonElement).addEventListener("click", () => void onRetry());
 revoke.addEventListener("click", openConfirm);
 confirmNo.addEventListener("click", () => closeConfirm(true));
 confirmYes.addEventListener("click", () => void onConfirmRevoke());

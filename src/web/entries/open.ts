@@ -24,7 +24,7 @@ import {
 import type { MessageKey } from "../i18n/en.js";
 import { formatBytes, formatDuration } from "../i18n/format.js";
 import { copyField, createClipboardClearer } from "../lib/clipboard.js";
-import { announce, announceError, byId, setTitle, showView, wireSkipLink } from "../lib/dom.js";
+import { announce, announceError, byId, clearFieldError, setTitle, showFieldError, showView, wireSkipLink } from "../lib/dom.js";
 import { downloadBlob } from "../lib/download.js";
 import { errorText } from "../lib/error-text.js";
 import { canPickSaveLocation, discardTarget, pickSaveLocation, receiveBytes, receiveFile, type ReceivedFile, type SaveTarget } from "../lib/file-receive.js";
@@ -83,6 +83,11 @@ const usePasskey = byId(IDS.usePasskey, HTMLButtonElement);
 let passkey: LinkInfo["passkey"] = null;
 let passphrase = false;
 let passphraseChosen = false;
+/**
+ * Wrong passphrase tries this link has left, from the server's last answer; before any answer, the server's limit
+ * (the page cannot know tries made in an earlier visit, and then says the neutral "no longer available").
+ */
+let passphraseTriesLeft = settings.passphraseMaxAttempts;
 
 /**
  * The link as it was opened, fragment included. Read once, then the fragment is removed from the address bar so
@@ -162,7 +167,7 @@ async function runCheck(moveFocus: boolean): Promise<void> {
     else if (result === "unavailable") show("unavailable", moveFocus);
     else showProblem("open.problem.unsupportedHeading", t("open.problem.unsupportedBody"), false, moveFocus);
   } catch (err) {
-    showProblem("open.problem.checkHeading", errorText(err, t), true, moveFocus);
+    showProblem("open.problem.checkHeading", errorText(err, { t, locale }), true, moveFocus);
   }
 }
 
@@ -206,6 +211,7 @@ function choosePassphrase(chosen: boolean): void {
   if (chosen) passphraseInput.focus();
   else {
     passphraseInput.value = "";
+    clearFieldError(passphraseInput);
     usePassphrase.focus();
   }
 }
@@ -293,7 +299,7 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     await showContent(content, pending);
   } catch (err) {
     if (target !== null) await discardTarget(target);
-    handleRevealError(err, stage);
+    handleRevealError(err, stage, needsPassphrase);
   } finally {
     busy = false;
     reveal.removeAttribute("aria-disabled");
@@ -301,9 +307,16 @@ async function onReveal(gesture: GestureReport): Promise<void> {
   }
 }
 
-function handleRevealError(err: unknown, stage: OpenStage): void {
+function handleRevealError(err: unknown, stage: OpenStage, sentPassphrase: boolean): void {
   announce("");
-  if (err instanceof UnavailableError) {
+  clearFieldError(passphraseInput);
+  if (err instanceof UnavailableError && sentPassphrase && passphraseTriesLeft <= 1) {
+    // The server answers a link's last wrong try like any dead link, but this person just used that try: saying
+    // "opened already or expired" would make them fear someone else got the secret.
+    linkUrl = "";
+    passphraseInput.value = "";
+    showProblem("open.problem.triesHeading", t("open.problem.triesBody"), false, true);
+  } else if (err instanceof UnavailableError) {
     // Someone (or something) opened it between the check and the click, or it just expired.
     linkUrl = "";
     show("unavailable", true);
@@ -311,6 +324,7 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
     show("incomplete", true);
   } else if (err instanceof PassphraseIncorrectError) {
     // Counted, but the link is still unopened: clear the field and let the person try again.
+    passphraseTriesLeft = err.attemptsLeft;
     passphraseInput.value = "";
     askPassphrase(t("open.passphrase.wrong", { count: err.attemptsLeft }));
   } else if (err instanceof PassphraseRequiredError) {
@@ -344,18 +358,16 @@ function handleRevealError(err: unknown, stage: OpenStage): void {
       stage === "solving" ||
       (err instanceof OncelinkApiError && err.status >= 400 && err.status < 500);
     // A refused place (address or country rule) already says nothing was opened.
-    const text = errorText(err, t, { POLICY_DENIED: "open.error.placeDenied", COUNTRY_DENIED: "open.error.placeDenied" });
+    const text = errorText(err, { t, locale }, { POLICY_DENIED: "open.error.placeDenied", COUNTRY_DENIED: "open.error.placeDenied" });
     const placeDenied = err instanceof OncelinkApiError && (err.code === "POLICY_DENIED" || err.code === "COUNTRY_DENIED");
     announceError(intact && !placeDenied ? `${text} ${t("open.error.notOpened")}` : text);
     reveal.focus();
   }
 }
 
-/** Shows why the passphrase is needed again and puts the cursor in its field; the page stays usable. */
+/** Shows why the passphrase is needed again, at its field, and puts the cursor there; the page stays usable. */
 function askPassphrase(message: string): void {
-  passphraseInput.setAttribute("aria-invalid", "true");
-  announceError(message);
-  passphraseInput.focus();
+  showFieldError(passphraseInput, message);
 }
 
 /** Shows what the link held: text in the text block, a file received into `target` (or a Blob) with its facts. */
@@ -448,6 +460,11 @@ async function onCopySecret(): Promise<void> {
     announceError(t("common.copyFailed"));
     return;
   }
+  secretCopied();
+}
+
+/** Says the secret is on the clipboard and (re)starts the countdown that clears it. */
+function secretCopied(): void {
   const seconds = settings.clipboardClearSeconds;
   announce(seconds > 0 ? t("open.revealed.copied", { duration: formatDuration(seconds, locale) }) : t("common.copied"));
   clipboard.arm();
@@ -504,6 +521,11 @@ problemRetry.addEventListener("click", () => {
   void runCheck(true);
 });
 byId(IDS.copySecret, HTMLButtonElement).addEventListener("click", () => void onCopySecret());
+// A copy made without the button (select, then Ctrl+C or the context menu; also the fallback when the button's copy
+// is refused) puts the secret on the clipboard just the same: the hint beside the field promises it is cleared.
+secretField.addEventListener("copy", () => {
+  if (revealed && secretField.value !== "") secretCopied();
+});
 saveFile.addEventListener("click", onSaveFile);
 byId(IDS.copyFileSha, HTMLButtonElement).addEventListener("click", () => void onCopySha());
 byId(IDS.downloadText, HTMLButtonElement).addEventListener("click", onDownloadText);
@@ -512,10 +534,10 @@ window.addEventListener("pagehide", forgetContent);
 window.addEventListener("pagehide", () => {
   passphraseInput.value = "";
 });
-passphraseInput.addEventListener("input", () => passphraseInput.removeAttribute("aria-invalid"));
-// Enter in the passphrase field is a deliberate, trusted gesture too.
+// Enter in the passphrase field is a deliberate, trusted gesture too; but not the Enter that confirms an input
+// method's composition (Japanese, Chinese, Korean), which would spend a try on a half-typed passphrase.
 passphraseInput.addEventListener("keydown", (event) => {
-  if (event.key !== "Enter" || !event.isTrusted) return;
+  if (event.key !== "Enter" || event.isComposing || event.keyCode === 229 || !event.isTrusted) return;
   event.preventDefault();
   void onReveal({ webdriver: navigator.webdriver === true, gestureMs: Math.round(performance.now()) });
 });

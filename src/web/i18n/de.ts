@@ -14,6 +14,7 @@ export const de: Catalog = {
     "Automatisches Kopieren war nicht möglich. Der Text ist markiert: Drücken Sie Strg+C (oder Befehl+C), um ihn zu kopieren.",
   "common.error.network": "Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
   "common.error.rateLimited": "Gerade gibt es zu viele Versuche. Warten Sie einen Moment und versuchen Sie es dann erneut.",
+  "common.error.rateLimitedWait": "Gerade gibt es zu viele Versuche. Versuchen Sie es in {duration} erneut.",
   "common.error.generic": "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.",
 
   "unavailable.title": "Link nicht verfügbar",
@@ -47,7 +48,9 @@ export const de: Catalog = {
   "create.ttl.unit.hours": "Stunden",
   "create.ttl.unit.days": "Tage",
   "create.passphrase.label": "Passphrase (optional)",
-  "create.passphrase.hint": "Wenn Sie eine festlegen, muss die Empfängerin oder der Empfänger sie eingeben, um den Link zu öffnen. Teilen Sie sie auf anderem Weg mit, zum Beispiel am Telefon, nicht in derselben Nachricht. Nach 5 falschen Versuchen wird das Geheimnis gelöscht.",
+  "create.passphrase.hint": "Wenn Sie eine festlegen, muss die Empfängerin oder der Empfänger sie eingeben, um den Link zu öffnen. Teilen Sie sie auf anderem Weg mit, zum Beispiel am Telefon, nicht in derselben Nachricht.",
+  "create.passphrase.tries": "Nach {count} falschen Versuchen wird das Geheimnis gelöscht.",
+  "create.passphrase.oneTry": "Schon ein falscher Versuch löscht das Geheimnis.",
   "create.passkey.legend": "Passkey (optional)",
   "create.passkey.none": "Kein Passkey",
   "create.passkey.required": "Passkey verlangen",
@@ -208,12 +211,15 @@ export const de: Catalog = {
   "open.done.heading": "Dieser Link ist jetzt deaktiviert",
   "open.done.body":
     "Das Geheimnis wurde auch von dieser Seite entfernt. Wenn Sie es noch einmal brauchen, bitten Sie die absendende Person um einen neuen Einmal-Link.",
-  "open.error.notOpened": "Der Link wurde nicht verbraucht, Sie können es also erneut versuchen.",
+  "open.error.notOpened": "Es wurde nichts geöffnet: Der Link funktioniert weiterhin.",
   "open.problem.retry": "Erneut versuchen",
   "open.problem.checkHeading": "Der Link konnte nicht geprüft werden",
   "open.problem.unsupportedHeading": "Dieser Link kann hier nicht geöffnet werden",
   "open.problem.unsupportedBody":
     "Er verlangt einen zusätzlichen Schritt, den diese Seite noch nicht unterstützt. Es wurde nichts geöffnet; die absendende Person kann einen neuen Link ohne diesen Schritt erstellen.",
+  "open.problem.triesHeading": "Das Geheimnis wurde gelöscht",
+  "open.problem.triesBody":
+    "Auch diese Passphrase stimmte nicht, und es war der letzte Versuch. Deshalb wurde das Geheimnis zu seinem Schutz gelöscht. Bitten Sie den Absender um einen neuen Link und klären Sie die Passphrase mit ihm.",
   "open.problem.decryptHeading": "Das Geheimnis konnte nicht entschlüsselt werden",
   "open.problem.decryptBody":
     "Der Link wurde auf dem Weg zu Ihnen möglicherweise verändert und ist jetzt verbraucht. Bitten Sie die absendende Person um einen neuen Link.",
@@ -253,6 +259,7 @@ export const de: Catalog = {
   "manage.revokedOn": "Widerrufen am",
   "manage.expiredOn": "Abgelaufen am",
   "manage.refresh": "Erneut prüfen",
+  "manage.problem.heading": "Der Status des Links konnte nicht geladen werden",
   "manage.revoke": "Link widerrufen",
   "manage.confirm.heading": "Diesen Link widerrufen?",
   "manage.confirm.body":
@@ -281,7 +288,7 @@ export const de: Catalog = {
   "manage.visits.times.one": "einmal",
   "manage.visits.times.two": "zweimal",
   "manage.visits.times.many": "{count}-mal",
-  "manage.visits.stillUnopened": "noch ungeöffnet",
+  "manage.visits.stillUnopened": "{line}; noch ungeöffnet",
   "manage.visits.hint": "Chat-Apps, Mail-Scanner und Browser sehen sich Links an, bevor jemand klickt. Öffnen können sie das Geheimnis nicht; das kann nur ein Mensch, der „Anzeigen“ wählt.",
   "preview.title": "Ein privater Einmal-Link",
   "preview.description": "Ein privater Einmal-Link. Öffnen Sie ihn in einem Browser.",

@@ -18,6 +18,7 @@ export const en = {
   "common.copyFailed": "Could not copy automatically. The text is selected: press Ctrl+C (or Command+C) to copy it.",
   "common.error.network": "Could not reach the server. Check your connection and try again.",
   "common.error.rateLimited": "Too many attempts right now. Wait a moment, then try again.",
+  "common.error.rateLimitedWait": "Too many attempts right now. Try again in {duration}.",
   "common.error.generic": "Something went wrong. Please try again.",
 
   "unavailable.title": "Link unavailable",
@@ -51,7 +52,9 @@ export const en = {
   "create.ttl.unit.hours": "hours",
   "create.ttl.unit.days": "days",
   "create.passphrase.label": "Passphrase (optional)",
-  "create.passphrase.hint": "If you set one, the recipient must type it to open the link. Tell it to them another way, for example in a phone call, not in the same message. After 5 wrong tries the secret is deleted.",
+  "create.passphrase.hint": "If you set one, the recipient must type it to open the link. Tell it to them another way, for example in a phone call, not in the same message.",
+  "create.passphrase.tries": "After {count} wrong tries the secret is deleted.",
+  "create.passphrase.oneTry": "One wrong try deletes the secret.",
   "create.passkey.legend": "Passkey (optional)",
   "create.passkey.none": "No passkey",
   "create.passkey.required": "Require a passkey",
@@ -211,7 +214,7 @@ export const en = {
   "open.done.heading": "This link is now disabled",
   "open.done.body":
     "The secret has been removed from this page as well. If you need it again, ask the sender for a new one-time link.",
-  "open.error.notOpened": "The link was not used up, so you can try again.",
+  "open.error.notOpened": "Nothing has been opened: the link still works.",
   "open.confirm.heading": "One more step",
   "open.confirm.body":
     "This browser looks automated, or the click came very quickly, so please confirm: reveal the secret now? It can be opened only once.",
@@ -223,6 +226,9 @@ export const en = {
   "open.problem.unsupportedHeading": "This link cannot be opened here",
   "open.problem.unsupportedBody":
     "It asks for an extra step that this page does not support yet. Nothing has been opened; the sender can make a new link without that step.",
+  "open.problem.triesHeading": "The secret has been deleted",
+  "open.problem.triesBody":
+    "That passphrase was not right either, and it was the last try, so the secret was deleted to keep it safe. Ask the sender for a new link, and check the passphrase with them.",
   "open.problem.decryptHeading": "The secret could not be decrypted",
   "open.problem.decryptBody":
     "The link may have been altered on its way to you, and it has now been used. Ask the sender for a new link.",
@@ -261,6 +267,7 @@ export const en = {
   "manage.revokedOn": "Revoked on",
   "manage.expiredOn": "Expired on",
   "manage.refresh": "Check again",
+  "manage.problem.heading": "The link's status could not be loaded",
   "manage.revoke": "Revoke link",
   "manage.confirm.heading": "Revoke this link?",
   "manage.confirm.body": "The content is deleted right away and the link stops working. This cannot be undone.",
@@ -283,7 +290,7 @@ export const en = {
   "manage.visits.times.one": "once",
   "manage.visits.times.two": "twice",
   "manage.visits.times.many": "{count} times",
-  "manage.visits.stillUnopened": "still unopened",
+  "manage.visits.stillUnopened": "{line}; still unopened",
   "manage.visits.hint":
     "Chat apps, mail scanners and browsers look at links before anyone clicks. They cannot open it; only a person who chooses Reveal can.",
 

@@ -14,6 +14,7 @@ export const es: Catalog = {
     "No se pudo copiar automáticamente. El texto está seleccionado: pulse Ctrl+C (o Comando+C) para copiarlo.",
   "common.error.network": "No se pudo contactar con el servidor. Compruebe su conexión e inténtelo de nuevo.",
   "common.error.rateLimited": "Hay demasiados intentos en este momento. Espere un poco y vuelva a intentarlo.",
+  "common.error.rateLimitedWait": "Hay demasiados intentos en este momento. Vuelva a intentarlo dentro de {duration}.",
   "common.error.generic": "Algo salió mal. Inténtelo de nuevo.",
 
   "unavailable.title": "Enlace no disponible",
@@ -47,7 +48,9 @@ export const es: Catalog = {
   "create.ttl.unit.hours": "horas",
   "create.ttl.unit.days": "días",
   "create.passphrase.label": "Frase de contraseña (opcional)",
-  "create.passphrase.hint": "Si define una, el destinatario tendrá que escribirla para abrir el enlace. Comuníquesela por otra vía, por ejemplo por teléfono, no en el mismo mensaje. Tras 5 intentos fallidos, el secreto se borra.",
+  "create.passphrase.hint": "Si define una, el destinatario tendrá que escribirla para abrir el enlace. Comuníquesela por otra vía, por ejemplo por teléfono, no en el mismo mensaje.",
+  "create.passphrase.tries": "Tras {count} intentos fallidos, el secreto se borra.",
+  "create.passphrase.oneTry": "Un solo intento fallido borra el secreto.",
   "create.passkey.legend": "Llave de acceso (opcional)",
   "create.passkey.none": "Sin llave de acceso",
   "create.passkey.required": "Exigir una llave de acceso",
@@ -208,12 +211,15 @@ export const es: Catalog = {
   "open.done.heading": "Este enlace ya está desactivado",
   "open.done.body":
     "El secreto también se ha eliminado de esta página. Si lo vuelve a necesitar, pida a quien se lo envió un nuevo enlace de un solo uso.",
-  "open.error.notOpened": "El enlace no se ha gastado, así que puede volver a intentarlo.",
+  "open.error.notOpened": "No se ha abierto nada: el enlace sigue funcionando.",
   "open.problem.retry": "Intentar de nuevo",
   "open.problem.checkHeading": "No se pudo comprobar el enlace",
   "open.problem.unsupportedHeading": "Este enlace no se puede abrir aquí",
   "open.problem.unsupportedBody":
     "Pide un paso adicional que esta página todavía no admite. No se ha abierto nada; quien lo envió puede crear un enlace nuevo sin ese paso.",
+  "open.problem.triesHeading": "El secreto se ha borrado",
+  "open.problem.triesBody":
+    "Esa frase de contraseña tampoco era correcta y era el último intento, así que el secreto se ha borrado para protegerlo. Pida un nuevo enlace al remitente y compruebe con él la frase de contraseña.",
   "open.problem.decryptHeading": "No se pudo descifrar el secreto",
   "open.problem.decryptBody":
     "Es posible que el enlace se haya alterado por el camino, y ya se ha utilizado. Pida un enlace nuevo a quien se lo envió.",
@@ -253,6 +259,7 @@ export const es: Catalog = {
   "manage.revokedOn": "Revocado el",
   "manage.expiredOn": "Caducado el",
   "manage.refresh": "Volver a comprobar",
+  "manage.problem.heading": "No se pudo cargar el estado del enlace",
   "manage.revoke": "Revocar enlace",
   "manage.confirm.heading": "¿Revocar este enlace?",
   "manage.confirm.body":
@@ -281,7 +288,7 @@ export const es: Catalog = {
   "manage.visits.times.one": "una vez",
   "manage.visits.times.two": "dos veces",
   "manage.visits.times.many": "{count} veces",
-  "manage.visits.stillUnopened": "todavía sin abrir",
+  "manage.visits.stillUnopened": "{line}; todavía sin abrir",
   "manage.visits.hint": "Las aplicaciones de chat, los escáneres de correo y los navegadores consultan los enlaces antes de que nadie haga clic. No pueden abrir el secreto; solo puede hacerlo una persona que elija «Mostrar».",
   "preview.title": "Un enlace privado de un solo uso",
   "preview.description": "Un enlace privado de un solo uso. Ábralo en un navegador.",

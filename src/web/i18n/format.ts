@@ -56,8 +56,11 @@ export function formatRelativeTime(iso: string, now: number, locale: string): st
   return new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(Math.round(diff / unit.seconds), unit.unit);
 }
 
-/** A byte count for people, e.g. "1.2 MB" (decimal units, as file managers show them). */
-export function formatBytes(bytes: number, locale: string): string {
+/**
+ * A byte count for people, e.g. "1.2 MB" (decimal units, as file managers show them). With `limit`, rounded down,
+ * so "up to" never promises more than the server takes (1 GiB is "1 GB", not "1.1 GB").
+ */
+export function formatBytes(bytes: number, locale: string, opts: { limit?: boolean } = {}): string {
   const units = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
   let value = Math.max(0, bytes);
   let i = 0;
@@ -70,5 +73,6 @@ export function formatBytes(bytes: number, locale: string): string {
     unit: units[i],
     unitDisplay: i === 0 ? "long" : "short",
     maximumFractionDigits: i === 0 ? 0 : 1,
+    ...(opts.limit ? { roundingMode: "floor" as const } : {}),
   }).format(value);
 }

@@ -14,6 +14,7 @@ export const fr: Catalog = {
     "La copie automatique a échoué. Le texte est sélectionné : appuyez sur Ctrl+C (ou Commande+C) pour le copier.",
   "common.error.network": "Impossible de joindre le serveur. Vérifiez votre connexion, puis réessayez.",
   "common.error.rateLimited": "Trop de tentatives pour le moment. Patientez un instant, puis réessayez.",
+  "common.error.rateLimitedWait": "Trop de tentatives pour le moment. Réessayez dans {duration}.",
   "common.error.generic": "Une erreur s’est produite. Veuillez réessayer.",
 
   "unavailable.title": "Lien indisponible",
@@ -47,7 +48,9 @@ export const fr: Catalog = {
   "create.ttl.unit.hours": "heures",
   "create.ttl.unit.days": "jours",
   "create.passphrase.label": "Phrase secrète (facultative)",
-  "create.passphrase.hint": "Si vous en définissez une, le destinataire devra la saisir pour ouvrir le lien. Communiquez-la par un autre moyen, par exemple au téléphone, pas dans le même message. Après 5 essais erronés, le secret est supprimé.",
+  "create.passphrase.hint": "Si vous en définissez une, le destinataire devra la saisir pour ouvrir le lien. Communiquez-la par un autre moyen, par exemple au téléphone, pas dans le même message.",
+  "create.passphrase.tries": "Après {count} essais erronés, le secret est supprimé.",
+  "create.passphrase.oneTry": "Un seul essai erroné suffit à supprimer le secret.",
   "create.passkey.legend": "Clé d’accès (facultatif)",
   "create.passkey.none": "Pas de clé d’accès",
   "create.passkey.required": "Exiger une clé d’accès",
@@ -208,12 +211,15 @@ export const fr: Catalog = {
   "open.done.heading": "Ce lien est désormais désactivé",
   "open.done.body":
     "Le secret a aussi été retiré de cette page. Si vous en avez de nouveau besoin, demandez un nouveau lien à usage unique à l’expéditeur.",
-  "open.error.notOpened": "Le lien n’a pas été consommé : vous pouvez réessayer.",
+  "open.error.notOpened": "Rien n’a été ouvert : le lien fonctionne toujours.",
   "open.problem.retry": "Réessayer",
   "open.problem.checkHeading": "Le lien n’a pas pu être vérifié",
   "open.problem.unsupportedHeading": "Ce lien ne peut pas être ouvert ici",
   "open.problem.unsupportedBody":
     "Il demande une étape supplémentaire que cette page ne prend pas encore en charge. Rien n’a été ouvert ; l’expéditeur peut créer un nouveau lien sans cette étape.",
+  "open.problem.triesHeading": "Le secret a été supprimé",
+  "open.problem.triesBody":
+    "Cette phrase secrète n’était pas la bonne non plus, et c’était le dernier essai : le secret a donc été supprimé pour le protéger. Demandez un nouveau lien à l’expéditeur et vérifiez la phrase secrète avec lui.",
   "open.problem.decryptHeading": "Le secret n’a pas pu être déchiffré",
   "open.problem.decryptBody":
     "Le lien a peut-être été modifié en chemin, et il a maintenant été utilisé. Demandez un nouveau lien à l’expéditeur.",
@@ -253,6 +259,7 @@ export const fr: Catalog = {
   "manage.revokedOn": "Révoqué le",
   "manage.expiredOn": "Expiré le",
   "manage.refresh": "Vérifier à nouveau",
+  "manage.problem.heading": "L’état du lien n’a pas pu être chargé",
   "manage.revoke": "Révoquer le lien",
   "manage.confirm.heading": "Révoquer ce lien ?",
   "manage.confirm.body":
@@ -281,7 +288,7 @@ export const fr: Catalog = {
   "manage.visits.times.one": "une fois",
   "manage.visits.times.two": "deux fois",
   "manage.visits.times.many": "{count} fois",
-  "manage.visits.stillUnopened": "toujours pas ouvert",
+  "manage.visits.stillUnopened": "{line} ; toujours pas ouvert",
   "manage.visits.hint": "Les messageries, les scanners de courriel et les navigateurs consultent les liens avant que quiconque ne clique. Ils ne peuvent pas ouvrir le secret ; seule une personne qui choisit « Afficher » le peut.",
   "preview.title": "Un lien privé à usage unique",
   "preview.description": "Un lien privé à usage unique. Ouvrez-le dans un navigateur.",

@@ -130,6 +130,14 @@ describe("formatting", () => {
     expect(formatBytes(1_234_567, "en")).toBe("1.2 MB");
   });
 
+  it("never rounds a limit up: 1 GiB is 'up to 1 GB', not 1.1 GB that a 1.08 GB file would exceed", () => {
+    expect(formatBytes(1024 ** 3, "en")).toBe("1.1 GB");
+    expect(formatBytes(1024 ** 3, "en", { limit: true })).toBe("1 GB");
+    expect(formatBytes(4096, "en", { limit: true })).toBe("4 kB");
+    expect(formatBytes(1_999, "de", { limit: true })).toMatch(/^1,9\skB$/);
+    expect(formatBytes(512, "en", { limit: true })).toBe("512 bytes");
+  });
+
   it("keeps every catalog string free of markup, so it can be escaped or set as text anywhere", () => {
     for (const value of Object.values(en)) expect(value).not.toMatch(/[<>]/);
   });

@@ -14,6 +14,7 @@ export const ja: Catalog = {
     "自動でコピーできませんでした。テキストを選択してあるので、Ctrl+C（または Command+C）を押してコピーしてください。",
   "common.error.network": "サーバーに接続できませんでした。接続を確認して、もう一度お試しください。",
   "common.error.rateLimited": "現在、試行回数が多すぎます。しばらく待ってから、もう一度お試しください。",
+  "common.error.rateLimitedWait": "現在、試行回数が多すぎます。{duration}後にもう一度お試しください。",
   "common.error.generic": "問題が発生しました。もう一度お試しください。",
 
   "unavailable.title": "リンクは利用できません",
@@ -47,7 +48,9 @@ export const ja: Catalog = {
   "create.ttl.unit.hours": "時間",
   "create.ttl.unit.days": "日",
   "create.passphrase.label": "パスフレーズ（任意）",
-  "create.passphrase.hint": "設定すると、受け取る人はリンクを開くときにこのパスフレーズを入力する必要があります。同じメッセージではなく、電話など別の方法で伝えてください。5 回間違えると秘密の情報は削除されます。",
+  "create.passphrase.hint": "設定すると、受け取る人はリンクを開くときにこのパスフレーズを入力する必要があります。同じメッセージではなく、電話など別の方法で伝えてください。",
+  "create.passphrase.tries": "{count} 回間違えると秘密の情報は削除されます。",
+  "create.passphrase.oneTry": "1 回でも間違えると秘密の情報は削除されます。",
   "create.passkey.legend": "パスキー（任意）",
   "create.passkey.none": "パスキーなし",
   "create.passkey.required": "パスキーを必須にする",
@@ -208,12 +211,15 @@ export const ja: Catalog = {
   "open.done.heading": "このリンクは無効になりました",
   "open.done.body":
     "秘密の情報はこのページからも削除されました。もう一度必要な場合は、送信者に新しいリンクを依頼してください。",
-  "open.error.notOpened": "リンクは使用済みになっていないので、もう一度お試しいただけます。",
+  "open.error.notOpened": "何も開かれていません。リンクはまだ使えます。",
   "open.problem.retry": "もう一度試す",
   "open.problem.checkHeading": "リンクを確認できませんでした",
   "open.problem.unsupportedHeading": "このリンクはここでは開けません",
   "open.problem.unsupportedBody":
     "このページがまだ対応していない追加の手順が求められています。何も開かれていません。送信者はその手順なしで新しいリンクを作成できます。",
+  "open.problem.triesHeading": "秘密の情報は削除されました",
+  "open.problem.triesBody":
+    "このパスフレーズも正しくなく、最後の試行だったため、秘密の情報は保護のために削除されました。送信者に新しいリンクを依頼し、パスフレーズを確認してください。",
   "open.problem.decryptHeading": "秘密の情報を復号できませんでした",
   "open.problem.decryptBody":
     "リンクが途中で改変された可能性があり、リンクはすでに使用済みになりました。送信者に新しいリンクを依頼してください。",
@@ -253,6 +259,7 @@ export const ja: Catalog = {
   "manage.revokedOn": "取り消し日時",
   "manage.expiredOn": "期限切れ日時",
   "manage.refresh": "再確認",
+  "manage.problem.heading": "リンクの状態を読み込めませんでした",
   "manage.revoke": "リンクを取り消す",
   "manage.confirm.heading": "このリンクを取り消しますか？",
   "manage.confirm.body": "内容はすぐに削除され、リンクは使えなくなります。この操作は元に戻せません。",
@@ -280,7 +287,7 @@ export const ja: Catalog = {
   "manage.visits.times.one": "1回",
   "manage.visits.times.two": "2回",
   "manage.visits.times.many": "{count}回",
-  "manage.visits.stillUnopened": "まだ開封されていません",
+  "manage.visits.stillUnopened": "{line}、まだ開封されていません",
   "manage.visits.hint": "チャットアプリやメールスキャナー、ブラウザーは、誰かがクリックする前にリンクを確認します。それらが秘密の情報を開くことはできません。開けるのは「表示」を選んだ人だけです。",
   "preview.title": "一度だけ開けるプライベートリンク",
   "preview.description": "一度だけ開けるプライベートリンクです。ブラウザーで開いてください。",

@@ -37,9 +37,63 @@ export function announceError(text: string): void {
   setLiveText(COMMON_IDS.error, text);
 }
 
-function setLiveText(id: string, text: string): void {
+/** The assertive region shows on screen unless it only repeats a message that stands at its field. */
+const MIRROR_CLASS = "visually-hidden";
+
+function setLiveText(id: string, text: string, mirrored = false): void {
   const el = document.getElementById(id);
-  if (el) el.textContent = text;
+  if (!el) return;
+  el.textContent = text;
+  if (id === COMMON_IDS.error) el.classList.toggle(MIRROR_CLASS, mirrored);
+}
+
+/** A form control that can carry an error message. */
+export type FieldElement = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
+
+const errorIdOf = (field: FieldElement): string => `${field.id}-error`;
+const wiredFields = new WeakSet<FieldElement>();
+
+/**
+ * Marks `field` as wrong and says why where the person is looking: the message stands right above the field (or
+ * above `before`, for a field laid out in a row), comes first in the field's accessible description so it is read
+ * whenever the field gets focus, and is announced once through the assertive region, which stays visually empty
+ * then so the words do not show twice. The cursor goes to the field. Editing the field takes the message away.
+ * @example showFieldError(secret, t("create.error.empty"));
+ */
+export function showFieldError(field: FieldElement, text: string, opts: { before?: Element } = {}): void {
+  const id = errorIdOf(field);
+  let message = document.getElementById(id);
+  if (message === null) {
+    message = document.createElement("p");
+    message.id = id;
+    message.className = "field-error";
+    (opts.before ?? field).before(message);
+  }
+  message.textContent = text;
+  field.setAttribute("aria-invalid", "true");
+  const others = (field.getAttribute("aria-describedby") ?? "").split(/\s+/).filter((x) => x !== "" && x !== id);
+  field.setAttribute("aria-describedby", [id, ...others].join(" "));
+  setLiveText(COMMON_IDS.status, "");
+  setLiveText(COMMON_IDS.error, text, true);
+  if (!wiredFields.has(field)) {
+    wiredFields.add(field);
+    field.addEventListener("input", () => clearFieldError(field));
+  }
+  field.focus();
+}
+
+/** Takes a field's error away: its message, its place in the description, aria-invalid, and the announcement. */
+export function clearFieldError(field: FieldElement): void {
+  const id = errorIdOf(field);
+  const message = document.getElementById(id);
+  field.removeAttribute("aria-invalid");
+  const others = (field.getAttribute("aria-describedby") ?? "").split(/\s+/).filter((x) => x !== "" && x !== id);
+  if (others.length > 0) field.setAttribute("aria-describedby", others.join(" "));
+  else field.removeAttribute("aria-describedby");
+  if (message === null) return;
+  const region = document.getElementById(COMMON_IDS.error);
+  if (region?.classList.contains(MIRROR_CLASS) && region.textContent === message.textContent) setLiveText(COMMON_IDS.error, "");
+  message.remove();
 }
 
 /**

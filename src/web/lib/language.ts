@@ -1,6 +1,7 @@
 // The language switcher is a list of plain `?lang=xx` links (they work without script on the unavailable page).
-// Followed as they are, they would drop the URL fragment, which holds the link's key or the manage token; the
-// page scripts route them through here so the fragment comes along.
+// Followed as they are, they would drop the URL fragment, which holds the link's key or the manage token, and the
+// page's own query (the create page's replacement settings); the page scripts route them through here so both
+// come along.
 import { COMMON_IDS } from "../page-ids.js";
 
 /**
@@ -14,7 +15,9 @@ export function wireLanguageSwitch(fragment: () => string): void {
     const link = event.target instanceof Element ? event.target.closest("a") : null;
     if (link === null || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
-    const target = new URL(link.href);
+    // The page's own query comes along too (the create page's replacement settings); only `lang` changes.
+    const target = new URL(location.href);
+    for (const [name, value] of new URL(link.href).searchParams) target.searchParams.set(name, value);
     target.hash = fragment();
     location.replace(target.href);
   });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { en, type MessageKey } from "../i18n/en.js";
+import { fr } from "../i18n/fr.js";
+import { ja } from "../i18n/ja.js";
 import { interpolate, type MessageParams } from "../i18n/format.js";
 import { summarizeVisits } from "./visit-summary.js";
 
@@ -10,6 +12,13 @@ const visits = (...kinds: string[]) => kinds.map((kind) => ({ kind, at }));
 describe("summarizeVisits", () => {
   it("says what looked at a fresh link, and that it is still unopened", () => {
     expect(summarizeVisits(visits("chat-preview", "chat-preview"), "fresh", t)).toEqual(["Looked at by a chat preview twice; still unopened"]);
+  });
+
+  it("joins 'still unopened' with each language's own punctuation", () => {
+    const tFr = (key: MessageKey, params?: MessageParams) => interpolate(fr[key] ?? key, params);
+    const tJa = (key: MessageKey, params?: MessageParams) => interpolate(ja[key] ?? key, params);
+    expect(summarizeVisits(visits("chat-preview"), "fresh", tFr)).toEqual(["Consulté par un aperçu de messagerie une fois\u202f; toujours pas ouvert"]);
+    expect(summarizeVisits(visits("chat-preview"), "fresh", tJa)[0]).not.toContain(";");
   });
 
   it("lists each class once, in a fixed order, with how often", () => {

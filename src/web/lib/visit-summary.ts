@@ -39,7 +39,8 @@ export function summarizeVisits(events: readonly LinkVisit[], state: LinkStatus[
   const lines = WHO.filter(([kind]) => counts.has(kind)).map(([kind, who]) =>
     t("manage.visits.line", { who: t(who), times: times(counts.get(kind)!, t) }),
   );
-  if (lines.length > 0 && state === "fresh") lines[lines.length - 1] += `; ${t("manage.visits.stillUnopened")}`;
+  // The catalog joins the two parts: the punctuation between them differs by language ("; ", " ; ", "、").
+  if (lines.length > 0 && state === "fresh") lines[lines.length - 1] = t("manage.visits.stillUnopened", { line: lines[lines.length - 1]! });
   return lines;
 }
 

@@ -28,6 +28,11 @@ function minimumsNotice(c: Catalog, locale: string, policy: PolicySettings): str
   return items.length === 0 ? "" : `<ul id="${IDS.minimums}" class="notice minimums">${items.map((x) => `<li>${x}</li>`).join("")}</ul>`;
 }
 
+/** How many wrong passphrases delete the secret (the server's PASSPHRASE_MAX_ATTEMPTS), escaped. */
+function passphraseTries(c: Catalog, attempts: number): string {
+  return attempts === 1 ? msg(c, "create.passphrase.oneTry") : msg(c, "create.passphrase.tries", { count: attempts });
+}
+
 /** The template picker: a radio group, each choice with its plain summary; the sender's own settings last. */
 function templatePicker(c: Catalog, locale: string, policy: PolicySettings): string {
   const translate = (key: MessageKey, params?: MessageParams) => t(c, key, params);
@@ -86,7 +91,7 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `<div id="${IDS.fileField}" class="field" hidden>`,
     `<div id="${IDS.dropZone}" class="drop-zone">`,
     `<label for="${IDS.file}">${m("create.file.label")}</label>`,
-    `<p id="file-hint" class="hint">${m("create.file.hint", { max: formatBytes(settings.maxFileBytes, locale) })} ${m("create.file.oneRecipient")}</p>`,
+    `<p id="file-hint" class="hint">${m("create.file.hint", { max: formatBytes(settings.maxFileBytes, locale, { limit: true }) })} ${m("create.file.oneRecipient")}</p>`,
     `<input type="file" id="${IDS.file}" name="file" aria-describedby="file-hint ${IDS.fileChosen}">`,
     `<p id="${IDS.fileChosen}" class="file-chosen"></p>`,
     `</div>`,
@@ -113,7 +118,7 @@ export function createMain(c: Catalog, locale: string, settings: PageSettings): 
     `</fieldset>`,
     `<div class="field">`,
     `<label id="${IDS.passphraseLabel}" for="${IDS.passphrase}">${m("create.passphrase.label")}</label>`,
-    `<p id="passphrase-hint" class="hint">${m("create.passphrase.hint")}</p>`,
+    `<p id="passphrase-hint" class="hint">${m("create.passphrase.hint")} ${passphraseTries(c, settings.passphraseMaxAttempts)}</p>`,
     `<input id="${IDS.passphrase}" name="passphrase" type="password" autocomplete="new-password" spellcheck="false" aria-describedby="passphrase-hint">`,
     `</div>`,
     passkeyFieldset(c),

@@ -6,8 +6,8 @@ import { liveRegions, msg, noscript, unavailableSection } from "./html.js";
 /** The manage page's `<main>` content. */
 export function manageMain(c: Catalog): string {
   const m = (key: MessageKey): string => msg(c, key);
-  const fact = (label: MessageKey, id: string, rowId?: string): string =>
-    `<div${rowId ? ` id="${rowId}" hidden` : ""}><dt>${m(label)}</dt><dd id="${id}"></dd></div>`;
+  const fact = (label: MessageKey, id: string, rowId?: string, hidden = true): string =>
+    `<div${rowId ? ` id="${rowId}"${hidden ? " hidden" : ""}` : ""}><dt>${m(label)}</dt><dd id="${id}"></dd></div>`;
   return [
     noscript(c),
     `<section id="${IDS.checkingView}" class="view" aria-busy="true">`,
@@ -19,7 +19,8 @@ export function manageMain(c: Catalog): string {
     `<dl class="facts">`,
     fact("manage.state.label", IDS.state),
     fact("manage.created", IDS.created),
-    fact("manage.expires", IDS.expires),
+    // Only while the link is fresh: an opened, revoked or expired link shows when it ended instead.
+    fact("manage.expires", IDS.expires, IDS.expiresRow, false),
     fact("manage.consumed", IDS.consumed, IDS.consumedRow),
     fact("manage.revokedOn", IDS.revoked, IDS.revokedRow),
     fact("manage.expiredOn", IDS.expired, IDS.expiredRow),
@@ -42,6 +43,12 @@ export function manageMain(c: Catalog): string {
     `<p>${m("manage.replace.body")}</p>`,
     `<p><a id="${IDS.replace}" class="button" href="/">${m("manage.replace.action")}</a></p>`,
     `</section>`,
+    `</section>`,
+    // The status could not be loaded (the server was not reached): the reason, and a way to try again.
+    `<section id="${IDS.problemView}" class="view" aria-labelledby="${IDS.problemHeading}" hidden>`,
+    `<h1 id="${IDS.problemHeading}" tabindex="-1">${m("manage.problem.heading")}</h1>`,
+    `<p id="${IDS.problemBody}"></p>`,
+    `<div class="actions"><button type="button" id="${IDS.problemRetry}">${m("manage.refresh")}</button></div>`,
     `</section>`,
     unavailableSection(c, true),
     liveRegions(),
