@@ -353,7 +353,9 @@ export async function sendFileContent(
   // its onResponse hook still runs when the response finishes.
   reply.hijack();
   const res = reply.raw;
-  let gone = false;
+  // A recipient who hung up while the consume committed is gone before this listener: its "close" has been emitted
+  // already, and a write to it would wait for a "drain" that never comes (the file then outlived its link).
+  let gone = res.destroyed;
   res.once("close", () => {
     gone = true;
   });
