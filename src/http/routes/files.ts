@@ -400,7 +400,9 @@ export async function sendFileContent(
   } finally {
     clearInterval(renew);
     dataKey.fill(0);
-    metrics.fileDownloads.inc({ outcome: sent === chunks && !gone ? "complete" : "interrupted" });
+    const complete = sent === chunks && !gone;
+    metrics.fileDownloads.inc({ outcome: complete ? "complete" : "interrupted" });
+    if (!complete) metrics.consumesUndelivered.inc();
     // Complete or interrupted, the file is gone now: one-time means one time. (Before the response ends: a recipient
     // who has the whole file can count on it.)
     await store.deleteFile(fileId).catch((err: Error) => request.log.error({ err: { message: err.message } }, "file delete failed"));

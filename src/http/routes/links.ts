@@ -405,6 +405,11 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       metrics.linksConsumed.inc();
       logEvent(request, "link.consumed", idHash);
       if (released.kind === "file") return sendFileContent(deps, request, reply, released, idHash);
+      if (reply.raw.destroyed) {
+        // The recipient hung up after sending the consume: the commit cannot be taken back, and nobody reads this answer.
+        metrics.consumesUndelivered.inc();
+        logEvent(request, "link.consume-undelivered", idHash);
+      }
       const plaintext = openContent(keyring, released, idHash);
       reply.type("application/json; charset=utf-8").serializer(serializeConsumeBody);
       return released.kind === "text"
