@@ -198,6 +198,23 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
       expect((await store.getLinkMeta(consumed.idHash))?.state).toBe("consumed");
     });
 
+    it("expires a link past its expiry at once, destroying its content, and leaves every other link alone", async () => {
+      const due = makeLink({ expiresAt: T0 + 1000 });
+      const alive = makeLink({ expiresAt: T0 + 5000 });
+      const consumed = makeLink({ expiresAt: T0 + 1000 });
+      for (const link of [due, alive, consumed]) await store.createLink(link);
+      await consumeOk(consumed, T0 + 10);
+      for (const link of [due, alive, consumed]) await store.expire(link.idHash, T0 + 1000);
+      await store.expire(randomHash(), T0 + 1000);
+      expect(await store.getLinkMeta(due.idHash)).toMatchObject({ state: "expired", endedAt: due.expiresAt });
+      expect(await store.getLinkMeta(alive.idHash)).toMatchObject({ state: "fresh", endedAt: null });
+      expect(await store.getLinkMeta(consumed.idHash)).toMatchObject({ state: "consumed", endedAt: T0 + 10 });
+      // Whatever the clock says afterwards, an expired link opens no more.
+      expect(await store.consume(due.idHash, T0 + 500)).toBeNull();
+      expect(await store.redeemChallenge(randomHash(), T0 + 300_000, due.idHash, T0 + 500)).toBe("unavailable");
+      await consumeOk(alive, T0 + 1000);
+    });
+
     it("counts wrong passphrases atomically and expires the link, destroying its content, at the limit", async () => {
       const link = makeLink();
       await store.createLink(link);
