@@ -403,7 +403,11 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         );
       }
       const released = await store.consume(idHash, now);
-      if (released === null) return unavailable(reply);
+      if (released === null) {
+        // Consumed, revoked or expired: if it is only past its expiry so far, make that stick before saying so.
+        await store.expire(idHash, now);
+        return unavailable(reply);
+      }
       metrics.linksConsumed.inc();
       logEvent(request, "link.consumed", idHash);
       if (released.kind === "file") return sendFileContent(deps, request, reply, released, idHash);
