@@ -269,6 +269,41 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
       expect((await store.getLinkMeta(link.idHash))?.state).toBe("consumed");
     });
 
+    it("ends each link one way only when a consume races its revoke, its expiry, its purge or its last wrong passphrase", async () => {
+      // The consume runs just before the expiry (a request that started in time); everything else just after it.
+      const expiresAt = T0 + 1000;
+      let purge: Promise<unknown> | null = null;
+      const enders: Array<[string, (link: NewLink) => Promise<unknown>]> = [
+        ["revoke", (link) => store.revoke(link.idHash, T0 + 999)],
+        ["expire", (link) => store.expire(link.idHash, expiresAt)],
+        // One purge run against all the consumes, as the job runs.
+        ["purge", () => (purge ??= store.purgeExpired(expiresAt))],
+        ["last wrong passphrase", (link) => store.failAttempt(link.idHash, T0 + 999, 1)],
+      ];
+      const ended: Record<string, string> = { revoke: "revoked", expire: "expired", purge: "expired", "last wrong passphrase": "expired" };
+      for (const [name, end] of enders) {
+        const links = Array.from({ length: 40 }, () => makeLink({ expiresAt }));
+        for (const link of links) await store.createLink(link);
+        // All at once, each pair queued in both orders: the consumes and the endings meet in the same batches.
+        const released = await Promise.all(
+          links.map(async (link, i) => {
+            if (i % 2 === 0) return (await Promise.all([store.consume(link.idHash, T0 + 999), end(link)]))[0];
+            return (await Promise.all([end(link), store.consume(link.idHash, T0 + 999)]))[1];
+          }),
+        );
+        for (const [i, link] of links.entries()) {
+          const state = (await store.getLinkMeta(link.idHash))?.state;
+          // The content went out exactly when the link ended consumed; otherwise nothing is left to release.
+          if (released[i] === null) expect(state, name).toBe(ended[name]);
+          else {
+            expect(state, name).toBe("consumed");
+            expect(hex(released[i]!.sealed), name).toBe(hex(link.sealed));
+          }
+          expect(await store.consume(link.idHash, T0 + 999), name).toBeNull();
+        }
+      }
+    });
+
     it("re-wraps the data keys of fresh links under an old master key, and only those", async () => {
       const old = Array.from({ length: 3 }, () => makeLink({ keyVersion: 1 }));
       const current = makeLink({ keyVersion: 2 });
