@@ -133,6 +133,40 @@ describe("the atomic consume under real concurrency", () => {
     }
   });
 
+  it("answers the consumes in flight at SIGTERM truthfully: each link it spent was answered 200, and each 200 is kept", async () => {
+    const node = await startServer({ name: "concurrency-sigterm", env: { POW_MAX_NUMBER: "20" } });
+    const links = await Promise.all(Array.from({ length: 150 }, (_, i) => createLink(`shutdown secret ${i}`, node)));
+    const tokens = await Promise.all(links.map((l) => mintSession(l.id, node)));
+    const answers = links.map(async (l, i) => {
+      try {
+        const res = await call(`/api/v1/links/${l.id}/consume`, { method: "POST", headers: { authorization: `Session ${tokens[i]}` } }, node);
+        return { status: res.status, body: await res.text() };
+      } catch {
+        return { status: 0, body: "" }; // refused or reset: the connection came too late
+      }
+    });
+    // The first answer is out: most consumes are in flight, some queued in the store, when the shutdown begins.
+    await Promise.race(answers);
+    process.kill(node.pid, "SIGTERM");
+    const got = await Promise.all(answers);
+    // This process keeps its connections open (keep-alive) after these answers, and the node waits for them before it
+    // exits; stop() then sends a second SIGTERM, which ends it.
+    await node.stop();
+
+    const after = await startServer({ name: "concurrency-sigterm-after", dataDir: node.dataDir, env: { POW_MAX_NUMBER: "20" } });
+    try {
+      for (const [i, l] of links.entries()) {
+        const status = await call(`/api/v1/links/${l.id}/status`, { headers: { authorization: `Bearer ${l.manageToken}` } }, after);
+        const { state } = (await status.json()) as { state: string };
+        if (got[i]!.status === 200) expect({ state, body: got[i]!.body }).toEqual({ state: "consumed", body: JSON.stringify({ content: `shutdown secret ${i}` }) });
+        // Refused at the door while shutting down (503), or never connected (0): nothing spent.
+        else expect({ status: [0, 503].includes(got[i]!.status), state }).toEqual({ status: true, state: "fresh" });
+      }
+    } finally {
+      await after.stop();
+    }
+  });
+
   it("keeps an acknowledged consume after kill -9 and never resurrects the link", async () => {
     const link = await createLink("durable consume");
     const token = await mintSession(link.id);
