@@ -411,7 +411,8 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       metrics.linksConsumed.inc();
       logEvent(request, "link.consumed", idHash);
       if (released.kind === "file") return sendFileContent(deps, request, reply, released, idHash);
-      if (reply.raw.destroyed) {
+      // Node ends the socket as soon as it reads the client's end of it (its writable side goes), well before closing it.
+      if (reply.raw.destroyed || request.raw.socket.writable === false) {
         // The recipient hung up after sending the consume: the commit cannot be taken back, and nobody reads this answer.
         metrics.consumesUndelivered.inc();
         logEvent(request, "link.consume-undelivered", idHash);
