@@ -15,29 +15,29 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const call = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
+const call = (path: string, init: RequestInit = {}, node: RunningServer = server) => fetch(`${node.url}${path}`, init);
 
-async function createLink(content: string): Promise<{ id: string; manageToken: string }> {
+async function createLink(content: string, node: RunningServer = server): Promise<{ id: string; manageToken: string }> {
   const res = await call("/api/v1/links", {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ content }),
-  });
+  }, node);
   const body = (await res.json()) as { id: string; manage_url: string };
   const manageToken = body.manage_url.split("#")[1]!;
   recordSecrets(body.id, manageToken, content);
   return { id: body.id, manageToken };
 }
 
-async function mintSession(id: string): Promise<string> {
-  const challenge = (await (await call(`/api/v1/links/${id}/challenge`)).json()) as Challenge;
+async function mintSession(id: string, node: RunningServer = server): Promise<string> {
+  const challenge = (await (await call(`/api/v1/links/${id}/challenge`, {}, node)).json()) as Challenge;
   const solution = await solveChallenge({ challenge, deriveKey });
   const pow = Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
   const res = await call(`/api/v1/links/${id}/session`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ pow }),
-  });
+  }, node);
   expect(res.status).toBe(201);
   const { session } = (await res.json()) as { session: string };
   recordSecrets(session);
@@ -93,6 +93,78 @@ describe("the atomic consume under real concurrency", () => {
       expect(r.status).toBe(200);
       expect(r.body.content).toBe(`parallel secret number ${i}`);
     });
+  });
+
+  it("holds across two server processes on one store: one winner, and a consume racing a revoke ends the link one way", async () => {
+    // On SQLite: two processes on one database file. On PostgreSQL: two nodes on one database.
+    const peer = await startServer({ name: "concurrency-peer", dataDir: server.dataDir, env: { POW_MAX_NUMBER: "20" } });
+    try {
+      const nodes = [server, peer];
+      const link = await createLink("one reader, two nodes");
+      const sessions: string[] = [];
+      for (let i = 0; i < 160; i += 40) sessions.push(...(await Promise.all(Array.from({ length: 40 }, (_, j) => mintSession(link.id, nodes[j % 2])))));
+      const statuses = await Promise.all(
+        sessions.map(async (token, i) => (await call(`/api/v1/links/${link.id}/consume`, { method: "POST", headers: { authorization: `Session ${token}` } }, nodes[i % 2])).status),
+      );
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 404)).toHaveLength(159);
+
+      // Each link is consumed on one node while its sender revokes it on the other, all links at once.
+      const links = await Promise.all(Array.from({ length: 80 }, (_, i) => createLink(`consume or revoke ${i}`, nodes[i % 2])));
+      const tokens = await Promise.all(links.map((l, i) => mintSession(l.id, nodes[i % 2])));
+      const outcomes = await Promise.all(
+        links.map(async (l, i) => {
+          const [consumed, revoked] = await Promise.all([
+            call(`/api/v1/links/${l.id}/consume`, { method: "POST", headers: { authorization: `Session ${tokens[i]}` } }, nodes[i % 2]),
+            call(`/api/v1/links/${l.id}`, { method: "DELETE", headers: { authorization: `Bearer ${l.manageToken}` } }, nodes[(i + 1) % 2]),
+          ]);
+          const body = consumed.status === 200 ? ((await consumed.json()) as { content: string }).content : null;
+          const status = await call(`/api/v1/links/${l.id}/status`, { headers: { authorization: `Bearer ${l.manageToken}` } });
+          return { consume: consumed.status, body, revoke: revoked.status, state: ((await status.json()) as { state: string }).state };
+        }),
+      );
+      outcomes.forEach((o, i) => {
+        expect(o.revoke).toBe(204);
+        if (o.consume === 200) expect(o).toMatchObject({ body: `consume or revoke ${i}`, state: "consumed" });
+        else expect(o).toMatchObject({ consume: 404, state: "revoked" });
+      });
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  it("answers the consumes in flight at SIGTERM truthfully: each link it spent was answered 200, and each 200 is kept", async () => {
+    const node = await startServer({ name: "concurrency-sigterm", env: { POW_MAX_NUMBER: "20" } });
+    const links = await Promise.all(Array.from({ length: 150 }, (_, i) => createLink(`shutdown secret ${i}`, node)));
+    const tokens = await Promise.all(links.map((l) => mintSession(l.id, node)));
+    const answers = links.map(async (l, i) => {
+      try {
+        const res = await call(`/api/v1/links/${l.id}/consume`, { method: "POST", headers: { authorization: `Session ${tokens[i]}` } }, node);
+        return { status: res.status, body: await res.text() };
+      } catch {
+        return { status: 0, body: "" }; // refused or reset: the connection came too late
+      }
+    });
+    // The first answer is out: most consumes are in flight, some queued in the store, when the shutdown begins.
+    await Promise.race(answers);
+    process.kill(node.pid, "SIGTERM");
+    const got = await Promise.all(answers);
+    // This process keeps its connections open (keep-alive) after these answers, and the node waits for them before it
+    // exits; stop() then sends a second SIGTERM, which ends it.
+    await node.stop();
+
+    const after = await startServer({ name: "concurrency-sigterm-after", dataDir: node.dataDir, env: { POW_MAX_NUMBER: "20" } });
+    try {
+      for (const [i, l] of links.entries()) {
+        const status = await call(`/api/v1/links/${l.id}/status`, { headers: { authorization: `Bearer ${l.manageToken}` } }, after);
+        const { state } = (await status.json()) as { state: string };
+        if (got[i]!.status === 200) expect({ state, body: got[i]!.body }).toEqual({ state: "consumed", body: JSON.stringify({ content: `shutdown secret ${i}` }) });
+        // Refused at the door while shutting down (503), or never connected (0): nothing spent.
+        else expect({ status: [0, 503].includes(got[i]!.status), state }).toEqual({ status: true, state: "fresh" });
+      }
+    } finally {
+      await after.stop();
+    }
   });
 
   it("keeps an acknowledged consume after kill -9 and never resurrects the link", async () => {

@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { solveChallenge, type Challenge } from "altcha-lib";
 import { deriveKey as deriveKeyNode } from "altcha-lib/algorithms/sha";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFileLink, type PartRetry } from "../src/client/create-file-link.js";
@@ -191,6 +193,35 @@ describe("one-time means one time", () => {
     expect((await fileMetrics()).interrupted).toBe(before.interrupted + 1);
     expect((await getStatus(link.manageUrl)).state).toBe("consumed");
     await expect(openLinkStream(link.url, { deriveKey: deriveKeyNode })).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it("deletes the file of a recipient who hangs up right after sending the consume, before a byte came back", async () => {
+    const stored = (await fileMetrics()).storage;
+    const link = await createFileLink({ server: server.url, source: randomSource(3 * MIB), size: 3 * MIB });
+    recordLink(link.url, link.manageUrl);
+    const id = /\/l\/([^#]+)#/.exec(link.url)![1]!;
+    const api = `${server.url}/api/v1/links/${id}`;
+    const challenge = (await (await fetch(`${api}/challenge`)).json()) as Challenge;
+    const solution = await solveChallenge({ challenge, deriveKey: deriveKeyNode });
+    const pow = Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
+    const minted = await fetch(`${api}/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pow }) });
+    const { session } = (await minted.json()) as { session: string };
+    recordSecrets(session);
+    const before = await fileMetrics();
+
+    // The whole request, and the connection is gone at once: the server learns it while the consume commits, before
+    // the download starts. The download must still end (and delete the file) rather than wait for the socket forever.
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(server.port, "127.0.0.1", () => {
+        socket.end(`POST /api/v1/links/${id}/consume HTTP/1.1\r\nHost: oncelink\r\nAuthorization: Session ${session}\r\nContent-Length: 0\r\n\r\n`);
+        socket.destroy();
+        resolve();
+      });
+      socket.once("error", reject);
+    });
+    await until(async () => (await getStatus(link.manageUrl)).state === "consumed", "the consume");
+    await until(async () => (await fileMetrics()).interrupted === before.interrupted + 1, "the download to end as interrupted");
+    expect((await fileMetrics()).storage).toBe(stored);
   });
 });
 

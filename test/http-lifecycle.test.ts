@@ -189,6 +189,33 @@ describe("one-time lifecycle through HTTP", () => {
     t.clock.now = Date.now();
   });
 
+  it("keeps a link it has called expired expired, with its content destroyed, when the clock then steps back", async () => {
+    // Seen past its expiry by the sender's status, by a recipient's page or by a late consume, before the purge job
+    // ran: an NTP step back must not bring the link back to life for a session minted before the expiry.
+    const start = t.clock.now;
+    const seenBySender = await createTextLink(t.app, "expired to the sender", { ttl: 60 });
+    const seenByRecipient = await createTextLink(t.app, "expired to a recipient", { ttl: 60 });
+    const seenByConsume = await createTextLink(t.app, "expired to a late consume", { ttl: 60 });
+    const late = await mintSession(t.app, seenByConsume.id);
+    const sessions = await Promise.all([seenBySender, seenByRecipient, seenByConsume].map((link) => mintSession(t.app, link.id)));
+    t.clock.now = start + 61_000;
+    const told = await status(seenBySender.id, seenBySender.manageToken);
+    expect(told).toMatchObject({ state: "expired", ended_at: told.expires_at });
+    expect((await t.app.inject({ url: `/api/v1/links/${seenByRecipient.id}` })).statusCode).toBe(404);
+    expect((await consume(seenByConsume.id, late)).statusCode).toBe(404);
+
+    t.clock.now = start + 30_000;
+    for (const [i, link] of [seenBySender, seenByRecipient, seenByConsume].entries()) {
+      const res = await consume(link.id, sessions[i]!);
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toMatchObject({ error: "UNAVAILABLE" });
+      expect(await row(link.id)).toEqual({ state: "expired", sealed: null, wrapped_key: null });
+      expect(await status(link.id, link.manageToken)).toMatchObject({ state: "expired", ended_at: told.expires_at });
+      expect((await t.app.inject({ url: `/api/v1/links/${link.id}` })).statusCode).toBe(404);
+    }
+    t.clock.now = Date.now();
+  });
+
   it("answers an id of any length exactly like an unknown one, on every link route and page", async () => {
     const json = { "content-type": "application/json" };
     const requests = (id: string) =>

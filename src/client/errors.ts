@@ -213,8 +213,8 @@ export class FileIntegrityError extends OncelinkError {
  * The consume step failed in a way that does not prove the link is still unspent: the connection dropped, a proxy
  * answered 502/504, or the answer (JSON or file stream) was cut off or malformed. The server may well have used the
  * link up, so a retry would most likely say "no longer available": the recipient should ask for a new link. Only the
- * server's own `404 UNAVAILABLE` and `401 SESSION_INVALID` answers are not reported this way (they mean nothing was
- * spent by this attempt). `cause` holds what failed underneath, for debugging; it is not shown.
+ * server's own `404 UNAVAILABLE`, `401 SESSION_INVALID` and `503 SHUTTING_DOWN` answers are not reported this way
+ * (they mean nothing was spent by this attempt). `cause` holds what failed underneath, for debugging; it is not shown.
  */
 export class ContentNotReceivedError extends OncelinkError {
   override name = "ContentNotReceivedError";

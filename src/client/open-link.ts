@@ -411,8 +411,9 @@ type Released =
   | { kind: "stream"; body: ReadableStream<Uint8Array> };
 
 /**
- * The consume step. Only the server's own refusals, `404 UNAVAILABLE` and `401 SESSION_INVALID`, prove this attempt
- * spent nothing; any other failure (a dropped connection, a proxy's 502/504, an answer cut off or malformed) may come
+ * The consume step. Only the server's own refusals, `404 UNAVAILABLE`, `401 SESSION_INVALID` and `503 SHUTTING_DOWN`
+ * (a node past the start of its shutdown answers before any route runs), prove this attempt spent nothing; any other
+ * failure (a dropped connection, a proxy's 502/504, an answer cut off or malformed) may come
  * after the server used the link up, so it becomes ContentNotReceivedError rather than an invitation to retry.
  */
 async function consume(...args: Parameters<typeof consumeOnce>): Promise<Released> {
@@ -428,7 +429,9 @@ async function consume(...args: Parameters<typeof consumeOnce>): Promise<Release
 function nothingSpent(err: unknown): boolean {
   return (
     err instanceof OncelinkApiError &&
-    ((err.status === 404 && err.code === "UNAVAILABLE") || (err.status === 401 && err.code === "SESSION_INVALID"))
+    ((err.status === 404 && err.code === "UNAVAILABLE") ||
+      (err.status === 401 && err.code === "SESSION_INVALID") ||
+      (err.status === 503 && err.code === "SHUTTING_DOWN"))
   );
 }
 

@@ -10,6 +10,7 @@ import { createFileLink } from "./create-file-link.js";
 import { createLink } from "./create-link.js";
 import {
   ConfirmationDeclinedError,
+  ContentNotReceivedError,
   DecryptionError,
   LinkKeyMissingError,
   OncelinkApiError,
@@ -251,6 +252,23 @@ describe("openLink", () => {
     expect(error).toMatchObject({ status: 409, code: "POW_REPLAYED" });
     expect(requests.some((r) => r.path.endsWith("/consume"))).toBe(false);
     expect((error as Error).message).not.toContain(key);
+  });
+
+  it("tells a consume refused by a node that is shutting down (nothing spent) from one whose answer was lost", async () => {
+    const key = generateLinkKey();
+    const shutting = fakeServer({
+      encryption: "client",
+      release: () => json(503, { error: "SHUTTING_DOWN", message: "This server is shutting down. Try again in a moment." }),
+    });
+    const refused = await openLink(`${SERVER}/l/${ID}#${key}`, { fetch: shutting.fetchFn, deriveKey: deriveKeyNode }).catch((e: unknown) => e);
+    // The node answers it before any route runs: the link is as it was, and the person may simply try again.
+    expect(refused).toBeInstanceOf(OncelinkApiError);
+    expect(refused).not.toBeInstanceOf(ContentNotReceivedError);
+    expect(refused).toMatchObject({ status: 503, code: "SHUTTING_DOWN" });
+    // A 503 that is not the node's own (a proxy's) proves nothing.
+    const proxy = fakeServer({ encryption: "client", release: () => new Response("<html>Service Unavailable</html>", { status: 503 }) });
+    const lost = await openLink(`${SERVER}/l/${ID}#${key}`, { fetch: proxy.fetchFn, deriveKey: deriveKeyNode }).catch((e: unknown) => e);
+    expect(lost).toBeInstanceOf(ContentNotReceivedError);
   });
 
   it("throws DecryptionError when the released envelope does not open with the key", async () => {

@@ -23,6 +23,8 @@ export interface Metrics {
   uploadsRefused: Counter<"code">;
   /** File downloads (consumes of file links) by outcome: complete, or interrupted (the data is gone either way). */
   fileDownloads: Counter<"outcome">;
+  /** Consumes that spent a link while nobody could receive its content: the recipient had hung up, or a file was cut off. */
+  consumesUndelivered: Counter;
   passkeyRejected: Counter;
   passkeyEnrolled: Counter;
 }
@@ -87,6 +89,11 @@ export function createMetrics(opts: { defaultMetrics: boolean }): Metrics {
       name: "oncelink_file_downloads_total",
       help: "Consumes of file links by outcome: complete or interrupted (the file is deleted either way)",
       labelNames: ["outcome"],
+      registers,
+    }),
+    consumesUndelivered: new Counter({
+      name: "oncelink_consumes_undelivered_total",
+      help: "Consumes that spent their link while nobody could receive the content (the recipient had hung up, or a file download was cut off)",
       registers,
     }),
     deviceProofRejected: new Counter({

@@ -207,6 +207,23 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
       expect((await store.getLinkMeta(consumed.idHash))?.state).toBe("consumed");
     });
 
+    it("expires a link past its expiry at once, destroying its content, and leaves every other link alone", async () => {
+      const due = makeLink({ expiresAt: T0 + 1000 });
+      const alive = makeLink({ expiresAt: T0 + 5000 });
+      const consumed = makeLink({ expiresAt: T0 + 1000 });
+      for (const link of [due, alive, consumed]) await store.createLink(link);
+      await consumeOk(consumed, T0 + 10);
+      for (const link of [due, alive, consumed]) await store.expire(link.idHash, T0 + 1000);
+      await store.expire(randomHash(), T0 + 1000);
+      expect(await store.getLinkMeta(due.idHash)).toMatchObject({ state: "expired", endedAt: due.expiresAt });
+      expect(await store.getLinkMeta(alive.idHash)).toMatchObject({ state: "fresh", endedAt: null });
+      expect(await store.getLinkMeta(consumed.idHash)).toMatchObject({ state: "consumed", endedAt: T0 + 10 });
+      // Whatever the clock says afterwards, an expired link opens no more.
+      expect(await store.consume(due.idHash, T0 + 500)).toBeNull();
+      expect(await store.redeemChallenge(randomHash(), T0 + 300_000, due.idHash, T0 + 500)).toBe("unavailable");
+      await consumeOk(alive, T0 + 1000);
+    });
+
     it("counts wrong passphrases atomically and expires the link, destroying its content, at the limit", async () => {
       const link = makeLink();
       await store.createLink(link);
@@ -259,6 +276,41 @@ export function describeLinkStoreContract(name: string, open: () => Promise<Link
       expect(hex(winners[0]!.sealed)).toBe(hex(link.sealed));
       expect(hex(winners[0]!.wrappedKey)).toBe(hex(link.wrappedKey));
       expect((await store.getLinkMeta(link.idHash))?.state).toBe("consumed");
+    });
+
+    it("ends each link one way only when a consume races its revoke, its expiry, its purge or its last wrong passphrase", async () => {
+      // The consume runs just before the expiry (a request that started in time); everything else just after it.
+      const expiresAt = T0 + 1000;
+      let purge: Promise<unknown> | null = null;
+      const enders: Array<[string, (link: NewLink) => Promise<unknown>]> = [
+        ["revoke", (link) => store.revoke(link.idHash, T0 + 999)],
+        ["expire", (link) => store.expire(link.idHash, expiresAt)],
+        // One purge run against all the consumes, as the job runs.
+        ["purge", () => (purge ??= store.purgeExpired(expiresAt))],
+        ["last wrong passphrase", (link) => store.failAttempt(link.idHash, T0 + 999, 1)],
+      ];
+      const ended: Record<string, string> = { revoke: "revoked", expire: "expired", purge: "expired", "last wrong passphrase": "expired" };
+      for (const [name, end] of enders) {
+        const links = Array.from({ length: 40 }, () => makeLink({ expiresAt }));
+        for (const link of links) await store.createLink(link);
+        // All at once, each pair queued in both orders: the consumes and the endings meet in the same batches.
+        const released = await Promise.all(
+          links.map(async (link, i) => {
+            if (i % 2 === 0) return (await Promise.all([store.consume(link.idHash, T0 + 999), end(link)]))[0];
+            return (await Promise.all([end(link), store.consume(link.idHash, T0 + 999)]))[1];
+          }),
+        );
+        for (const [i, link] of links.entries()) {
+          const state = (await store.getLinkMeta(link.idHash))?.state;
+          // The content went out exactly when the link ended consumed; otherwise nothing is left to release.
+          if (released[i] === null) expect(state, name).toBe(ended[name]);
+          else {
+            expect(state, name).toBe("consumed");
+            expect(hex(released[i]!.sealed), name).toBe(hex(link.sealed));
+          }
+          expect(await store.consume(link.idHash, T0 + 999), name).toBeNull();
+        }
+      }
     });
 
     it("re-wraps the data keys of fresh links under an old master key, and only those", async () => {

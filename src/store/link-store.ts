@@ -159,6 +159,12 @@ export interface LinkStore extends PasskeyStore {
   /** Moves a fresh link to REVOKED and destroys its content. False if it was not fresh. */
   revoke(idHash: Uint8Array, now: number): Promise<boolean>;
   /**
+   * Moves a link that is still stored fresh but past its expiry at `now` to EXPIRED (ended at its expiry), destroying
+   * its content, as the purge job would on its next run; changes nothing otherwise. Called before telling anyone that
+   * a link has expired, so that the answer holds even if the clock steps back before that run.
+   */
+  expire(idHash: Uint8Array, now: number): Promise<void>;
+  /**
    * Moves fresh links past their expiry to EXPIRED (destroying content), forgets expired challenges and expired
    * enrolment links, and sweeps file chunks nobody can use any more: of unfinished uploads past their expiry, and of
    * files whose link is no longer fresh (ended more than FILE_STREAM_LEASE_MS ago) and that no download holds a lease

@@ -143,6 +143,8 @@ const SQL = {
                 RETURNING failed_attempts`,
   expireDue: `UPDATE links SET state = 'expired', ended_at = expires_at, sealed = NULL, wrapped_key = NULL
               WHERE state = 'fresh' AND expires_at <= $1`,
+  expireLink: `UPDATE links SET state = 'expired', ended_at = expires_at, sealed = NULL, wrapped_key = NULL
+               WHERE id_hash = $1 AND state = 'fresh' AND expires_at <= $2`,
   deleteChallenges: "DELETE FROM used_challenges WHERE expires_at <= $1",
   deleteEndedEvents: `DELETE FROM link_events WHERE id_hash IN
                         (SELECT id_hash FROM links WHERE ended_at IS NOT NULL AND ended_at < $1)`,
@@ -360,6 +362,10 @@ class PostgresStore implements PostgresLinkStore {
   async revoke(idHash: Uint8Array, now: number): Promise<boolean> {
     const rows = (await this.#query<{ state: LinkState }>("revoke", [blob(idHash), now])).rows;
     return rows[0]?.state === "revoked";
+  }
+
+  async expire(idHash: Uint8Array, now: number): Promise<void> {
+    await this.#query("expireLink", [blob(idHash), now]);
   }
 
   async purgeExpired(now: number): Promise<PurgeResult> {

@@ -9,6 +9,7 @@ export const WRITER_METHODS = [
   "recordEvent",
   "failAttempt",
   "revoke",
+  "expire",
   "purgeExpired",
   "updateWrappedKeys",
   "createUpload",

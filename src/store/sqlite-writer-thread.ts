@@ -187,6 +187,10 @@ class ThreadedSqliteStore implements SqliteLinkStore {
     return this.#call("revoke", [idHash, now]);
   }
 
+  expire(idHash: Uint8Array, now: number): Promise<void> {
+    return this.#call("expire", [idHash, now]);
+  }
+
   purgeExpired(now: number): Promise<PurgeResult> {
     return this.#call("purgeExpired", [now]);
   }

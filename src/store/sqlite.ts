@@ -385,6 +385,11 @@ class SqliteStore implements SqliteLinkStore {
     });
   }
 
+  async expire(idHash: Uint8Array, now: number): Promise<void> {
+    const id = blob(idHash);
+    await this.#writer.enqueueSingleWrite(() => this.#sql.expireLink.run(id, now));
+  }
+
   async purgeExpired(now: number): Promise<PurgeResult> {
     const result = await this.#writer.enqueue((): PurgeResult => {
       const expired = this.#sql.expireDue.run(now).changes;

@@ -388,7 +388,9 @@ export async function sendFileContent(
   // its onResponse hook still runs when the response finishes.
   reply.hijack();
   const res = reply.raw;
-  let gone = false;
+  // A recipient who hung up while the consume committed is gone before this listener: its "close" has been emitted
+  // already, and a write to it would wait for a "drain" that never comes (the file then outlived its link).
+  let gone = res.destroyed;
   res.once("close", () => {
     gone = true;
   });
@@ -433,7 +435,9 @@ export async function sendFileContent(
   } finally {
     clearInterval(renew);
     dataKey.fill(0);
-    metrics.fileDownloads.inc({ outcome: sent === chunks && !gone ? "complete" : "interrupted" });
+    const complete = sent === chunks && !gone;
+    metrics.fileDownloads.inc({ outcome: complete ? "complete" : "interrupted" });
+    if (!complete) metrics.consumesUndelivered.inc();
     // Complete or interrupted, the file is gone now: one-time means one time. (Before the response ends: a recipient
     // who has the whole file can count on it.)
     await store.deleteFile(fileId).catch((err: Error) => request.log.error({ err: { message: err.message } }, "file delete failed"));

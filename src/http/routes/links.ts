@@ -18,6 +18,7 @@ import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
 import { ipIn } from "../ip-rules.js";
 import { MANAGE_SECURITY, SESSION_COOKIE, SESSION_SECURITY } from "../openapi-security.js";
+import { linkMetaAt } from "../link-meta.js";
 import { linkOptions } from "../link-options.js";
 import { verifyOpenCeremony } from "../passkey-proof.js";
 import { passkeyBinding, responseCredentialId } from "../webauthn.js";
@@ -90,7 +91,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
     const token = authorization(request, "Bearer");
     if (!isSecretShape(id) || token === null || !isSecretShape(token)) return null;
     const idHash = sha256(id);
-    const meta = await store.getLinkMeta(idHash);
+    const meta = await linkMetaAt(store, idHash, deps.now());
     if (!meta || !safeEqual(sha256(token), meta.manageHash)) return null;
     return { idHash, meta };
   }
@@ -99,8 +100,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
   async function freshLink(id: string): Promise<{ idHash: Buffer; meta: LinkMeta } | null> {
     if (!isSecretShape(id)) return null;
     const idHash = sha256(id);
-    const meta = await store.getLinkMeta(idHash);
-    if (!meta || effectiveState(meta, deps.now()) !== "fresh") return null;
+    const now = deps.now();
+    const meta = await linkMetaAt(store, idHash, now);
+    if (!meta || effectiveState(meta, now) !== "fresh") return null;
     return { idHash, meta };
   }
 
@@ -257,7 +259,7 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       if (deviceKeyText !== undefined && deviceKey === null) return sendError(reply, "DEVICE_KEY_INVALID");
       // The recipient policy, before the challenge is redeemed and long before anything is consumed: a refusal
       // changes nothing, except that a wrong passphrase is counted (and the last allowed one destroys the link).
-      const meta = await store.getLinkMeta(idHash);
+      const meta = await linkMetaAt(store, idHash, now);
       if (!meta || effectiveState(meta, now) !== "fresh") return unavailable(reply);
       const proofText = request.body.passphrase_proof;
       const policy = parsePolicy(meta.policy);
@@ -401,10 +403,20 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
         );
       }
       const released = await store.consume(idHash, now);
-      if (released === null) return unavailable(reply);
+      if (released === null) {
+        // Consumed, revoked or expired: if it is only past its expiry so far, make that stick before saying so.
+        await store.expire(idHash, now);
+        return unavailable(reply);
+      }
       metrics.linksConsumed.inc();
       logEvent(request, "link.consumed", idHash);
       if (released.kind === "file") return sendFileContent(deps, request, reply, released, idHash);
+      // Node ends the socket as soon as it reads the client's end of it (its writable side goes), well before closing it.
+      if (reply.raw.destroyed || request.raw.socket.writable === false) {
+        // The recipient hung up after sending the consume: the commit cannot be taken back, and nobody reads this answer.
+        metrics.consumesUndelivered.inc();
+        logEvent(request, "link.consume-undelivered", idHash);
+      }
       const plaintext = openContent(keyring, released, idHash);
       reply.type("application/json; charset=utf-8").serializer(serializeConsumeBody);
       return released.kind === "text"

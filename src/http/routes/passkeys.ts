@@ -7,6 +7,7 @@ import { deviceBinding, parseDevicePublicKey } from "../../crypto/device-key.js"
 import { safeEqual, sha256 } from "../../crypto/hash.js";
 import type { RouteDeps } from "../deps.js";
 import { sendError } from "../errors.js";
+import { linkMetaAt } from "../link-meta.js";
 import {
   CeremonyResponse,
   EnrolmentCompleteBody,
@@ -59,7 +60,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: RouteDeps): vo
       if (!isSecretShape(id)) return unavailable(reply);
       const idHash = sha256(id);
       const now = deps.now();
-      const meta = await store.getLinkMeta(idHash);
+      const meta = await linkMetaAt(store, idHash, now);
       if (!meta || effectiveState(meta, now) !== "fresh") return unavailable(reply);
       const rule = parsePolicy(meta.policy).passkey;
       if (rule === undefined) return sendError(reply, "PASSKEY_NOT_REQUIRED");

@@ -352,11 +352,11 @@ function handleRevealError(err: unknown, stage: OpenStage, sentPassphrase: boole
     showProblem("open.problem.lostHeading", t("open.problem.lostBody"), false, true);
   } else {
     // Only claim the link is intact when the failure provably came before the consume could have happened:
-    // a lost answer to the consume itself may mean it did go through.
+    // a lost answer to the consume itself may mean it did go through. A node shutting down refuses before any route.
     const intact =
       stage === "checking" ||
       stage === "solving" ||
-      (err instanceof OncelinkApiError && err.status >= 400 && err.status < 500);
+      (err instanceof OncelinkApiError && ((err.status >= 400 && err.status < 500) || err.code === "SHUTTING_DOWN"));
     // A refused place (address or country rule) already says nothing was opened.
     const text = errorText(err, { t, locale }, { POLICY_DENIED: "open.error.placeDenied", COUNTRY_DENIED: "open.error.placeDenied" });
     const placeDenied = err instanceof OncelinkApiError && (err.code === "POLICY_DENIED" || err.code === "COUNTRY_DENIED");
