@@ -404,8 +404,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       }
       const released = await store.consume(idHash, now);
       if (released === null) {
-        // Consumed, revoked or expired: if it is only past its expiry so far, make that stick before saying so.
-        await store.expire(idHash, now);
+        // Consumed, revoked or expired: if it is only past its expiry so far, make that stick before saying so. A read
+        // first, so the 404s of unknown and spent ids (a flood of guesses among them) cost no write and no fsync.
+        await linkMetaAt(store, idHash, now);
         return unavailable(reply);
       }
       metrics.linksConsumed.inc();
