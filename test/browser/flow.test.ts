@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   accessibleDescription,
   closeBrowsers,
+  focusedNode,
   launchBrowser,
   runAxeLightAndDark,
   thirdPartyRequests,
@@ -333,11 +334,49 @@ describe("browser flow", () => {
     // Revoke, with its confirmation step (Escape and "Keep it" back out of it).
     await manage.getByRole("button", { name: "Revoke link" }).click();
     await manage.getByRole("heading", { name: "Revoke this link?" }).waitFor();
+    // Focus is on the box, which a screen reader reads as the question and what revoking does, not the heading alone.
+    expect(await focusedNode(manage)).toEqual({
+      id: "confirm",
+      role: "region",
+      name: "Revoke this link?",
+      description: "The content is deleted right away and the link stops working. This cannot be undone.",
+    });
     await manage.getByRole("button", { name: "Keep it" }).click();
     await expect.poll(() => manage.getByRole("heading", { name: "Revoke this link?" }).count()).toBe(0);
     await manage.getByRole("button", { name: "Revoke link" }).click();
+    // The revoke goes through, but the reload of the status after it is lost in the network: the page knows the link
+    // is revoked all the same (the DELETE answered 204), and says that only the reload failed.
+    await manage.route("**/status", (route) => route.abort("internetdisconnected"), { times: 1 });
     await manage.getByRole("button", { name: "Yes, revoke it" }).click();
-    await expect.poll(() => statusText(manage)).toBe("The link has been revoked and its content deleted.");
+    const reloadFailed = "The link's updated details could not be loaded. Could not reach the server. Check your connection and try again.";
+    const outcome = manage.getByRole("group", { name: "The link has been revoked and its content deleted." });
+    await outcome.getByText(reloadFailed).waitFor();
+    expect(await manage.locator("#state").textContent()).toBe("Revoked");
+    expect(await manage.getByRole("button", { name: "Revoke link" }).isHidden()).toBe(true);
+    expect(await manage.locator("dt", { hasText: "Revoked on" }).isVisible()).toBe(true);
+    // Said by the status it changed (below the facts, above the buttons and the replacement section), with focus on
+    // it; the reload's failure is its description, announced once, and nothing is written at the bottom of the page.
+    expect(await focusedNode(manage)).toEqual({
+      id: "revoke-outcome",
+      role: "group",
+      name: "The link has been revoked and its content deleted.",
+      description: reloadFailed,
+    });
+    const [facts, box, buttons] = await Promise.all([
+      manage.locator("dl.facts").boundingBox(),
+      outcome.boundingBox(),
+      manage.getByRole("button", { name: "Check again" }).boundingBox(),
+    ]);
+    expect(box!.y).toBeGreaterThanOrEqual(facts!.y + facts!.height);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(buttons!.y);
+    expect(await statusText(manage)).toBe("");
+    expect(await manage.locator("#error").textContent()).toBe(reloadFailed);
+    expect(await manage.locator("#error").evaluate((el) => el.classList.contains("visually-hidden")), "not shown twice").toBe(true);
+    await expectAccessible(manage, "manage (revoked, reload failed)");
+    // "Check again" loads the server's view: revoked, and the revoke's message has done its job.
+    await manage.getByRole("button", { name: "Check again" }).click();
+    await expect.poll(() => statusText(manage)).toBe("Revoked");
+    expect(await outcome.count()).toBe(0);
     expect(await manage.locator("dt", { hasText: "Status" }).locator("xpath=following-sibling::dd").textContent()).toBe("Revoked");
     // When it was revoked, under its own label; there is no "opened on" line for a link nobody opened.
     expect(await manage.locator("dt", { hasText: "Revoked on" }).isVisible()).toBe(true);

@@ -267,6 +267,7 @@ export const de: Catalog = {
   "manage.confirm.yes": "Ja, widerrufen",
   "manage.confirm.no": "Behalten",
   "manage.revoked": "Der Link wurde widerrufen und sein Inhalt gelöscht.",
+  "manage.revokedReloadFailed": "Die aktualisierten Angaben zum Link konnten nicht geladen werden. {reason}",
   "manage.replace.heading": "Brauchen Sie einen neuen Link?",
   "manage.replace.body":
     "Wenn die empfangende Person ihn nicht öffnen konnte oder ein Vorschau-Dienst ihn verbraucht hat, erstellen Sie einen Ersatz: Sie geben das Geheimnis erneut ein und erhalten einen neuen Link mit denselben Einstellungen (Gültigkeitsdauer, Schutz, Länder und Netzwerke). Eine Passphrase legen Sie neu fest. Nichts wird automatisch neu ausgestellt.",

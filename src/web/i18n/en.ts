@@ -274,6 +274,7 @@ export const en = {
   "manage.confirm.yes": "Yes, revoke it",
   "manage.confirm.no": "Keep it",
   "manage.revoked": "The link has been revoked and its content deleted.",
+  "manage.revokedReloadFailed": "The link's updated details could not be loaded. {reason}",
   "manage.replace.heading": "Need a new link?",
   "manage.replace.body":
     "If the recipient could not open it, or a preview tool used it up, make a replacement: you enter the secret again and get a new link with the same settings (lifetime, protection, countries and networks). A passphrase must be set again. Nothing is reissued automatically.",

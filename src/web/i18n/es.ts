@@ -267,6 +267,7 @@ export const es: Catalog = {
   "manage.confirm.yes": "Sí, revocarlo",
   "manage.confirm.no": "Conservarlo",
   "manage.revoked": "El enlace se ha revocado y su contenido se ha eliminado.",
+  "manage.revokedReloadFailed": "No se pudieron cargar los datos actualizados del enlace. {reason}",
   "manage.replace.heading": "¿Necesita un enlace nuevo?",
   "manage.replace.body":
     "Si el destinatario no pudo abrirlo, o una herramienta de vista previa lo gastó, cree uno de sustitución: vuelve a introducir el secreto y obtiene un enlace nuevo con los mismos ajustes (plazo, protección, países y redes). La frase de contraseña se elige de nuevo. No se vuelve a emitir nada automáticamente.",

@@ -267,6 +267,7 @@ export const fr: Catalog = {
   "manage.confirm.yes": "Oui, le révoquer",
   "manage.confirm.no": "Le conserver",
   "manage.revoked": "Le lien a été révoqué et son contenu supprimé.",
+  "manage.revokedReloadFailed": "Les informations à jour du lien n’ont pas pu être chargées. {reason}",
   "manage.replace.heading": "Besoin d’un nouveau lien ?",
   "manage.replace.body":
     "Si le destinataire n’a pas pu l’ouvrir, ou si un outil d’aperçu l’a consommé, créez un remplacement : vous saisissez à nouveau le secret et obtenez un nouveau lien avec les mêmes réglages (durée, protection, pays et réseaux). Une phrase secrète doit être choisie à nouveau. Rien n’est réémis automatiquement.",

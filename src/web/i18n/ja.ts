@@ -266,6 +266,7 @@ export const ja: Catalog = {
   "manage.confirm.yes": "はい、取り消します",
   "manage.confirm.no": "取り消さない",
   "manage.revoked": "リンクを取り消し、内容を削除しました。",
+  "manage.revokedReloadFailed": "リンクの最新の情報を読み込めませんでした。{reason}",
   "manage.replace.heading": "新しいリンクが必要ですか？",
   "manage.replace.body":
     "受信者が開けなかった場合や、プレビュー機能によって使用済みになった場合は、代わりのリンクを作成してください。秘密の情報をもう一度入力すると、同じ設定（有効期間・保護・国・ネットワーク）の新しいリンクが作成されます。パスフレーズは設定し直してください。自動で再発行されることはありません。",
