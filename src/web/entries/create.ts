@@ -13,6 +13,7 @@ import {
 } from "../../client/index.js";
 import { parseCountryCodes } from "../../core/countries.js";
 import { normalizePasskeyHandle } from "../../core/policy.js";
+import { MIN_ENVELOPE_BYTES, textEnvelopeLength } from "../../crypto/client-layer.js";
 import { fileStreamLength } from "../../crypto/file-stream.js";
 import { formatBytes, formatDateTime, formatDuration } from "../i18n/format.js";
 import { copyField } from "../lib/clipboard.js";
@@ -270,6 +271,21 @@ function syncCustomTtl(): void {
 
 const maxFile = () => formatBytes(settings.maxFileBytes, locale, { limit: true });
 
+/** The most UTF-8 bytes of text the server takes: MAX_SECRET_BYTES counts the envelope, a few bytes more. */
+const maxTextBytes = Math.max(0, settings.maxSecretBytes - MIN_ENVELOPE_BYTES);
+
+/**
+ * Why a text over the server's limit is refused, at the field: the limit, its size (rounded up, so it never reads
+ * as the limit itself), and, where files may be larger, that a file would go.
+ */
+function textTooLargeText(text: string): string {
+  const message = t("create.error.textTooLarge", {
+    max: formatBytes(maxTextBytes, locale, { limit: true }),
+    size: formatBytes(textEnvelopeLength(text) - MIN_ENVELOPE_BYTES, locale, { roundUp: true }),
+  });
+  return settings.maxFileBytes > maxTextBytes ? `${message} ${t("create.error.textAsFile", { max: maxFile() })}` : message;
+}
+
 /** Shows the text field or the file field, as chosen. A file link has one recipient: the count is hidden then. */
 function syncKind(): void {
   const file = kindFile.checked;
@@ -335,6 +351,11 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     showFieldError(secret, t("create.error.empty"));
     return;
   }
+  // Refused here rather than by the server's 413: nothing is sent, and the page can say the limit and the size.
+  if (!asFile && textEnvelopeLength(text) > settings.maxSecretBytes) {
+    showFieldError(secret, textTooLargeText(text));
+    return;
+  }
   clearFieldError(secret);
   const template = chosenTemplate();
   const d = demands(template);
@@ -397,6 +418,10 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     // Keep the text (or the chosen file) on failure so the sender can retry without choosing it again.
     if (err instanceof OncelinkApiError && (err.code === "HANDLE_UNKNOWN" || err.code === "HANDLE_INVALID")) {
       showFieldError(passkeyHandle, failureText(err));
+    } else if (!asFile && err instanceof OncelinkApiError && err.status === 413) {
+      // The text fitted the limit this page was given, yet the server (or a proxy in front of it, whose own 413 has
+      // no code) refused it as too large: its real limit is lower and unknown here, so no number is given.
+      showFieldError(secret, t("create.error.tooLarge"));
     } else announceError(failureText(err));
   } finally {
     busy = false;
