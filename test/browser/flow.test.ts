@@ -429,6 +429,28 @@ describe("browser flow", () => {
     const field = page.getByRole("textbox", { name: "Passphrase", exact: true });
     await field.waitFor();
     await expectAccessible(page, "open (fresh, passphrase asked)");
+    // In a form (Chrome guesses at a password field outside one), marked as a one-time code, which Chromium's password
+    // manager neither fills nor offers to save; and nameless, so no submission could carry it into a URL.
+    expect(await field.evaluate((el: HTMLInputElement) => ({ form: el.form?.id, autocomplete: el.autocomplete, name: el.name }))).toEqual({
+      form: "passphrase-field",
+      autocomplete: "one-time-code",
+      name: "",
+    });
+    // That form never submits: a script's requestSubmit() (as scanners do) neither navigates nor reveals.
+    await field.fill(passphrase);
+    const cancelled = await page.evaluate(() => {
+      const form = document.getElementById("passphrase-field") as HTMLFormElement;
+      let seen: boolean | null = null;
+      // Runs after the page's own listener, which was added first.
+      form.addEventListener("submit", (event) => (seen = event.defaultPrevented), { once: true });
+      form.requestSubmit();
+      return seen;
+    });
+    expect(cancelled, "the submission was cancelled").toBe(true);
+    expect(page.url()).toBe(created.url.replace(/#.*$/, ""));
+    expect(await field.inputValue()).toBe(passphrase);
+    expect(await page.getByRole("button", { name: "Reveal" }).getAttribute("aria-disabled"), "no reveal started").toBeNull();
+    await field.fill("");
 
     // Enter that only confirms an input method's composition (Japanese, Chinese, Korean passphrases) is not a
     // Reveal: it would spend one of the tries on a half-typed passphrase.
