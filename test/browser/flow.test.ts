@@ -307,6 +307,58 @@ describe("browser flow", () => {
     await manage.close();
   });
 
+  it("asks before a language switch would clear the secret typed, and carries the other choices across", async () => {
+    const page = await newPage(sender, "create-language-switch");
+    await page.goto(`${server.url}/`);
+    await page.getByRole("radio", { name: "Your own settings" }).check();
+    await page.getByRole("combobox", { name: "Delete it if nobody opens it within" }).selectOption("604800");
+    await page.getByRole("textbox", { name: "Only people in these countries (optional)" }).fill("DE, AT");
+    await page.getByRole("combobox", { name: "Number of links" }).selectOption("2");
+    const typed = `typed before a language switch ${Date.now()}`;
+    await page.getByRole("textbox", { name: "Secret", exact: true }).fill(typed);
+    const deutsch = page.getByRole("navigation", { name: "Language" }).getByRole("link", { name: "Deutsch" });
+
+    // The reload would clear the secret (it is never stored anywhere): the page asks first, above the form.
+    await deutsch.click();
+    const question = page.getByRole("region", { name: "Change the language?" });
+    await question.waitFor();
+    expect(await focusedNode(page)).toEqual({
+      id: "language-confirm",
+      role: "region",
+      name: "Change the language?",
+      description: expect.stringMatching(/^The page reloads in that language\. The secret, the passphrase and the recipient's handle are cleared/),
+    });
+    expect(page.url()).toBe(`${server.url}/`);
+    await expectAccessible(page, "create (language switch asked)");
+    await page.getByRole("button", { name: "Keep what I typed" }).click();
+    expect(await question.count()).toBe(0);
+    expect(await page.getByRole("textbox", { name: "Secret", exact: true }).inputValue()).toBe(typed);
+    expect(await page.evaluate(() => document.activeElement?.textContent), "back on the link").toBe("Deutsch");
+    await page.keyboard.press("Enter");
+    await question.waitFor();
+    await page.keyboard.press("Escape");
+    expect(await question.count()).toBe(0);
+
+    // Switched all the same: the secret is gone, the lifetime, template, countries and number of links came along.
+    await deutsch.click();
+    await page.getByRole("button", { name: "Change the language" }).click();
+    await page.getByRole("heading", { level: 1, name: "Ein Geheimnis einmalig teilen" }).waitFor();
+    expect(await page.locator("#secret").inputValue()).toBe("");
+    expect(await page.locator("#ttl").inputValue()).toBe("604800");
+    expect(await page.locator("#countries").inputValue()).toBe("DE, AT");
+    expect(await page.locator("#recipients").inputValue()).toBe("2");
+    expect(await page.getByRole("radio", { name: "Eigene Einstellungen" }).isChecked()).toBe(true);
+    expect(page.url()).not.toContain("typed");
+    expect(await page.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0);
+
+    // Nothing typed that a reload would clear: no question, and the choices still come along.
+    await page.getByRole("navigation", { name: "Sprache" }).getByRole("link", { name: "English" }).click();
+    await page.getByRole("heading", { level: 1, name: "Share a secret once" }).waitFor();
+    expect(await page.locator("#ttl").inputValue()).toBe("604800");
+    expect(await page.locator("#recipients").inputValue()).toBe("2");
+    await page.close();
+  });
+
   it("does not spend a link whose key is missing, and loading the page alone spends nothing", async () => {
     await senderPage.getByRole("button", { name: "Create another" }).click();
     await senderPage.getByRole("combobox", { name: "Delete it if nobody opens it within" }).selectOption("3600");

@@ -144,6 +144,10 @@ export const de: Catalog = {
   "create.result.manage.copy": "Verwaltungslink kopieren",
   "create.result.leave": "Diese Links werden nicht noch einmal angezeigt, sobald Sie diese Seite verlassen.",
   "create.again": "Weiteres erstellen",
+  "create.language.heading": "Sprache wechseln?",
+  "create.language.body": "Die Seite wird in dieser Sprache neu geladen. Das Geheimnis, die Passphrase und der Kennname der empfangenden Person werden dabei geleert (und eine gewählte Datei muss neu gewählt werden), denn diese Seite speichert sie nirgends. Ihre übrigen Einstellungen bleiben erhalten.",
+  "create.language.yes": "Sprache wechseln",
+  "create.language.no": "Eingaben behalten",
 
   "open.title": "Ein Geheimnis für Sie",
   "open.checking": "Link wird geprüft…",

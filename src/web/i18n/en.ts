@@ -148,6 +148,10 @@ export const en = {
   "create.result.manage.copy": "Copy manage link",
   "create.result.leave": "These links are not shown again once you leave this page.",
   "create.again": "Create another",
+  "create.language.heading": "Change the language?",
+  "create.language.body": "The page reloads in that language. The secret, the passphrase and the recipient's handle are cleared (and a chosen file must be chosen again), because this page never stores them anywhere. Your other choices stay.",
+  "create.language.yes": "Change the language",
+  "create.language.no": "Keep what I typed",
 
   "open.title": "A secret for you",
   "open.checking": "Checking the link…",

@@ -144,6 +144,10 @@ export const es: Catalog = {
   "create.result.manage.copy": "Copiar enlace de gestión",
   "create.result.leave": "Estos enlaces no se vuelven a mostrar una vez que salga de esta página.",
   "create.again": "Crear otro",
+  "create.language.heading": "¿Cambiar el idioma?",
+  "create.language.body": "La página se vuelve a cargar en ese idioma. El secreto, la frase de contraseña y el identificador del destinatario se borran (y un archivo elegido hay que elegirlo de nuevo), porque esta página no los guarda en ningún sitio. El resto de sus opciones se mantiene.",
+  "create.language.yes": "Cambiar el idioma",
+  "create.language.no": "Conservar lo escrito",
 
   "open.title": "Un secreto para usted",
   "open.checking": "Comprobando el enlace…",

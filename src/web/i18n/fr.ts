@@ -144,6 +144,10 @@ export const fr: Catalog = {
   "create.result.manage.copy": "Copier le lien de gestion",
   "create.result.leave": "Ces liens ne seront plus affichés une fois que vous aurez quitté cette page.",
   "create.again": "En créer un autre",
+  "create.language.heading": "Changer de langue ?",
+  "create.language.body": "La page se recharge dans cette langue. Le secret, la phrase secrète et l’identifiant du destinataire sont effacés (et un fichier choisi doit l’être à nouveau), car cette page ne les enregistre nulle part. Vos autres choix sont conservés.",
+  "create.language.yes": "Changer de langue",
+  "create.language.no": "Garder ma saisie",
 
   "open.title": "Un secret pour vous",
   "open.checking": "Vérification du lien…",

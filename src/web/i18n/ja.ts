@@ -144,6 +144,10 @@ export const ja: Catalog = {
   "create.result.manage.copy": "管理用リンクをコピー",
   "create.result.leave": "このページを離れると、これらのリンクは二度と表示されません。",
   "create.again": "別のリンクを作成",
+  "create.language.heading": "言語を切り替えますか？",
+  "create.language.body": "ページがその言語で再読み込みされます。秘密の情報、パスフレーズ、受け取る人のハンドルは消去されます（選んだファイルも選び直す必要があります）。このページはこれらをどこにも保存しないためです。そのほかの設定はそのまま残ります。",
+  "create.language.yes": "言語を切り替える",
+  "create.language.no": "入力内容を残す",
 
   "open.title": "あなたへの秘密の情報",
   "open.checking": "リンクを確認しています…",
