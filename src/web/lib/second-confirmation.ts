@@ -5,7 +5,7 @@ import { askToConfirm } from "./confirm-box.js";
 import type { Translate } from "./messages.js";
 
 /** The id of the box while it is shown. */
-export const SECOND_CONFIRMATION_ID = "reveal-confirm";
+const SECOND_CONFIRMATION_ID = "reveal-confirm";
 
 /**
  * Shows "One more step: reveal the secret now?" inside `container` and resolves with the person's answer: true
