@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeviceKey } from "../src/client/device-key.js";
 import { createLink } from "../src/client/create-link.js";
 import { en } from "../src/web/i18n/en.js";
-import { closeBrowsers, launchBrowser, type LaunchedBrowser } from "./helpers/browser.js";
+import { closeBrowsers, focusedNode, launchBrowser, type LaunchedBrowser } from "./helpers/browser.js";
 import { recordSecrets } from "./helpers/secrets.js";
 import { startServer, type RunningServer } from "./helpers/server.js";
 
@@ -473,6 +473,13 @@ describe("the gauntlet: people, with a real click", () => {
     const reveal = page.getByRole("button", { name: en["open.reveal"] });
     await reveal.click();
     await page.getByRole("heading", { name: en["open.confirm.heading"] }).waitFor();
+    // Focus is on the box, which a screen reader reads as the question and its explanation, not the heading alone.
+    expect(await focusedNode(page)).toEqual({
+      id: "reveal-confirm",
+      role: "region",
+      name: en["open.confirm.heading"],
+      description: en["open.confirm.body"],
+    });
     // "Not now" spends nothing and leaves Reveal usable.
     await page.getByRole("button", { name: en["open.confirm.no"] }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toBe(en["open.confirm.declined"]);

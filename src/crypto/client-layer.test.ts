@@ -12,6 +12,7 @@ import {
   isEnvelopeShape,
   isLinkKey,
   MIN_ENVELOPE_BYTES,
+  textEnvelopeLength,
 } from "./client-layer.js";
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
@@ -227,6 +228,13 @@ describe("rejection (null, never a throw)", () => {
     // Control: the same path accepts a well-formed inner structure and ignores unknown header fields.
     const ok = await decryptEnvelope(nodeSeal(keyBytes, iv, bytesInner('{"future":true}', new Uint8Array([9]))), key);
     expect(ok).toEqual({ kind: "bytes", bytes: new Uint8Array([9]) });
+  });
+
+  it("knows the envelope's length of a text without encrypting it: ASCII, accents, CJK, emoji, lone surrogates", async () => {
+    const key = generateLinkKey();
+    const samples = ["", "a", "é", "秘密", "🔑", "x\ud800y", "\udc00", "\ud83d", `mixed ✓ ${"ü".repeat(50)} 🔑🔑 end`];
+    for (let i = 0; i < 20; i++) samples.push(String.fromCharCode(...Array.from({ length: randomInt(0, 40) }, () => randomInt(0, 0x10000))));
+    for (const text of samples) expect(textEnvelopeLength(text), JSON.stringify(text)).toBe((await encryptText(text, key)).length);
   });
 
   it("structural check only accepts the known version with room for IV, tag and kind", () => {

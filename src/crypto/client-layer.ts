@@ -96,6 +96,26 @@ export function encryptText(text: string, linkKey: string, extra?: Uint8Array): 
 }
 
 /**
+ * The length of the envelope `encryptText` makes of `text`, without encrypting it: what a server's MAX_SECRET_BYTES
+ * is compared with. Counted code unit by code unit, so no second copy of the secret is made (a lone surrogate counts
+ * as the U+FFFD it becomes).
+ * @example if (textEnvelopeLength(text) > settings.maxSecretBytes) showTooLong();
+ */
+export function textEnvelopeLength(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return MIN_ENVELOPE_BYTES + bytes;
+}
+
+/**
  * Encrypts raw bytes (a file) into a v1 envelope; `meta.name` and `meta.type` are sealed inside it.
  * Rejects with a RangeError when the JSON header of name and type exceeds 65535 UTF-8 bytes.
  * @example const envelope = await encryptBytes(fileBytes, key, { name: "id_ed25519", type: "text/plain" });

@@ -176,6 +176,7 @@ export async function createApp(deps: AppDeps, opts: AppOptions): Promise<Fastif
       clipboardClearSeconds: deps.config.clipboardClearSeconds,
       ttl: { min: deps.config.minTtlSeconds, max: deps.config.maxTtlSeconds, default: deps.config.defaultTtlSeconds },
       maxFileBytes: deps.config.maxFileBytes,
+      maxSecretBytes: deps.config.maxSecretBytes,
       passphraseMaxAttempts: deps.config.passphraseMaxAttempts,
       policy: policySettingsFrom(policySetup, MAX_RECIPIENTS),
     },

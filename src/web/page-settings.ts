@@ -43,6 +43,11 @@ export interface PageSettings {
   readonly ttl: { readonly min: number; readonly max: number; readonly default: number };
   /** MAX_FILE_BYTES: the largest file the create page offers to send (the server enforces it too). */
   readonly maxFileBytes: number;
+  /**
+   * MAX_SECRET_BYTES: the largest text link the server takes, counted on what is sent (the encrypted envelope, a few
+   * bytes more than the text); the create page says so at the field before sending anything larger.
+   */
+  readonly maxSecretBytes: number;
   /** PASSPHRASE_MAX_ATTEMPTS: the wrong passphrase that deletes a link is the Nth; the create page says how many. */
   readonly passphraseMaxAttempts: number;
   readonly policy: PolicySettings;
@@ -85,6 +90,7 @@ export const DEFAULT_PAGE_SETTINGS: PageSettings = Object.freeze({
   clipboardClearSeconds: 60,
   ttl: Object.freeze({ min: 60, max: 30 * 86_400, default: 86_400 }),
   maxFileBytes: 1024 ** 3,
+  maxSecretBytes: 1024 ** 2,
   passphraseMaxAttempts: 5,
   policy: DEFAULT_POLICY_SETTINGS,
 });
@@ -106,6 +112,7 @@ export function parsePageSettings(value: unknown): PageSettings {
     clipboardClearSeconds: isCount(v.clipboardClearSeconds) ? v.clipboardClearSeconds : d.clipboardClearSeconds,
     ttl: { min, max, default: def },
     maxFileBytes: isCount(v.maxFileBytes) && v.maxFileBytes > 0 ? v.maxFileBytes : d.maxFileBytes,
+    maxSecretBytes: isCount(v.maxSecretBytes) && v.maxSecretBytes > 0 ? v.maxSecretBytes : d.maxSecretBytes,
     passphraseMaxAttempts: isCount(v.passphraseMaxAttempts) && v.passphraseMaxAttempts > 0 ? v.passphraseMaxAttempts : d.passphraseMaxAttempts,
     policy: parsePolicySettings(v.policy),
   };

@@ -141,7 +141,7 @@ describe("renderPage", () => {
   });
 
   it("keeps the lifetimes inside the server's limits and preselects its default", () => {
-    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 }, maxFileBytes: 1024 ** 2, passphraseMaxAttempts: 5, policy: DEFAULT_POLICY_SETTINGS };
+    const settings = { clipboardClearSeconds: 60, ttl: { min: 300, max: 604_800, default: 7_200 }, maxFileBytes: 1024 ** 2, maxSecretBytes: 65_536, passphraseMaxAttempts: 5, policy: DEFAULT_POLICY_SETTINGS };
     const html = renderPage("create", { locale: "en", settings });
     expect(lifetimeOptions(html)).toEqual([
       ["3600", "1 hour", false],
@@ -160,7 +160,7 @@ describe("renderPage", () => {
       /<p id="clipboard-hint"[^>]*>([^<]*)<\/p>/.exec(
         renderPage("open", {
           locale,
-          settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 }, maxFileBytes: 1024, passphraseMaxAttempts: 5, policy: DEFAULT_POLICY_SETTINGS },
+          settings: { clipboardClearSeconds: seconds, ttl: { min: 60, max: 86_400, default: 3_600 }, maxFileBytes: 1024, maxSecretBytes: 1024, passphraseMaxAttempts: 5, policy: DEFAULT_POLICY_SETTINGS },
         }),
       )?.[1];
     expect(hint(60)).toBe("A copy stays on the clipboard for 1 minute; then this page clears it, as long as the page is still open.");

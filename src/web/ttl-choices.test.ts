@@ -45,7 +45,7 @@ describe("lifetimes on the create page", () => {
 
 describe("page settings", () => {
   it("round-trip, and fall back field by field when malformed", () => {
-    const good = { clipboardClearSeconds: 30, ttl: { min: 120, max: 3_600, default: 600 }, maxFileBytes: 5_000_000, passphraseMaxAttempts: 3, policy: DEFAULT_POLICY_SETTINGS };
+    const good = { clipboardClearSeconds: 30, ttl: { min: 120, max: 3_600, default: 600 }, maxFileBytes: 5_000_000, maxSecretBytes: 2_048, passphraseMaxAttempts: 3, policy: DEFAULT_POLICY_SETTINGS };
     expect(parsePageSettings(JSON.parse(JSON.stringify(good)))).toEqual(good);
     expect(parsePageSettings(null)).toEqual(DEFAULT_PAGE_SETTINGS);
     expect(parsePageSettings({ clipboardClearSeconds: -1, ttl: { min: "x" } })).toEqual(DEFAULT_PAGE_SETTINGS);
@@ -53,10 +53,12 @@ describe("page settings", () => {
       clipboardClearSeconds: 0,
       ttl: { min: 60, max: 3_600, default: 3_600 },
       maxFileBytes: DEFAULT_PAGE_SETTINGS.maxFileBytes,
+      maxSecretBytes: DEFAULT_PAGE_SETTINGS.maxSecretBytes,
       passphraseMaxAttempts: DEFAULT_PAGE_SETTINGS.passphraseMaxAttempts,
       policy: DEFAULT_POLICY_SETTINGS,
     });
     expect(parsePageSettings({ maxFileBytes: 0 }).maxFileBytes).toBe(DEFAULT_PAGE_SETTINGS.maxFileBytes);
+    expect(parsePageSettings({ maxSecretBytes: -5 }).maxSecretBytes).toBe(DEFAULT_PAGE_SETTINGS.maxSecretBytes);
     expect(parsePageSettings({ passphraseMaxAttempts: 0 }).passphraseMaxAttempts).toBe(DEFAULT_PAGE_SETTINGS.passphraseMaxAttempts);
   });
 });

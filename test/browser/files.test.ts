@@ -16,7 +16,15 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getStatus } from "../../src/client/index.js";
 import { DEFAULT_CHUNK_BYTES } from "../../src/crypto/file-stream.js";
-import { closeBrowsers, launchBrowser, thirdPartyRequests, watchPage, type LaunchedBrowser, type PageProblems } from "../helpers/browser.js";
+import {
+  accessibleDescription,
+  closeBrowsers,
+  launchBrowser,
+  thirdPartyRequests,
+  watchPage,
+  type LaunchedBrowser,
+  type PageProblems,
+} from "../helpers/browser.js";
 import { recordSecrets } from "../helpers/secrets.js";
 import { startServer, type RunningServer } from "../helpers/server.js";
 
@@ -24,6 +32,8 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 const MIB = 1024 * 1024;
 /** Small enough to test the page's limit and the server's 413 without big files. */
 const SMALL_LIMIT = 4096;
+/** The small server's MAX_SECRET_BYTES (its lowest value): the encrypted text, 30 bytes more than the text. */
+const SMALL_TEXT_LIMIT = 1024;
 
 let server: RunningServer;
 let small: RunningServer;
@@ -58,7 +68,10 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), "oncelink-webfiles-"));
   [server, small, sender, picker, noPicker] = await Promise.all([
     startServer({ name: "browser-files", env: { POW_MAX_NUMBER: "1000", MAX_FILE_BYTES: String(64 * MIB) } }),
-    startServer({ name: "browser-files-small", env: { POW_MAX_NUMBER: "1000", MAX_FILE_BYTES: String(SMALL_LIMIT), FILE_STORAGE_QUOTA: "2048" } }),
+    startServer({
+      name: "browser-files-small",
+      env: { POW_MAX_NUMBER: "1000", MAX_FILE_BYTES: String(SMALL_LIMIT), FILE_STORAGE_QUOTA: "2048", MAX_SECRET_BYTES: String(SMALL_TEXT_LIMIT) },
+    }),
     launchBrowser(),
     launchBrowser(),
     launchBrowser(),
@@ -284,6 +297,45 @@ describe("files in the browser", () => {
     await recipient.getByRole("button", { name: "Reveal" }).click();
     expect((await revealedFacts(recipient)).name).toBe("kept.txt");
     await recipient.close();
+  });
+
+  it("refuses a text over the server's limit at the field, saying the limit, and keeps a 413 from the server at the field", async () => {
+    const page = await newPage(sender, "sender (small server, text)");
+    const sent: string[] = [];
+    page.on("request", (r) => {
+      if (new URL(r.url()).pathname === "/api/v1/links") sent.push(r.method());
+    });
+    await page.goto(`${small.url}/`);
+    const secret = page.getByRole("textbox", { name: "Secret", exact: true });
+    // One byte over: 995 bytes of text make a 1,025-byte envelope.
+    await secret.fill("ü".repeat(497) + "x");
+    await page.getByRole("button", { name: "Create link" }).click();
+    const tooLong = "This secret is too long: this server takes up to 994 bytes of text, and this one is 995 bytes. Shorten it.";
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("secret");
+    expect(await page.locator("#text-field").getByText(tooLong).isVisible()).toBe(true);
+    expect(await accessibleDescription(page, "#secret")).toBe(`${tooLong} Or share it as a file: files may be up to 4 kB. It is encrypted in this browser before it is sent. The key travels inside the link, not to our server.`);
+    expect(sent, "nothing was sent").toEqual([]);
+
+    // A 413 for a text within that limit (a proxy in front of the server with a lower one answers with its own page):
+    // at the field too, without a number the page cannot know.
+    await page.route("**/api/v1/links", (route) => route.fulfill({ status: 413, contentType: "text/html", body: "<h1>413 Request Entity Too Large</h1>" }), {
+      times: 1,
+    });
+    await secret.fill("ü".repeat(497));
+    await page.getByRole("button", { name: "Create link" }).click();
+    await expect.poll(() => accessibleDescription(page, "#secret")).toMatch(/^This secret is too large for this server\. Shorten it and try again\. /);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("secret");
+    expect(await page.locator("#text-field").getByText("This secret is too large for this server.").isVisible()).toBe(true);
+
+    // Exactly at the limit, the server takes it.
+    const text = `${"ü".repeat(497)}`;
+    await secret.fill(text);
+    await page.getByRole("button", { name: "Create link" }).click();
+    await page.getByRole("heading", { level: 1, name: "Your one-time link is ready" }).waitFor();
+    const url = await page.getByRole("textbox", { name: "Link for the recipient" }).inputValue();
+    const manageUrl = await page.getByRole("textbox", { name: "Manage link (for you only)" }).inputValue();
+    recordSecrets(text, url, manageUrl, url.split("#")[1], manageUrl.split("#")[1]);
+    await page.close();
   });
 
   it("refuses a file over the server's limit before sending anything, and explains a 413 from the server", async () => {

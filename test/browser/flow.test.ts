@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   accessibleDescription,
   closeBrowsers,
+  focusedNode,
   launchBrowser,
   runAxeLightAndDark,
   thirdPartyRequests,
@@ -306,6 +307,58 @@ describe("browser flow", () => {
     await manage.close();
   });
 
+  it("asks before a language switch would clear the secret typed, and carries the other choices across", async () => {
+    const page = await newPage(sender, "create-language-switch");
+    await page.goto(`${server.url}/`);
+    await page.getByRole("radio", { name: "Your own settings" }).check();
+    await page.getByRole("combobox", { name: "Delete it if nobody opens it within" }).selectOption("604800");
+    await page.getByRole("textbox", { name: "Only people in these countries (optional)" }).fill("DE, AT");
+    await page.getByRole("combobox", { name: "Number of links" }).selectOption("2");
+    const typed = `typed before a language switch ${Date.now()}`;
+    await page.getByRole("textbox", { name: "Secret", exact: true }).fill(typed);
+    const deutsch = page.getByRole("navigation", { name: "Language" }).getByRole("link", { name: "Deutsch" });
+
+    // The reload would clear the secret (it is never stored anywhere): the page asks first, above the form.
+    await deutsch.click();
+    const question = page.getByRole("region", { name: "Change the language?" });
+    await question.waitFor();
+    expect(await focusedNode(page)).toEqual({
+      id: "language-confirm",
+      role: "region",
+      name: "Change the language?",
+      description: expect.stringMatching(/^The page reloads in that language\. The secret, the passphrase and the recipient's handle are cleared/),
+    });
+    expect(page.url()).toBe(`${server.url}/`);
+    await expectAccessible(page, "create (language switch asked)");
+    await page.getByRole("button", { name: "Keep what I typed" }).click();
+    expect(await question.count()).toBe(0);
+    expect(await page.getByRole("textbox", { name: "Secret", exact: true }).inputValue()).toBe(typed);
+    expect(await page.evaluate(() => document.activeElement?.textContent), "back on the link").toBe("Deutsch");
+    await page.keyboard.press("Enter");
+    await question.waitFor();
+    await page.keyboard.press("Escape");
+    expect(await question.count()).toBe(0);
+
+    // Switched all the same: the secret is gone, the lifetime, template, countries and number of links came along.
+    await deutsch.click();
+    await page.getByRole("button", { name: "Change the language" }).click();
+    await page.getByRole("heading", { level: 1, name: "Ein Geheimnis einmalig teilen" }).waitFor();
+    expect(await page.locator("#secret").inputValue()).toBe("");
+    expect(await page.locator("#ttl").inputValue()).toBe("604800");
+    expect(await page.locator("#countries").inputValue()).toBe("DE, AT");
+    expect(await page.locator("#recipients").inputValue()).toBe("2");
+    expect(await page.getByRole("radio", { name: "Eigene Einstellungen" }).isChecked()).toBe(true);
+    expect(page.url()).not.toContain("typed");
+    expect(await page.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0);
+
+    // Nothing typed that a reload would clear: no question, and the choices still come along.
+    await page.getByRole("navigation", { name: "Sprache" }).getByRole("link", { name: "English" }).click();
+    await page.getByRole("heading", { level: 1, name: "Share a secret once" }).waitFor();
+    expect(await page.locator("#ttl").inputValue()).toBe("604800");
+    expect(await page.locator("#recipients").inputValue()).toBe("2");
+    await page.close();
+  });
+
   it("does not spend a link whose key is missing, and loading the page alone spends nothing", async () => {
     await senderPage.getByRole("button", { name: "Create another" }).click();
     await senderPage.getByRole("combobox", { name: "Delete it if nobody opens it within" }).selectOption("3600");
@@ -333,11 +386,49 @@ describe("browser flow", () => {
     // Revoke, with its confirmation step (Escape and "Keep it" back out of it).
     await manage.getByRole("button", { name: "Revoke link" }).click();
     await manage.getByRole("heading", { name: "Revoke this link?" }).waitFor();
+    // Focus is on the box, which a screen reader reads as the question and what revoking does, not the heading alone.
+    expect(await focusedNode(manage)).toEqual({
+      id: "confirm",
+      role: "region",
+      name: "Revoke this link?",
+      description: "The content is deleted right away and the link stops working. This cannot be undone.",
+    });
     await manage.getByRole("button", { name: "Keep it" }).click();
     await expect.poll(() => manage.getByRole("heading", { name: "Revoke this link?" }).count()).toBe(0);
     await manage.getByRole("button", { name: "Revoke link" }).click();
+    // The revoke goes through, but the reload of the status after it is lost in the network: the page knows the link
+    // is revoked all the same (the DELETE answered 204), and says that only the reload failed.
+    await manage.route("**/status", (route) => route.abort("internetdisconnected"), { times: 1 });
     await manage.getByRole("button", { name: "Yes, revoke it" }).click();
-    await expect.poll(() => statusText(manage)).toBe("The link has been revoked and its content deleted.");
+    const reloadFailed = "The link's updated details could not be loaded. Could not reach the server. Check your connection and try again.";
+    const outcome = manage.getByRole("group", { name: "The link has been revoked and its content deleted." });
+    await outcome.getByText(reloadFailed).waitFor();
+    expect(await manage.locator("#state").textContent()).toBe("Revoked");
+    expect(await manage.getByRole("button", { name: "Revoke link" }).isHidden()).toBe(true);
+    expect(await manage.locator("dt", { hasText: "Revoked on" }).isVisible()).toBe(true);
+    // Said by the status it changed (below the facts, above the buttons and the replacement section), with focus on
+    // it; the reload's failure is its description, announced once, and nothing is written at the bottom of the page.
+    expect(await focusedNode(manage)).toEqual({
+      id: "revoke-outcome",
+      role: "group",
+      name: "The link has been revoked and its content deleted.",
+      description: reloadFailed,
+    });
+    const [facts, box, buttons] = await Promise.all([
+      manage.locator("dl.facts").boundingBox(),
+      outcome.boundingBox(),
+      manage.getByRole("button", { name: "Check again" }).boundingBox(),
+    ]);
+    expect(box!.y).toBeGreaterThanOrEqual(facts!.y + facts!.height);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(buttons!.y);
+    expect(await statusText(manage)).toBe("");
+    expect(await manage.locator("#error").textContent()).toBe(reloadFailed);
+    expect(await manage.locator("#error").evaluate((el) => el.classList.contains("visually-hidden")), "not shown twice").toBe(true);
+    await expectAccessible(manage, "manage (revoked, reload failed)");
+    // "Check again" loads the server's view: revoked, and the revoke's message has done its job.
+    await manage.getByRole("button", { name: "Check again" }).click();
+    await expect.poll(() => statusText(manage)).toBe("Revoked");
+    expect(await outcome.count()).toBe(0);
     expect(await manage.locator("dt", { hasText: "Status" }).locator("xpath=following-sibling::dd").textContent()).toBe("Revoked");
     // When it was revoked, under its own label; there is no "opened on" line for a link nobody opened.
     expect(await manage.locator("dt", { hasText: "Revoked on" }).isVisible()).toBe(true);
@@ -390,6 +481,28 @@ describe("browser flow", () => {
     const field = page.getByRole("textbox", { name: "Passphrase", exact: true });
     await field.waitFor();
     await expectAccessible(page, "open (fresh, passphrase asked)");
+    // In a form (Chrome guesses at a password field outside one), marked as a one-time code, which Chromium's password
+    // manager neither fills nor offers to save; and nameless, so no submission could carry it into a URL.
+    expect(await field.evaluate((el: HTMLInputElement) => ({ form: el.form?.id, autocomplete: el.autocomplete, name: el.name }))).toEqual({
+      form: "passphrase-field",
+      autocomplete: "one-time-code",
+      name: "",
+    });
+    // That form never submits: a script's requestSubmit() (as scanners do) neither navigates nor reveals.
+    await field.fill(passphrase);
+    const cancelled = await page.evaluate(() => {
+      const form = document.getElementById("passphrase-field") as HTMLFormElement;
+      let seen: boolean | null = null;
+      // Runs after the page's own listener, which was added first.
+      form.addEventListener("submit", (event) => (seen = event.defaultPrevented), { once: true });
+      form.requestSubmit();
+      return seen;
+    });
+    expect(cancelled, "the submission was cancelled").toBe(true);
+    expect(page.url()).toBe(created.url.replace(/#.*$/, ""));
+    expect(await field.inputValue()).toBe(passphrase);
+    expect(await page.getByRole("button", { name: "Reveal" }).getAttribute("aria-disabled"), "no reveal started").toBeNull();
+    await field.fill("");
 
     // Enter that only confirms an input method's composition (Japanese, Chinese, Korean passphrases) is not a
     // Reveal: it would spend one of the tries on a half-typed passphrase.

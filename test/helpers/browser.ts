@@ -141,24 +141,46 @@ export async function watchPage(page: Page): Promise<PageProblems> {
   return problems;
 }
 
+/** What Chromium's accessibility tree says about one element: what a screen reader announces for it. */
+export interface AccessibleNode {
+  role: string;
+  name: string;
+  description: string;
+}
+
 /**
- * The accessible description Chromium computed for the first element matching `selector`: what a screen reader
- * reads after the element's name and role. Taken from the browser's own accessibility tree (DevTools protocol),
- * not re-derived from aria-describedby, so a reference to a missing or hidden element shows up as it would for a
- * person.
+ * The role, accessible name and accessible description Chromium computed for the first element matching `selector`:
+ * what a screen reader reads when the element gets focus. Taken from the browser's own accessibility tree (DevTools
+ * protocol), not re-derived from aria-labelledby or aria-describedby, so a reference to a missing or hidden element
+ * shows up as it would for a person.
  */
-export async function accessibleDescription(page: Page, selector: string): Promise<string> {
+export async function accessibleNode(page: Page, selector: string): Promise<AccessibleNode> {
   const cdp = await page.context().newCDPSession(page);
   try {
     const { root } = await cdp.send("DOM.getDocument", { depth: 0 });
     const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector });
     if (nodeId === 0) throw new Error(`no element matches ${selector}`);
     const { nodes } = await cdp.send("Accessibility.getPartialAXTree", { nodeId, fetchRelatives: false });
-    const value = nodes[0]?.description?.value;
-    return typeof value === "string" ? value : "";
+    const text = (value: unknown) => (typeof value === "string" ? value : "");
+    return { role: text(nodes[0]?.role?.value), name: text(nodes[0]?.name?.value), description: text(nodes[0]?.description?.value) };
   } finally {
     await cdp.detach();
   }
+}
+
+/** The accessible description of the first element matching `selector` (see `accessibleNode`). */
+export async function accessibleDescription(page: Page, selector: string): Promise<string> {
+  return (await accessibleNode(page, selector)).description;
+}
+
+/**
+ * What a screen reader announces for the element that has focus now (see `accessibleNode`), with its id; throws when
+ * focus is on no element with an id (the page's body, say).
+ */
+export async function focusedNode(page: Page): Promise<AccessibleNode & { id: string }> {
+  const id = await page.evaluate(() => document.activeElement?.id ?? "");
+  if (id === "") throw new Error("focus is on no element with an id");
+  return { id, ...(await accessibleNode(page, `#${id}`)) };
 }
 
 /** One axe-core finding, trimmed to what a failure message needs. */

@@ -13,9 +13,11 @@ import {
 } from "../../client/index.js";
 import { parseCountryCodes } from "../../core/countries.js";
 import { normalizePasskeyHandle } from "../../core/policy.js";
+import { MIN_ENVELOPE_BYTES, textEnvelopeLength } from "../../crypto/client-layer.js";
 import { fileStreamLength } from "../../crypto/file-stream.js";
 import { formatBytes, formatDateTime, formatDuration } from "../i18n/format.js";
 import { copyField } from "../lib/clipboard.js";
+import { askToConfirm } from "../lib/confirm-box.js";
 import { announce, announceError, byId, clearFieldError, showFieldError, showView, wireSkipLink } from "../lib/dom.js";
 import { errorText } from "../lib/error-text.js";
 import { groupHex } from "../lib/hex.js";
@@ -270,6 +272,21 @@ function syncCustomTtl(): void {
 
 const maxFile = () => formatBytes(settings.maxFileBytes, locale, { limit: true });
 
+/** The most UTF-8 bytes of text the server takes: MAX_SECRET_BYTES counts the envelope, a few bytes more. */
+const maxTextBytes = Math.max(0, settings.maxSecretBytes - MIN_ENVELOPE_BYTES);
+
+/**
+ * Why a text over the server's limit is refused, at the field: the limit, its size (rounded up, so it never reads
+ * as the limit itself), and, where files may be larger, that a file would go.
+ */
+function textTooLargeText(text: string): string {
+  const message = t("create.error.textTooLarge", {
+    max: formatBytes(maxTextBytes, locale, { limit: true }),
+    size: formatBytes(textEnvelopeLength(text) - MIN_ENVELOPE_BYTES, locale, { roundUp: true }),
+  });
+  return settings.maxFileBytes > maxTextBytes ? `${message} ${t("create.error.textAsFile", { max: maxFile() })}` : message;
+}
+
 /** Shows the text field or the file field, as chosen. A file link has one recipient: the count is hidden then. */
 function syncKind(): void {
   const file = kindFile.checked;
@@ -335,6 +352,11 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     showFieldError(secret, t("create.error.empty"));
     return;
   }
+  // Refused here rather than by the server's 413: nothing is sent, and the page can say the limit and the size.
+  if (!asFile && textEnvelopeLength(text) > settings.maxSecretBytes) {
+    showFieldError(secret, textTooLargeText(text));
+    return;
+  }
   clearFieldError(secret);
   const template = chosenTemplate();
   const d = demands(template);
@@ -397,6 +419,10 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     // Keep the text (or the chosen file) on failure so the sender can retry without choosing it again.
     if (err instanceof OncelinkApiError && (err.code === "HANDLE_UNKNOWN" || err.code === "HANDLE_INVALID")) {
       showFieldError(passkeyHandle, failureText(err));
+    } else if (!asFile && err instanceof OncelinkApiError && err.status === 413) {
+      // The text fitted the limit this page was given, yet the server (or a proxy in front of it, whose own 413 has
+      // no code) refused it as too large: its real limit is lower and unknown here, so no number is given.
+      showFieldError(secret, t("create.error.tooLarge"));
     } else announceError(failureText(err));
   } finally {
     busy = false;
@@ -514,15 +540,18 @@ async function onCopy(field: HTMLInputElement | HTMLTextAreaElement): Promise<vo
 }
 
 /**
- * The manage page's "make a replacement link" opens
- * `/?replace=1&ttl=SECONDS&template=ID&passkey=required|recipient&fallback=1&countries=DE,FR&networks=...`: the same
- * template, lifetime, passkey choice, countries and networks are preselected and a note says what is going on. The
- * secret, any passphrase and a recipient's handle are typed again; nothing else carries over.
+ * Settings that arrive in the address: from the manage page's "make a replacement link", which opens
+ * `/?replace=1&ttl=SECONDS&template=ID&passkey=required|recipient&fallback=1&countries=DE,FR&networks=...` (the same
+ * template, lifetime, passkey choice, countries and networks preselected, and a note says what is going on), and
+ * from a language switch on this page, which carries the same settings plus `kind=file` and `recipients=N` (see
+ * carriedSettings). The secret, any passphrase, a recipient's handle and a chosen file never travel this way.
  */
-function applyReplacementParams(): void {
+function applyCarriedSettings(): void {
   const params = new URLSearchParams(location.search);
-  if (params.get("replace") !== "1") return;
-  byId(IDS.replacementNote, HTMLElement).hidden = false;
+  if (params.get("replace") === "1") byId(IDS.replacementNote, HTMLElement).hidden = false;
+  if (params.get("kind") === "file") kindFile.checked = true;
+  const count = Number(params.get("recipients"));
+  if (Number.isInteger(count) && count >= 1 && count <= policy.maxRecipients) recipients.value = String(count);
   const template = params.get("template");
   if (template !== null) {
     const radio = document.getElementById(templateRadioId(policy.templates.some((x) => x.id === template) ? template : ""));
@@ -544,10 +573,54 @@ function applyReplacementParams(): void {
   showCountryNames();
 }
 
+/**
+ * The choices a language switch carries into the reloaded page (read back by applyCarriedSettings): everything on
+ * the form but the secret, the passphrase, the recipient's handle and a chosen file, which are never written to the
+ * address or to storage.
+ */
+function carriedSettings(): Record<string, string | null> {
+  const template = chosenTemplate();
+  const limits = demands(template).limits;
+  const lifetime = ttl.value === "custom" ? customTtl(ttlAmount.value, Number(ttlUnit.value), limits) : Number(ttl.value);
+  const mode = passkeyChoice();
+  return {
+    kind: kindFile.checked ? "file" : null,
+    // "" is the sender's own settings: without it, a reload would preselect the server's default template again.
+    template: template?.id ?? "",
+    ttl: lifetime !== null && Number.isInteger(lifetime) && lifetime > 0 ? String(lifetime) : null,
+    passkey: mode === "required" || mode === "recipient" ? mode : null,
+    fallback: passkeyFallback.checked ? "1" : null,
+    countries: countries.value.trim() === "" ? null : countries.value.trim(),
+    networks: networks.value.trim() === "" ? null : networks.value.trim(),
+    recipients: recipients.value === "1" ? null : recipients.value,
+  };
+}
+
+/** Something typed or chosen that a reload would clear, because the page never stores it anywhere. */
+function holdsUnsavedInput(): boolean {
+  return secret.value !== "" || passphrase.value !== "" || passkeyHandle.value !== "" || (fileInput.files?.length ?? 0) > 0;
+}
+
+/**
+ * Switching language reloads the page. When that would clear a secret, a passphrase, a handle or a chosen file, the
+ * page asks first, right above the form; "Keep what I typed" (or Escape) returns to the language link.
+ */
+async function confirmLanguageSwitch(link: HTMLAnchorElement): Promise<boolean> {
+  if (!holdsUnsavedInput()) return true;
+  const ok = await askToConfirm(
+    "language-confirm",
+    (box) => form.before(box),
+    { heading: t("create.language.heading"), body: t("create.language.body"), yes: t("create.language.yes"), no: t("create.language.no") },
+    { yesClass: "primary" },
+  );
+  if (!ok) link.focus();
+  return ok;
+}
+
 wireSkipLink();
-wireLanguageSwitch(() => "");
+wireLanguageSwitch(() => "", { carry: carriedSettings, confirm: confirmLanguageSwitch });
 applyTemplate(true);
-applyReplacementParams();
+applyCarriedSettings();
 syncCustomTtl();
 syncKind();
 wireDropZone();

@@ -3,7 +3,7 @@
 import { getStatus, InvalidLinkError, revokeLink, UnavailableError, type LinkStatus } from "../../client/index.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatDateTime, formatRelativeTime } from "../i18n/format.js";
-import { announce, announceError, byId, setTitle, showView, wireSkipLink } from "../lib/dom.js";
+import { announce, announceError, announceErrorShownElsewhere, byId, setTitle, showView, wireSkipLink } from "../lib/dom.js";
 import { errorText } from "../lib/error-text.js";
 import { wireLanguageSwitch } from "../lib/language.js";
 import { loadPageMessages } from "../lib/messages.js";
@@ -35,10 +35,11 @@ const endedRows: Record<Exclude<LinkStatus["state"], "fresh">, { row: HTMLElemen
 const refresh = byId(IDS.refresh, HTMLButtonElement);
 const revoke = byId(IDS.revoke, HTMLButtonElement);
 const confirm = byId(IDS.confirm, HTMLElement);
-const confirmHeading = byId(IDS.confirmHeading, HTMLElement);
 const confirmYes = byId(IDS.confirmYes, HTMLButtonElement);
 const confirmNo = byId(IDS.confirmNo, HTMLButtonElement);
 const replace = byId(IDS.replace, HTMLAnchorElement);
+const outcome = byId(IDS.outcome, HTMLElement);
+const outcomeProblem = byId(IDS.outcomeProblem, HTMLElement);
 
 const STATE_TEXT: Record<LinkStatus["state"], MessageKey> = {
   fresh: "manage.state.fresh",
@@ -48,6 +49,8 @@ const STATE_TEXT: Record<LinkStatus["state"], MessageKey> = {
 };
 
 let busy = false;
+/** The status on screen, as last loaded (or as a revoke that the server confirmed changed it). */
+let shown: LinkStatus | null = null;
 
 function showUnavailable(moveFocus: boolean): void {
   setTitle(t("unavailable.heading"));
@@ -55,6 +58,7 @@ function showUnavailable(moveFocus: boolean): void {
 }
 
 function render(status: LinkStatus): void {
+  shown = status;
   stateField.textContent = t(STATE_TEXT[status.state]);
   createdField.textContent = formatDateTime(status.createdAt, locale);
   const expiresAt = formatDateTime(status.expiresAt, locale);
@@ -98,11 +102,12 @@ function replacementHref(status: LinkStatus): string {
  * shown is the one just loaded. A failure keeps a status already on screen (and says the check failed), or, when
  * there is none yet, shows the reason with a way to try again.
  */
-async function load(moveFocus: boolean, done?: MessageKey): Promise<boolean> {
+async function load(moveFocus: boolean): Promise<boolean> {
   try {
     render(await getStatus(location.href));
+    // A fresh status replaces what the last revoke said (and any reload problem it had).
+    hideOutcome();
     showView(views, statusView, moveFocus ? statusHeading : undefined);
-    if (done) announce(t(done));
     return true;
   } catch (err) {
     // A wrong, missing or malformed token and an unknown id all get the same answer, by design.
@@ -121,7 +126,7 @@ async function load(moveFocus: boolean, done?: MessageKey): Promise<boolean> {
 function openConfirm(): void {
   confirm.hidden = false;
   revoke.setAttribute("aria-expanded", "true");
-  confirmHeading.focus();
+  confirm.focus();
 }
 
 function closeConfirm(returnFocus: boolean): void {
@@ -130,17 +135,55 @@ function closeConfirm(returnFocus: boolean): void {
   if (returnFocus) revoke.focus();
 }
 
+function hideOutcome(): void {
+  outcome.hidden = true;
+  showOutcomeProblem(null);
+}
+
+/** The second line of the outcome: what went wrong after the revoke (null: nothing). */
+function showOutcomeProblem(text: string | null): void {
+  outcomeProblem.textContent = text ?? "";
+  outcomeProblem.hidden = text === null;
+  // Only a shown problem describes the box: a hidden one would still be read through aria-describedby.
+  if (text === null) outcome.removeAttribute("aria-describedby");
+  else outcome.setAttribute("aria-describedby", outcomeProblem.id);
+}
+
+/**
+ * The DELETE answered 204, so the link is revoked whatever happens next: the page says so at once, by the status,
+ * with focus on that message, and shows the link as revoked (since now, by this device's clock). Then it reloads the
+ * status for the server's own times; if that fails, the message says that only this reload failed.
+ */
+async function showRevoked(): Promise<void> {
+  closeConfirm(false);
+  if (shown !== null) render({ ...shown, state: "revoked", endedAt: new Date().toISOString() });
+  announce("");
+  showOutcomeProblem(null);
+  outcome.hidden = false;
+  outcome.focus();
+  try {
+    render(await getStatus(location.href));
+  } catch (err) {
+    const problem = t("manage.revokedReloadFailed", { reason: errorText(err, { t, locale }) });
+    showOutcomeProblem(problem);
+    // Focus is already on the message; the reload's failure came later, so it is announced too (once).
+    announceErrorShownElsewhere(problem);
+  }
+}
+
 async function onConfirmRevoke(): Promise<void> {
   if (busy) return;
   busy = true;
   confirmYes.setAttribute("aria-disabled", "true");
   try {
-    await revokeLink(location.href);
-    closeConfirm(false);
-    await load(true, "manage.revoked");
-  } catch (err) {
-    if (err instanceof UnavailableError) showUnavailable(true);
-    else announceError(errorText(err, { t, locale }));
+    try {
+      await revokeLink(location.href);
+    } catch (err) {
+      if (err instanceof UnavailableError) showUnavailable(true);
+      else announceError(errorText(err, { t, locale }));
+      return;
+    }
+    await showRevoked();
   } finally {
     busy = false;
     confirmYes.removeAttribute("aria-disabled");

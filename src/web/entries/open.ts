@@ -49,7 +49,7 @@ const unavailableView = byId(COMMON_IDS.unavailableView, HTMLElement);
 const views = [checkingView, freshView, incompleteView, revealedView, doneView, problemView, unavailableView];
 
 const reveal = byId(IDS.reveal, HTMLButtonElement);
-const passphraseField = byId(IDS.passphraseField, HTMLElement);
+const passphraseField = byId(IDS.passphraseField, HTMLFormElement);
 const passphraseInput = byId(IDS.passphrase, HTMLInputElement);
 const requirements = byId(IDS.requirements, HTMLElement);
 const requiresPasskey = byId(IDS.requiresPasskey, HTMLElement);
@@ -534,6 +534,9 @@ window.addEventListener("pagehide", forgetContent);
 window.addEventListener("pagehide", () => {
   passphraseInput.value = "";
 });
+// The passphrase's form exists for password managers (see open-page.ts) and never submits: not on Enter, which the
+// trusted key press below handles, and not on a script's requestSubmit(), as scanners that run pages do.
+passphraseField.addEventListener("submit", (event) => event.preventDefault());
 // Enter in the passphrase field is a deliberate, trusted gesture too; but not the Enter that confirms an input
 // method's composition (Japanese, Chinese, Korean), which would spend a try on a half-typed passphrase.
 passphraseInput.addEventListener("keydown", (event) => {

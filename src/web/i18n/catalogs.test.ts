@@ -37,6 +37,27 @@ describe("catalogs", () => {
     });
   });
 
+  // One typographic convention per language, so the pages do not look like several translators' work stitched together.
+  it("French puts a narrow no-break space (U+202F) before : ; ? ! and inside « », never an ordinary one", () => {
+    const fr = catalogFor("fr") as Readonly<Record<string, string>>;
+    const wrong = KEYS.flatMap((key) => {
+      const text = fr[key] ?? "";
+      const faults = [
+        ...text.matchAll(/[ \u00a0][:;?!»]|«[ \u00a0]/g),
+        // Glued to the word before: "Choisi: x", "Attention!" (the colons of 2001:db8::/32 are no punctuation).
+        ...text.matchAll(/[^\s\u202f][;?!»]|[^\s\u202f]:(?=\s|$)|«[^\u202f]/g),
+      ];
+      return faults.map((m) => `${key}: …${text.slice(Math.max(0, m.index - 12), m.index + 4)}…`);
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  it("German speaks of the sender and the recipient in one register: die absendende / empfangende Person", () => {
+    const de = catalogFor("de") as Readonly<Record<string, string>>;
+    const mixed = KEYS.filter((key) => /Absender|Empfänger/.test(de[key] ?? ""));
+    expect(mixed).toEqual([]);
+  });
+
   it("English has no markup and no empty message", () => {
     for (const key of KEYS) {
       expect(en[key]).not.toMatch(/[<>]/);

@@ -58,9 +58,10 @@ export function formatRelativeTime(iso: string, now: number, locale: string): st
 
 /**
  * A byte count for people, e.g. "1.2 MB" (decimal units, as file managers show them). With `limit`, rounded down,
- * so "up to" never promises more than the server takes (1 GiB is "1 GB", not "1.1 GB").
+ * so "up to" never promises more than the server takes (1 GiB is "1 GB", not "1.1 GB"); with `roundUp`, rounded up,
+ * so a size over a limit never reads as the limit itself (2,050 bytes against "up to 2 kB" is "2.1 kB").
  */
-export function formatBytes(bytes: number, locale: string, opts: { limit?: boolean } = {}): string {
+export function formatBytes(bytes: number, locale: string, opts: { limit?: boolean; roundUp?: boolean } = {}): string {
   const units = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
   let value = Math.max(0, bytes);
   let i = 0;
@@ -73,6 +74,6 @@ export function formatBytes(bytes: number, locale: string, opts: { limit?: boole
     unit: units[i],
     unitDisplay: i === 0 ? "long" : "short",
     maximumFractionDigits: i === 0 ? 0 : 1,
-    ...(opts.limit ? { roundingMode: "floor" as const } : {}),
+    ...(opts.limit ? { roundingMode: "floor" as const } : opts.roundUp ? { roundingMode: "ceil" as const } : {}),
   }).format(value);
 }

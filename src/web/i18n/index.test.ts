@@ -136,6 +136,8 @@ describe("formatting", () => {
     expect(formatBytes(4096, "en", { limit: true })).toBe("4 kB");
     expect(formatBytes(1_999, "de", { limit: true })).toMatch(/^1,9\skB$/);
     expect(formatBytes(512, "en", { limit: true })).toBe("512 bytes");
+    expect(formatBytes(2_001, "en", { roundUp: true })).toBe("2.1 kB");
+    expect(formatBytes(2_000, "en", { roundUp: true })).toBe("2 kB");
   });
 
   it("keeps every catalog string free of markup, so it can be escaped or set as text anywhere", () => {

@@ -37,6 +37,15 @@ export function announceError(text: string): void {
   setLiveText(COMMON_IDS.error, text);
 }
 
+/**
+ * Announces an error that the page already shows next to what it is about (not at a field): once, through the
+ * assertive region, which stays visually empty so the words do not show twice.
+ */
+export function announceErrorShownElsewhere(text: string): void {
+  setLiveText(COMMON_IDS.status, "");
+  setLiveText(COMMON_IDS.error, text, true);
+}
+
 /** The assertive region shows on screen unless it only repeats a message that stands at its field. */
 const MIRROR_CLASS = "visually-hidden";
 

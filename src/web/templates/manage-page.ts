@@ -25,13 +25,22 @@ export function manageMain(c: Catalog): string {
     fact("manage.revokedOn", IDS.revoked, IDS.revokedRow),
     fact("manage.expiredOn", IDS.expired, IDS.expiredRow),
     `</dl>`,
+    // What a revoke did, right by the status it changed (not at the bottom of the page, past the replacement). Focus
+    // moves here after the revoke: the box is named by its first sentence and described by the second, which says
+    // when only the reload after the revoke failed.
+    `<div id="${IDS.outcome}" class="notice outcome" role="group" tabindex="-1" aria-labelledby="${IDS.outcomeDone}" hidden>`,
+    `<p id="${IDS.outcomeDone}">${m("manage.revoked")}</p>`,
+    `<p id="${IDS.outcomeProblem}" class="problem" hidden></p>`,
+    `</div>`,
     `<div class="actions">`,
     `<button type="button" id="${IDS.refresh}">${m("manage.refresh")}</button>`,
     `<button type="button" id="${IDS.revoke}" class="danger" aria-expanded="false" aria-controls="${IDS.confirm}" hidden>${m("manage.revoke")}</button>`,
     `</div>`,
-    `<section id="${IDS.confirm}" class="confirm" aria-labelledby="${IDS.confirmHeading}" hidden>`,
-    `<h2 id="${IDS.confirmHeading}" tabindex="-1">${m("manage.confirm.heading")}</h2>`,
-    `<p>${m("manage.confirm.body")}</p>`,
+    // Focus goes to the box itself, labelled by its question and described by what revoking does, so a screen
+    // reader reads both (a focused heading alone would read only the question).
+    `<section id="${IDS.confirm}" class="confirm" tabindex="-1" aria-labelledby="${IDS.confirmHeading}" aria-describedby="${IDS.confirmBody}" hidden>`,
+    `<h2 id="${IDS.confirmHeading}">${m("manage.confirm.heading")}</h2>`,
+    `<p id="${IDS.confirmBody}">${m("manage.confirm.body")}</p>`,
     `<div class="actions">`,
     `<button type="button" id="${IDS.confirmYes}" class="danger">${m("manage.confirm.yes")}</button>`,
     `<button type="button" id="${IDS.confirmNo}">${m("manage.confirm.no")}</button>`,

@@ -32,11 +32,18 @@ export function openMain(c: Catalog, locale: string, settings: PageSettings): st
       `<button type="button" id="${IDS.usePasskey}" aria-controls="${IDS.passphraseField}" hidden>${m("open.passkey.usePasskey")}</button>` +
       `</div>`,
     // Shown by the script when the link asks for a passphrase: typed before the Reveal, sent only as an Argon2id proof.
-    `<div id="${IDS.passphraseField}" class="field" hidden>`,
+    // A password field outside a form makes Chrome guess at it (and log that it is not in a form), and
+    // autocomplete="off" is ignored for passwords. "one-time-code" is what Chromium's password manager honours here:
+    // its form parser treats such a field as not a password at all, so it neither fills a saved password into it nor
+    // offers to save what was typed (1Password and Safari read it as a one-time code too). "new-password" would
+    // offer to generate one and to save it, and "current-password" to fill and save the site's password: both wrong
+    // for a passphrase that opens one link once. The input has no name, so even a script's form.submit() could not
+    // put it in a URL; the script cancels every submit (Enter is handled as a trusted key press instead).
+    `<form id="${IDS.passphraseField}" class="field" novalidate hidden>`,
     `<label for="${IDS.passphrase}">${m("open.passphrase.label")}</label>`,
     `<p id="open-passphrase-hint" class="hint">${m("open.passphrase.hint")}</p>`,
-    `<input id="${IDS.passphrase}" name="passphrase" type="password" autocomplete="off" spellcheck="false" aria-describedby="open-passphrase-hint">`,
-    `</div>`,
+    `<input id="${IDS.passphrase}" type="password" autocomplete="one-time-code" spellcheck="false" autocapitalize="off" aria-describedby="open-passphrase-hint">`,
+    `</form>`,
     `<div class="actions"><button type="button" id="${IDS.reveal}" class="primary">${m("open.reveal")}</button></div>`,
     `</section>`,
     `<section id="${IDS.incompleteView}" class="view" aria-labelledby="${IDS.incompleteHeading}" hidden>`,
