@@ -243,6 +243,29 @@ describe("oncelink create / open --passphrase-file", () => {
     expect(good.stdout.toString("utf8")).toBe(secret);
     expect(await stateOf(link.manageUrl)).toBe("consumed");
   });
+
+  it("says when a wrong passphrase was the last try, and exits 2 as for any link that is gone", async () => {
+    const passFile = join(workDir, "pass-last.txt");
+    const wrongFile = join(workDir, "wrong-last.txt");
+    const passphrase = `pass ${randomBytes(9).toString("hex")}`;
+    recordSecrets(passphrase, `${passphrase}!`);
+    writeFileSync(passFile, passphrase, { mode: 0o600 });
+    writeFileSync(wrongFile, `${passphrase}!`, { mode: 0o600 });
+    const link = await createViaCli(uniqueText("last try"), ["--passphrase-file", passFile]);
+    for (const left of [4, 3, 2, 1]) {
+      const bad = await runCli(["open", link.url, "--passphrase-file", wrongFile]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(`${left} ${left === 1 ? "try" : "tries"} left`);
+    }
+    const last = await runCli(["open", link.url, "--passphrase-file", wrongFile]);
+    expect(last.code).toBe(2);
+    expectOneLine(last.stderr);
+    expect(last.stderr).toContain("that was the last try");
+    expect(await stateOf(link.manageUrl)).toBe("expired");
+    const after = await runCli(["open", link.url, "--passphrase-file", passFile]);
+    expect(after.code).toBe(2);
+    expect(after.stderr).toContain("no longer available");
+  });
 });
 
 describe("oncelink create with policies", () => {

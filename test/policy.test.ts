@@ -165,9 +165,16 @@ describe("passphrase through HTTP", () => {
       expect(res.json()).toMatchObject({ error: "PASSPHRASE_INCORRECT", attempts_left: left });
       expect(await t.storedRow(sha256(link.id))).toMatchObject({ state: "fresh" });
     }
+    // A second wrong try, its challenge taken while the link was still fresh, arrives just after the last one.
+    const ch = await t.app.inject({ url: `/api/v1/links/${link.id}/challenge` });
+    const late = await solvePow(ch.json() as Challenge);
+    // The try that used up the last one is told so; nobody after it can tell the link from any other dead one.
     const last = await trySession(t, link.id, { passphrase_proof: wrong.proof });
-    expect(last.statusCode).toBe(404);
-    expect(last.json()).toMatchObject({ error: "UNAVAILABLE" });
+    expect(last.statusCode).toBe(403);
+    expect(last.json()).toMatchObject({ error: "PASSPHRASE_INCORRECT", attempts_left: 0 });
+    const after = await t.app.inject({ method: "POST", url: `/api/v1/links/${link.id}/session`, payload: { pow: late, passphrase_proof: wrong.proof } });
+    expect(after.statusCode).toBe(404);
+    expect(after.json()).toMatchObject({ error: "UNAVAILABLE" });
     expect(await t.storedRow(sha256(link.id))).toEqual({ state: "expired", sealed: null, wrapped_key: null });
     const status = await t.app.inject({ url: `/api/v1/links/${link.id}/status`, headers: { authorization: `Bearer ${link.manageToken}` } });
     expect(status.json()).toMatchObject({ state: "expired" });

@@ -1,4 +1,4 @@
-import { OncelinkApiError, OncelinkError, UnavailableError } from "../client/errors.js";
+import { OncelinkApiError, OncelinkError, PassphraseIncorrectError, UnavailableError } from "../client/errors.js";
 import { FileStreamError } from "../crypto/file-stream.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, processContext, writeFully, type CliContext } from "./cli-context.js";
 import { CREATE_USAGE, runCreate } from "./create-command.js";
@@ -105,6 +105,8 @@ function describeFailure(verb: string, err: unknown): { message: string; exitCod
         : "no such link, or the manage link is wrong.";
     return { message, exitCode: EXIT_UNAVAILABLE };
   }
+  // The last wrong try ended the link: like any link that is gone, exit 2, so a script does not try again.
+  if (err instanceof PassphraseIncorrectError && err.attemptsLeft === 0) return { message: err.message, exitCode: EXIT_UNAVAILABLE };
   if (err instanceof OncelinkApiError) return { message: `${err.message} (${err.code})`, exitCode: EXIT_FAILURE };
   if (err instanceof OncelinkError) return { message: err.message, exitCode: EXIT_FAILURE };
   if (err instanceof FileStreamError) {

@@ -111,13 +111,22 @@ export class PassphraseRequiredError extends OncelinkError {
   }
 }
 
-/** The passphrase was wrong. The link is still unopened; `attemptsLeft` more wrong tries destroy it. */
+/**
+ * The passphrase was wrong. With `attemptsLeft` above 0 the link is still unopened and that many more wrong tries
+ * destroy it; at 0 this was the last try and the link has just been destroyed (nobody opened it).
+ */
 export class PassphraseIncorrectError extends OncelinkApiError {
   override name = "PassphraseIncorrectError";
   readonly attemptsLeft: number;
 
   constructor(attemptsLeft: number) {
-    super(403, "PASSPHRASE_INCORRECT", `The passphrase is not right. The link is still unopened; ${attemptsLeft} ${attemptsLeft === 1 ? "try" : "tries"} left.`);
+    super(
+      403,
+      "PASSPHRASE_INCORRECT",
+      attemptsLeft === 0
+        ? "The passphrase is not right, and that was the last try: the link has been destroyed without being opened. Ask the sender for a new link."
+        : `The passphrase is not right. The link is still unopened; ${attemptsLeft} ${attemptsLeft === 1 ? "try" : "tries"} left.`,
+    );
     this.attemptsLeft = attemptsLeft;
   }
 }

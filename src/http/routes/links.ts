@@ -310,10 +310,10 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
           return sendError(reply, ceremony?.rejected ? "PASSKEY_INCORRECT" : "PASSKEY_REQUIRED");
         }
         const left = await store.failAttempt(idHash, now, config.passphraseMaxAttempts);
-        if (left === null || left === 0) {
-          if (left === 0) logEvent(request, "link.passphrase-exhausted", idHash);
-          return unavailable(reply);
-        }
+        if (left === null) return unavailable(reply);
+        // The try that used up the last one is told so (attempts_left 0): this person passed the check a moment ago,
+        // and the neutral 404 would make them fear someone else got the secret. Every later request gets that 404.
+        if (left === 0) logEvent(request, "link.passphrase-exhausted", idHash);
         return (reply as FastifyReply)
           .code(403)
           .type("application/json; charset=utf-8")

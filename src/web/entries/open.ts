@@ -84,12 +84,6 @@ let passkey: LinkInfo["passkey"] = null;
 let passphrase = false;
 let passphraseChosen = false;
 /**
- * Wrong passphrase tries this link has left, from the server's last answer; before any answer, the server's limit
- * (the page cannot know tries made in an earlier visit, and then says the neutral "no longer available").
- */
-let passphraseTriesLeft = settings.passphraseMaxAttempts;
-
-/**
  * The link as it was opened, fragment included. Read once, then the fragment is removed from the address bar so
  * the key does not stay on screen (screen sharing, shoulder surfing) or in later history entries. Emptied after use.
  */
@@ -299,7 +293,7 @@ async function onReveal(gesture: GestureReport): Promise<void> {
     await showContent(content, pending);
   } catch (err) {
     if (target !== null) await discardTarget(target);
-    handleRevealError(err, stage, needsPassphrase);
+    handleRevealError(err, stage);
   } finally {
     busy = false;
     reveal.removeAttribute("aria-disabled");
@@ -307,12 +301,12 @@ async function onReveal(gesture: GestureReport): Promise<void> {
   }
 }
 
-function handleRevealError(err: unknown, stage: OpenStage, sentPassphrase: boolean): void {
+function handleRevealError(err: unknown, stage: OpenStage): void {
   announce("");
   clearFieldError(passphraseInput);
-  if (err instanceof UnavailableError && sentPassphrase && passphraseTriesLeft <= 1) {
-    // The server answers a link's last wrong try like any dead link, but this person just used that try: saying
-    // "opened already or expired" would make them fear someone else got the secret.
+  if (err instanceof PassphraseIncorrectError && err.attemptsLeft === 0) {
+    // This person's try was the last one and destroyed the link: the server says so (a later visit gets the neutral
+    // page). Saying "opened already or expired" would make them fear someone else got the secret.
     linkUrl = "";
     passphraseInput.value = "";
     showProblem("open.problem.triesHeading", t("open.problem.triesBody"), false, true);
@@ -324,7 +318,6 @@ function handleRevealError(err: unknown, stage: OpenStage, sentPassphrase: boole
     show("incomplete", true);
   } else if (err instanceof PassphraseIncorrectError) {
     // Counted, but the link is still unopened: clear the field and let the person try again.
-    passphraseTriesLeft = err.attemptsLeft;
     passphraseInput.value = "";
     askPassphrase(t("open.passphrase.wrong", { count: err.attemptsLeft }));
   } else if (err instanceof PassphraseRequiredError) {

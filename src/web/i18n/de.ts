@@ -225,7 +225,7 @@ export const de: Catalog = {
     "Er verlangt einen zusätzlichen Schritt, den diese Seite noch nicht unterstützt. Es wurde nichts geöffnet; die absendende Person kann einen neuen Link ohne diesen Schritt erstellen.",
   "open.problem.triesHeading": "Das Geheimnis wurde gelöscht",
   "open.problem.triesBody":
-    "Auch diese Passphrase stimmte nicht, und es war der letzte Versuch. Deshalb wurde das Geheimnis zu seinem Schutz gelöscht. Bitten Sie die absendende Person um einen neuen Link und klären Sie die Passphrase mit ihr.",
+    "Diese Passphrase stimmte nicht, und es war der letzte erlaubte Versuch. Deshalb wurde das Geheimnis zu seinem Schutz gelöscht. Niemand hat es geöffnet. Bitten Sie die absendende Person um einen neuen Link und klären Sie die Passphrase mit ihr.",
   "open.problem.decryptHeading": "Das Geheimnis konnte nicht entschlüsselt werden",
   "open.problem.decryptBody":
     "Der Link wurde auf dem Weg zu Ihnen möglicherweise verändert und ist jetzt verbraucht. Bitten Sie die absendende Person um einen neuen Link.",

@@ -234,7 +234,7 @@ export const en = {
     "It asks for an extra step that this page does not support yet. Nothing has been opened; the sender can make a new link without that step.",
   "open.problem.triesHeading": "The secret has been deleted",
   "open.problem.triesBody":
-    "That passphrase was not right either, and it was the last try, so the secret was deleted to keep it safe. Ask the sender for a new link, and check the passphrase with them.",
+    "That passphrase was not right, and it was the last try allowed, so the secret was deleted to keep it safe. Nobody opened it. Ask the sender for a new link, and check the passphrase with them.",
   "open.problem.decryptHeading": "The secret could not be decrypted",
   "open.problem.decryptBody":
     "The link may have been altered on its way to you, and it has now been used. Ask the sender for a new link.",

@@ -225,7 +225,7 @@ export const es: Catalog = {
     "Pide un paso adicional que esta página todavía no admite. No se ha abierto nada; quien lo envió puede crear un enlace nuevo sin ese paso.",
   "open.problem.triesHeading": "El secreto se ha borrado",
   "open.problem.triesBody":
-    "Esa frase de contraseña tampoco era correcta y era el último intento, así que el secreto se ha borrado para protegerlo. Pida un nuevo enlace al remitente y compruebe con él la frase de contraseña.",
+    "Esa frase de contraseña no era correcta y era el último intento permitido, así que el secreto se ha borrado para protegerlo. Nadie lo abrió. Pida un nuevo enlace al remitente y compruebe con él la frase de contraseña.",
   "open.problem.decryptHeading": "No se pudo descifrar el secreto",
   "open.problem.decryptBody":
     "Es posible que el enlace se haya alterado por el camino, y ya se ha utilizado. Pida un enlace nuevo a quien se lo envió.",

@@ -225,7 +225,7 @@ export const fr: Catalog = {
     "Il demande une étape supplémentaire que cette page ne prend pas encore en charge. Rien n’a été ouvert ; l’expéditeur peut créer un nouveau lien sans cette étape.",
   "open.problem.triesHeading": "Le secret a été supprimé",
   "open.problem.triesBody":
-    "Cette phrase secrète n’était pas la bonne non plus, et c’était le dernier essai : le secret a donc été supprimé pour le protéger. Demandez un nouveau lien à l’expéditeur et vérifiez la phrase secrète avec lui.",
+    "Cette phrase secrète n’était pas la bonne, et c’était le dernier essai autorisé : le secret a donc été supprimé pour le protéger. Personne ne l’a ouvert. Demandez un nouveau lien à l’expéditeur et vérifiez la phrase secrète avec lui.",
   "open.problem.decryptHeading": "Le secret n’a pas pu être déchiffré",
   "open.problem.decryptBody":
     "Le lien a peut-être été modifié en chemin, et il a maintenant été utilisé. Demandez un nouveau lien à l’expéditeur.",
