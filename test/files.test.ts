@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFileLink, type PartRetry } from "../src/client/create-file-link.js";
 import { FileUploadFailedError, ServerUnreachableError, UnavailableError } from "../src/client/errors.js";
 import { getStatus } from "../src/client/manage-link.js";
+import { fileStreamLength } from "../src/crypto/file-stream.js";
 import { openLinkStream } from "../src/client/open-link.js";
 import { startCuttingProxy, type CutMode } from "./helpers/cutting-proxy.js";
 import { testStore } from "./helpers/postgres.js";
@@ -67,10 +68,27 @@ function randomSource(size: number, hash = createHash("sha256")): ReadableStream
 }
 
 /** The server's counters of interest, from /metrics. */
-async function fileMetrics(): Promise<{ storage: number; interrupted: number }> {
+async function fileMetrics(): Promise<{ storage: number; interrupted: number; complete: number; undelivered: number }> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
-  return { storage: value(/^oncelink_file_storage_bytes (\d+)/m), interrupted: value(/^oncelink_file_downloads_total\{outcome="interrupted"\} (\d+)/m) };
+  return {
+    storage: value(/^oncelink_file_storage_bytes (\d+)/m),
+    interrupted: value(/^oncelink_file_downloads_total\{outcome="interrupted"\} (\d+)/m),
+    complete: value(/^oncelink_file_downloads_total\{outcome="complete"\} (\d+)/m),
+    undelivered: value(/^oncelink_consumes_undelivered_total (\d+)/m),
+  };
+}
+
+/** The session header of a fresh open of `id` (challenge solved, session minted), for a consume sent by hand. */
+async function mintSession(id: string): Promise<string> {
+  const api = `${server.url}/api/v1/links/${id}`;
+  const challenge = (await (await fetch(`${api}/challenge`)).json()) as Challenge;
+  const solution = await solveChallenge({ challenge, deriveKey: deriveKeyNode });
+  const pow = Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
+  const minted = await fetch(`${api}/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pow }) });
+  const { session } = (await minted.json()) as { session: string };
+  recordSecrets(session);
+  return session;
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -200,13 +218,7 @@ describe("one-time means one time", () => {
     const link = await createFileLink({ server: server.url, source: randomSource(3 * MIB), size: 3 * MIB });
     recordLink(link.url, link.manageUrl);
     const id = /\/l\/([^#]+)#/.exec(link.url)![1]!;
-    const api = `${server.url}/api/v1/links/${id}`;
-    const challenge = (await (await fetch(`${api}/challenge`)).json()) as Challenge;
-    const solution = await solveChallenge({ challenge, deriveKey: deriveKeyNode });
-    const pow = Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
-    const minted = await fetch(`${api}/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pow }) });
-    const { session } = (await minted.json()) as { session: string };
-    recordSecrets(session);
+    const session = await mintSession(id);
     const before = await fileMetrics();
 
     // The whole request, and the connection is gone at once: the server learns it while the consume commits, before
@@ -223,6 +235,49 @@ describe("one-time means one time", () => {
     await until(async () => (await fileMetrics()).interrupted === before.interrupted + 1, "the download to end as interrupted");
     expect((await fileMetrics()).storage).toBe(stored);
   });
+});
+
+describe("a download that ends at its last byte", () => {
+it("counts a download as complete when the recipient hangs up the moment the last byte is in", async () => {
+  // A file of exactly 8 stored chunks: the download deletes sent chunks every 8, so the last chunk used to be followed
+  // by a store write, during which a client that had everything (curl, a script) closed and was counted as cut off.
+  const name = "eight.bin";
+  let size = 7 * MIB;
+  while (Math.ceil(fileStreamLength(size, { name }) / MIB) !== 8) size -= 4096;
+  const link = await createFileLink({ server: server.url, source: randomSource(size), name, size });
+  recordLink(link.url, link.manageUrl);
+  const id = /\/l\/([^#]+)#/.exec(link.url)![1]!;
+  const session = await mintSession(id);
+  const before = await fileMetrics();
+  const received = await new Promise<number>((resolve, reject) => {
+    const socket = connect(server.port, "127.0.0.1", () => {
+      socket.write(`POST /api/v1/links/${id}/consume HTTP/1.1\r\nHost: oncelink\r\nAuthorization: Session ${session}\r\nContent-Length: 0\r\n\r\n`);
+    });
+    let head = Buffer.alloc(0);
+    let expected = -1;
+    let body = 0;
+    socket.on("data", (piece: Buffer) => {
+      if (expected < 0) {
+        head = Buffer.concat([head, piece]);
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        expected = Number(/content-length: (\d+)/i.exec(head.subarray(0, end).toString("latin1"))?.[1] ?? Number.NaN);
+        body = head.length - end - 4;
+      } else body += piece.length;
+      if (body >= expected) {
+        // Everything is in: hang up at once, as a client that has the whole file does.
+        socket.destroy();
+        resolve(body);
+      }
+    });
+    socket.once("error", reject);
+  });
+  expect(received).toBe(fileStreamLength(size, { name }));
+  await until(async () => (await fileMetrics()).complete === before.complete + 1, "the download to be counted complete");
+  const after = await fileMetrics();
+  expect(after.interrupted).toBe(before.interrupted);
+  expect(after.undelivered).toBe(before.undelivered);
+});
 });
 
 describe("a part that fails on the way is sent again", () => {

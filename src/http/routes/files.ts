@@ -378,7 +378,12 @@ export async function sendFileContent(
     throw error;
   }
   const { fileId, chunks, streamBytes } = manifest;
-  await store.leaseFile(fileId, deps.now() + 3 * FILE_STREAM_LEASE_MS);
+  try {
+    await store.leaseFile(fileId, deps.now() + 3 * FILE_STREAM_LEASE_MS);
+  } catch (error) {
+    dataKey.fill(0);
+    throw error;
+  }
   const renew = setInterval(() => {
     store.leaseFile(fileId, deps.now() + 3 * FILE_STREAM_LEASE_MS).catch(() => undefined);
   }, FILE_STREAM_LEASE_MS);
@@ -406,6 +411,8 @@ export async function sendFileContent(
     });
   let sent = 0;
   let dropped = 0;
+  // The last chunk reached the socket: a recipient who hangs up right after it has the whole file.
+  let lastWritten = false;
   try {
     reply.header("content-type", "application/octet-stream").header("content-length", String(streamBytes));
     for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
@@ -417,13 +424,18 @@ export async function sendFileContent(
       // The store's copy is opened and nothing else holds it; the opened chunk is the socket's until its write is done.
       releaseBuffer(sealed);
       if (gone) break;
+      const last = seq === chunks - 1;
       const flowing = res.write(plain, (error) => {
-        if (error === null || error === undefined) releaseBuffer(plain);
+        if (error !== null && error !== undefined) return;
+        releaseBuffer(plain);
+        if (last) lastWritten = true;
       });
       // Listening from now: the socket may drain during the drop below.
       const drained = flowing ? null : writable();
       sent = seq + 1;
-      if (sent - dropped >= DROP_EVERY_CHUNKS) {
+      // Not after the last chunk: deleteFile below removes the rest, and a recipient with the whole file may close
+      // while this drop commits.
+      if (sent < chunks && sent - dropped >= DROP_EVERY_CHUNKS) {
         await store.dropChunks(fileId, sent);
         dropped = sent;
       }
@@ -435,7 +447,7 @@ export async function sendFileContent(
   } finally {
     clearInterval(renew);
     dataKey.fill(0);
-    const complete = sent === chunks && !gone;
+    const complete = sent === chunks && (lastWritten || !gone);
     metrics.fileDownloads.inc({ outcome: complete ? "complete" : "interrupted" });
     if (!complete) metrics.consumesUndelivered.inc();
     // Complete or interrupted, the file is gone now: one-time means one time. (Before the response ends: a recipient
