@@ -137,18 +137,28 @@ describe("the atomic consume under real concurrency", () => {
     const node = await startServer({ name: "concurrency-sigterm", env: { POW_MAX_NUMBER: "20" } });
     const links = await Promise.all(Array.from({ length: 150 }, (_, i) => createLink(`shutdown secret ${i}`, node)));
     const tokens = await Promise.all(links.map((l) => mintSession(l.id, node)));
-    const answers = links.map(async (l, i) => {
+    const consume = async (i: number) => {
       try {
-        const res = await call(`/api/v1/links/${l.id}/consume`, { method: "POST", headers: { authorization: `Session ${tokens[i]}` } }, node);
+        const res = await call(`/api/v1/links/${links[i]!.id}/consume`, { method: "POST", headers: { authorization: `Session ${tokens[i]}` } }, node);
         return { status: res.status, body: await res.text() };
       } catch {
         return { status: 0, body: "" }; // refused or reset: the connection came too late
       }
-    });
+    };
+    const EARLY = 120;
+    const early = links.slice(0, EARLY).map((_, i) => consume(i));
     // The first answer is out: most consumes are in flight, some queued in the store, when the shutdown begins.
-    await Promise.race(answers);
+    await Promise.race(early);
     process.kill(node.pid, "SIGTERM");
-    const got = await Promise.all(answers);
+    // Once the node says it is shutting down (or takes no connection), the rest arrive: surely after the signal.
+    for (;;) {
+      const health = await call("/healthz", {}, node).then((r) => r.status, () => 0);
+      if (health !== 200) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const late = await Promise.all(links.slice(EARLY).map((_, i) => consume(EARLY + i)));
+    expect(late.map((a) => a.status).filter((status) => status === 200)).toEqual([]);
+    const got = [...(await Promise.all(early)), ...late];
     // This process keeps its connections open (keep-alive) after these answers, and the node waits for them before it
     // exits; stop() then sends a second SIGTERM, which ends it.
     await node.stop();

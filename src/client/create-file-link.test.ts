@@ -120,7 +120,7 @@ describe("createFileLink: retrying a part", () => {
     expect((once.error as FileUploadFailedError).tries).toBe(1);
     expect(once.puts).toHaveLength(1);
     const server = scriptedServer([]);
-    for (const partRetries of [-1, 1.5, Number.NaN]) {
+    for (const partRetries of [-1, 1.5, Number.NaN, 11]) {
       await expect(createFileLink({ server: SERVER, source: new Blob(["x"]).stream(), fetch: server.fetchFn, partRetries })).rejects.toThrow(OncelinkError);
     }
     expect(server.requests).toEqual([]);

@@ -38,10 +38,11 @@ export interface CreateFileLinkOptions extends RequestOptions, LinkPolicyOptions
   /**
    * How many times a part is sent again, from its start, after a failure a retry can cure: the connection broke, the
    * server or a proxy answered 5xx, or the server said the part arrived cut off (`UPLOAD_INTERRUPTED`). Never after an
-   * answer that the request itself is wrong (too large, storage full, upload gone). Default 3; 0 sends each part once.
+   * answer that the request itself is wrong (too large, storage full, upload gone). Default 3; 0 sends each part once;
+   * at most 10.
    */
   partRetries?: number;
-  /** Wait before the first retry of a part, in milliseconds, doubled before each next one (default 500). */
+  /** Wait before the first retry of a part, in milliseconds, doubled before each next one up to 30 s (default 500). */
   partRetryDelayMs?: number;
   /** Called before a part is sent again: its number, which retry this is (1, 2, ...), and what failed. */
   onRetry?: (retry: PartRetry) => void;
@@ -55,6 +56,9 @@ export interface PartRetry {
 }
 
 const DEFAULT_PART_RETRIES = 3;
+const MAX_PART_RETRIES = 10;
+/** The longest pause between two tries of a part. */
+const MAX_PART_RETRY_DELAY_MS = 30_000;
 const DEFAULT_PART_RETRY_DELAY_MS = 500;
 
 /** The file is over the server's limit (MAX_FILE_BYTES); nothing of it was kept. */
@@ -97,8 +101,8 @@ export async function createFileLink(opts: CreateFileLinkOptions): Promise<Creat
     throw new OncelinkError("The lifetime must be a positive whole number of seconds.");
   }
   if (opts.passphrase === "") throw new OncelinkError("The passphrase is empty.");
-  if (opts.partRetries !== undefined && (!Number.isSafeInteger(opts.partRetries) || opts.partRetries < 0)) {
-    throw new OncelinkError("partRetries must be a whole number, 0 or more.");
+  if (opts.partRetries !== undefined && (!Number.isSafeInteger(opts.partRetries) || opts.partRetries < 0 || opts.partRetries > MAX_PART_RETRIES)) {
+    throw new OncelinkError(`partRetries must be a whole number from 0 to ${MAX_PART_RETRIES}.`);
   }
   if (opts.partRetryDelayMs !== undefined && !(opts.partRetryDelayMs >= 0 && opts.partRetryDelayMs <= 60_000)) {
     throw new OncelinkError("partRetryDelayMs must be between 0 and 60000.");
@@ -224,7 +228,7 @@ async function uploadParts(
         if (!curableByRetry(error)) throw error;
         if (retry >= retries) throw new FileUploadFailedError(retry + 1, error);
         opts.onRetry?.({ part, retry: retry + 1, error });
-        await new Promise((resolve) => setTimeout(resolve, delayMs * 2 ** retry));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs * 2 ** retry, MAX_PART_RETRY_DELAY_MS)));
       }
     }
     part++;

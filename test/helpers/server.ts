@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdtempSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,6 +80,9 @@ async function spawnServer(
   const port = await freePort();
   const logFile = join(LOG_DIR, `server-${opts.name ?? "test"}-${process.pid}-${port}.log`);
   const out = openSync(logFile, "a");
+  // The file may hold an earlier server's lines (same name and port in this worker): read only what this one writes.
+  const logStart = fstatSync(out).size;
+  const ownLog = () => readFileSync(logFile).subarray(logStart).toString("utf8");
   const child = spawn(process.execPath, [join(ROOT, "bin/oncelink.js"), "serve"], {
     env: {
       ...process.env,
@@ -100,18 +103,18 @@ async function spawnServer(
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `http://${opts.publicHost ?? "127.0.0.1"}:${port}`;
   // The line is written at info level; a suite that asks for less gives up that check (and keeps the small race).
-  const logsListening = !["warn", "error", "fatal", "silent"].includes(opts.env?.LOG_LEVEL ?? "info");
+  const logsListening = !["warn", "error", "fatal", "silent"].includes(opts.env?.LOG_LEVEL || process.env.LOG_LEVEL || "info");
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) {
-      if (readFileSync(logFile, "utf8").includes("EADDRINUSE")) return "port-taken";
+      if (ownLog().includes("EADDRINUSE")) return "port-taken";
       throw new Error(`server exited early (code ${child.exitCode}); see ${logFile}`);
     }
     // Ready once /readyz answers AND our child logged that it listens: another server that took the port would
     // answer /readyz too.
     try {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (res.ok && (!logsListening || readFileSync(logFile, "utf8").includes("oncelink is listening"))) break;
+      if (res.ok && (!logsListening || ownLog().includes("oncelink is listening"))) break;
     } catch {
       // not listening yet
     }

@@ -405,8 +405,9 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RouteDeps): void 
       const released = await store.consume(idHash, now);
       if (released === null) {
         // Consumed, revoked or expired: if it is only past its expiry so far, make that stick before saying so. A read
-        // first, so the 404s of unknown and spent ids (a flood of guesses among them) cost no write and no fsync.
-        await linkMetaAt(store, idHash, now);
+        // first, so the 404s of spent links cost no write and no fsync. A store that cannot write now cannot consume
+        // either: the 404 stands (a 500 would tell the client the link may have been used up).
+        await linkMetaAt(store, idHash, now).catch(() => undefined);
         return unavailable(reply);
       }
       metrics.linksConsumed.inc();
