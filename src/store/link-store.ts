@@ -94,6 +94,9 @@ export type PartWriteResult = "ok" | "superseded" | "unavailable";
 /** Outcome of storing one chunk: a part write that may also find the storage quota used up. */
 export type AppendChunkResult = PartWriteResult | "quota";
 
+/** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
+export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** A dead file's chunks stay this long after its link ended, so the download that consumed it can take its lease. */
 export const FILE_STREAM_LEASE_MS = 60_000;
 

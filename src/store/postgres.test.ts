@@ -3,7 +3,8 @@ import { adminQuery, createTestSchema, usePostgres } from "../../test/helpers/po
 import { describeLinkStoreContract, makeLink, makeUpload, randomHash, T0 } from "./contract.js";
 import type { BeginPartResult, NewLink } from "./link-store.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.js";
-import { METADATA_RETENTION_MS, openPostgresStore, type PostgresLinkStore } from "./postgres.js";
+import { METADATA_RETENTION_MS } from "./link-store.js";
+import { openPostgresStore, type PostgresLinkStore } from "./postgres.js";
 import { migratePostgres } from "./postgres-migrate.js";
 
 const databaseUrl = usePostgres();

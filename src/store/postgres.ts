@@ -2,6 +2,7 @@ import pg from "pg";
 import type { LinkMeta, LinkState } from "../core/link.js";
 import {
   FILE_STREAM_LEASE_MS,
+  METADATA_RETENTION_MS,
   MAX_EVENTS_PER_LINK,
   type AppendChunkResult,
   type BeginPartResult,
@@ -35,8 +36,6 @@ import {
   type UploadRow,
 } from "./store-bytes.js";
 
-/** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
-export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** The PostgreSQL adapter: a LinkStore plus its connection pool (for tests and operator commands) and batching counters. */
 export interface PostgresLinkStore extends LinkStore, RateLimitBackend {

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { describeLinkStoreContract, makeLink, randomHash, T0 } from "./contract.js";
 import type { NewLink } from "./link-store.js";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.js";
-import { METADATA_RETENTION_MS, openSqliteStore, type SqliteLinkStore } from "./sqlite.js";
+import { METADATA_RETENTION_MS } from "./link-store.js";
+import { openSqliteStore, type SqliteLinkStore } from "./sqlite.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
 
 const dirs: string[] = [];

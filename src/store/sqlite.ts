@@ -5,6 +5,7 @@ import { WalSyncer } from "./wal-sync.js";
 import { GroupCommitter, type GroupCommitStats } from "./group-commit.js";
 import {
   FILE_STREAM_LEASE_MS,
+  METADATA_RETENTION_MS,
   MAX_EVENTS_PER_LINK,
   type AppendChunkResult,
   type BeginPartResult,
@@ -35,8 +36,6 @@ import {
   type UploadRow,
 } from "./store-bytes.js";
 
-/** Ended links keep their metadata (state, times) this long, so a sender can still see "consumed", then vanish. */
-export const METADATA_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** A data key wrapped under an old master key version, as `staleKeys` reads it. */
 export interface StaleKey {
