@@ -37,6 +37,15 @@ async function removeTemp(): Promise<void> {
 describeLinkStoreContract("postgres", async () => openPostgresStore({ connectionString: await freshUrl() }), removeTemp);
 
 /** The link's row as stored, read straight from the table. */
+/** Resolves once some session of `store` waits for a lock held by the backend `pid`. */
+async function untilSomeoneWaitsFor(store: PostgresLinkStore, pid: number): Promise<void> {
+  for (;;) {
+    const waiting = await store.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [pid]);
+    if (waiting.rows[0]!.n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function contentOf(store: PostgresLinkStore, link: NewLink): Promise<{ state: string; sealed: Buffer | null; wrapped_key: Buffer | null }> {
   const { rows } = await store.pool.query("SELECT state, sealed, wrapped_key FROM links WHERE id_hash = $1", [Buffer.from(link.idHash)]);
   if (!rows[0]) throw new Error("link row missing");
@@ -245,11 +254,7 @@ describe("postgres store", () => {
       expect((await append.query("SELECT 1 FROM files WHERE file_id = $1 AND link_hash IS NULL FOR SHARE", [id])).rowCount).toBe(1);
       const deleting = store.deleteFile(up.fileId);
       // Until the delete waits for this transaction's lock.
-      for (;;) {
-        const waiting = await store.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [pid]);
-        if (waiting.rows[0]!.n > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await untilSomeoneWaitsFor(store, pid);
       // The rest of the append: it must neither deadlock with the delete nor leave its chunk and bytes behind.
       expect((await append.query("UPDATE file_storage SET bytes = bytes + 200 WHERE id = 1")).rowCount).toBe(1);
       await append.query("INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, 1, $2)", [id, randomHash(200)]);
@@ -282,11 +287,7 @@ describe("postgres store", () => {
       const holder = await append.query<{ attempt: number }>("SELECT part_attempt AS attempt FROM files WHERE file_id = $1 AND link_hash IS NULL FOR SHARE", [id]);
       expect(holder.rows[0]!.attempt).toBe(stale.attempt.attempt);
       const taking = store.beginPart(up.uploadHash, 0, T0 + 2000, T0 + 60_000);
-      for (;;) {
-        const waiting = await store.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [pid]);
-        if (waiting.rows[0]!.n > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await untilSomeoneWaitsFor(store, pid);
       expect((await append.query("UPDATE file_storage SET bytes = bytes + 100 WHERE id = 1")).rowCount).toBe(1);
       await append.query("INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, 0, $2)", [id, randomHash(100)]);
       await append.query("COMMIT");
